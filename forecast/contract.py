@@ -1,0 +1,222 @@
+"""The input data contract of a city folder, as data.
+
+One place says which files a city folder may hold, which columns each has, what type and range each
+column takes and which columns form the key. Validation (`forecast.validate`), the loader, the
+templates in ``data/templates/`` and ``data/README.md`` all follow this table.
+
+Conventions (see ``data/README.md``):
+
+* ``year`` is the Stichtag 31.12. of that year for stocks (population, running cases) and the
+  calendar year for flows (births, deaths, migration, moves, completions).
+* ``district`` is the city's district code as a string, one of the codes in ``city.yaml``. Flow files
+  (births, deaths, migration) may also use ``_city`` for figures known only for the whole city.
+* ``sex`` is ``f`` or ``m``. In flow files it may be empty: both sexes together.
+* ``age`` is completed years 0..100, where 100 means 100 and over. In flow files it may be empty: all
+  ages together. ``mother_age`` is 15..49 (births to younger/older mothers are counted at 15/49).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CITY_DISTRICT = "_city"
+"""District code of whole-city rows (inputs) and whole-city totals (outputs)."""
+
+SEXES = ("f", "m")
+MAX_AGE = 100
+"""Open age group: 100 means 100 years and over."""
+
+FERTILE_AGES = (15, 49)
+
+HILFEARTEN = ("p27_2", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p35a", "p41")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract file.
+
+    Attributes:
+        name: column name in the header row.
+        kind: ``int`` (whole number), ``count`` (whole number >= 0), ``float``, ``rate`` (0..1),
+            ``str``, ``sex``, ``district``, ``age``, ``mother_age``, ``direction``, ``hilfeart``,
+            ``year``.
+        nullable: an empty cell is allowed (meaning "all" for sex/age, "unknown" otherwise).
+        minimum: inclusive lower bound for numeric kinds, if any beyond the kind's own.
+        maximum: inclusive upper bound for numeric kinds, if any beyond the kind's own.
+    """
+
+    name: str
+    kind: str
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One tabular file of the contract (CSV or Parquet with the same stem).
+
+    Attributes:
+        stem: file name without extension.
+        columns: the columns, in template order.
+        key: columns that identify a row; no two rows may share a key.
+        required: the city folder must contain this file.
+        allow_city_rows: rows with district ``_city`` are allowed (whole-city flows).
+        year_gaps_allowed: years need not be consecutive (planned housing, sparse surveys).
+        description: one line for ``data/README.md``.
+    """
+
+    stem: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = False
+    allow_city_rows: bool = False
+    year_gaps_allowed: bool = False
+    description: str = ""
+    column_docs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+YEAR = Column("year", "year")
+DISTRICT = Column("district", "district")
+
+CONTRACT: dict[str, FileSpec] = {
+    spec.stem: spec
+    for spec in (
+        FileSpec(
+            "population",
+            (YEAR, DISTRICT, Column("sex", "sex"), Column("age", "age"), Column("count", "count")),
+            key=("year", "district", "sex", "age"),
+            required=True,
+            description="Population with main residence at 31.12. by district, sex, single age.",
+        ),
+        FileSpec(
+            "births",
+            (
+                YEAR,
+                DISTRICT,
+                Column("mother_age", "mother_age", nullable=True),
+                Column("sex", "sex", nullable=True),
+                Column("count", "count"),
+            ),
+            key=("year", "district", "mother_age", "sex"),
+            allow_city_rows=True,
+            description="Live births during the year by district of the mother's residence.",
+        ),
+        FileSpec(
+            "deaths",
+            (
+                YEAR,
+                DISTRICT,
+                Column("sex", "sex", nullable=True),
+                Column("age", "age", nullable=True),
+                Column("count", "count"),
+            ),
+            key=("year", "district", "sex", "age"),
+            allow_city_rows=True,
+            description="Deaths during the year by district, sex and age at death.",
+        ),
+        FileSpec(
+            "migration",
+            (
+                YEAR,
+                DISTRICT,
+                Column("sex", "sex", nullable=True),
+                Column("age", "age", nullable=True),
+                Column("direction", "direction"),
+                Column("count", "count"),
+            ),
+            key=("year", "district", "sex", "age", "direction"),
+            allow_city_rows=True,
+            description="Moves across the city boundary during the year (in = arrivals).",
+        ),
+        FileSpec(
+            "moves",
+            (
+                YEAR,
+                Column("from_district", "district"),
+                Column("to_district", "district"),
+                Column("sex", "sex"),
+                Column("age", "age"),
+                Column("count", "count"),
+            ),
+            key=("year", "from_district", "to_district", "sex", "age"),
+            description="Moves between districts inside the city during the year.",
+        ),
+        FileSpec(
+            "housing",
+            (YEAR, DISTRICT, Column("dwellings", "count")),
+            key=("year", "district"),
+            year_gaps_allowed=True,
+            description="Dwellings completed (past) or planned (future) per district and year.",
+        ),
+        FileSpec(
+            "kita_children",
+            (YEAR, DISTRICT, Column("age", "age", maximum=7), Column("count", "count")),
+            key=("year", "district", "age"),
+            description="Children in day care (Kita and Kindertagespflege) at 1 March.",
+        ),
+        FileSpec(
+            "kita_places",
+            (YEAR, DISTRICT, Column("places_u3", "count"), Column("places_ue3", "count")),
+            key=("year", "district"),
+            year_gaps_allowed=True,
+            description="Approved Kita places per district and Kita year (incl. planned).",
+        ),
+        FileSpec(
+            "hze_cases",
+            (
+                YEAR,
+                DISTRICT,
+                Column("hilfeart", "hilfeart"),
+                Column("begun", "count"),
+                Column("ended", "count"),
+                Column("running", "count"),
+            ),
+            key=("year", "district", "hilfeart"),
+            description="Hilfen zur Erziehung: begun and ended during the year, running at 31.12.",
+        ),
+        FileSpec(
+            "life_table",
+            (
+                Column("sex", "sex"),
+                Column("age", "age"),
+                Column("qx", "rate"),
+                Column("lx", "float", minimum=0.0),
+                Column("Lx", "float", minimum=0.0),
+            ),
+            key=("sex", "age"),
+            description=(
+                "Period life table for the city (radix l0 = 100000; age 100 is the open group, "
+                "its Lx is T(100)). Replaces the national reference table when present."
+            ),
+        ),
+        FileSpec(
+            "fertility",
+            (Column("mother_age", "mother_age"), Column("asfr", "rate")),
+            key=("mother_age",),
+            description=(
+                "Age-specific fertility rates (births per woman per year) of a reference period. "
+                "Replaces the national reference schedule when present."
+            ),
+        ),
+        FileSpec(
+            "social",
+            (YEAR, DISTRICT, Column("indicator", "str"), Column("value", "float")),
+            key=("year", "district", "indicator"),
+            description="Social indicators per district (e.g. sgb2_rate_u15, a share in 0..1).",
+        ),
+    )
+}
+
+CITY_YAML_KEYS = ("name", "ags", "districts", "sources", "licence")
+"""Required keys of ``city.yaml``; each entry of ``districts`` has ``code``, ``name``, ``sozialraum``."""
+
+CITY_YAML_OPTIONAL = {
+    "exclude_years": "register years not to use for estimating rates (e.g. a suspect register year)",
+    "state": "Bundesland code (e.g. BW, NW), for Land-specific rules",
+    "wirkungsraeume": "groups of districts for Sozialraumorientierung",
+}
