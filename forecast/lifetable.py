@@ -22,12 +22,18 @@ class LifeTable:
 
     Attributes:
         mx: central death rates, deaths per person-year; shape (..., A).
-        ax: average person-years lived in the interval by those dying in it (fraction of a year);
-            the open group's value is unused.
+        ax: average person-years lived in the interval by those dying in it, years; the open
+            group's value is unused.
+        width: interval widths in years, shape (A,); ``None`` means single years. Abridged tables
+            (0, 1-4, 5-9, ...) pass their widths; the last entry (open group) is unused.
     """
 
     mx: np.ndarray
     ax: np.ndarray
+    width: np.ndarray | None = None
+
+    def _n(self) -> np.ndarray | float:
+        return 1.0 if self.width is None else np.asarray(self.width, dtype=float)
 
     @classmethod
     def from_lx_Lx(cls, lx: np.ndarray, Lx: np.ndarray) -> LifeTable:
@@ -49,19 +55,22 @@ class LifeTable:
     def scaled(self, factor: np.ndarray | float) -> LifeTable:
         """Mortality multiplied by ``factor`` at every age (proportional hazards)."""
         factor = np.asarray(factor, dtype=float)[..., None]
-        return LifeTable(mx=self.mx * factor, ax=np.broadcast_to(self.ax, (self.mx * factor).shape))
+        mx = self.mx * factor
+        return LifeTable(mx=mx, ax=np.broadcast_to(self.ax, mx.shape), width=self.width)
 
     def columns(self) -> dict[str, np.ndarray]:
         """qx, lx (radix 1), dx, Lx (open group: T), Tx and ex."""
         mx, ax = np.broadcast_arrays(self.mx, self.ax)
-        qx = np.clip(mx / (1.0 + (1.0 - ax) * mx), 0.0, 1.0)
+        n = self._n()
+        # nqx = n*m / (1 + (n - a)*m): deaths over survivors at the start (Preston eq. 3.2).
+        qx = np.clip(n * mx / (1.0 + (n - ax) * mx), 0.0, 1.0)
         qx[..., -1] = 1.0
         px = 1.0 - qx
         lx = np.concatenate(
             [np.ones_like(qx[..., :1]), np.cumprod(px[..., :-1], axis=-1)], axis=-1
         )
         dx = lx * qx
-        Lx = lx - (1.0 - ax) * dx
+        Lx = n * lx - (n - ax) * dx
         # Open group: everyone alive at w dies there, L = l(w) / m(w).
         m_open = mx[..., -1]
         Lx[..., -1] = np.divide(

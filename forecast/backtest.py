@@ -1,0 +1,139 @@
+"""Ex-post evaluation: project from an earlier base year and compare with the register.
+
+The projection sees only data up to the base year (``CityData.restrict_to``); the register of the
+following years is the truth. Two naive baselines are projected from the same data: constant
+population and Hamilton-Perry cohort-change ratios.
+
+References:
+    Smith, S. K., Tayman, J., Swanson, D. A. (2013). A Practitioner's Guide to State and Local
+    Population Projections, ch. 13 (evaluating projections: APE, MAPE by horizon).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.citydata import CityData
+from forecast.contract import CITY_DISTRICT
+from forecast.population.baselines import constant_population, hamilton_perry
+from forecast.population.estimate import EstimationSettings, estimate_base_rates, population_array
+from forecast.population.projection import PopulationAssumptions, project_population
+
+AGE_GROUPS: dict[str, tuple[int, int]] = {
+    "0-2": (0, 2), "3-5": (3, 5), "6-9": (6, 9), "10-15": (10, 15),
+    "16-20": (16, 20), "21-64": (21, 64), "65+": (65, 100),
+}
+"""Age groups of the evaluation (Kita U3 and Ü3, primary school, secondary, youth, adults, old)."""
+
+METHODS = ("cohort_component", "constant", "hamilton_perry")
+
+
+@dataclass(frozen=True)
+class PopulationBacktest:
+    """Errors of a backtest, long format.
+
+    Attributes:
+        table: one row per method x year x district x sex x age group with columns
+            ``method, base_year, horizon, year, district, sex, age_group, projected, observed,
+            error (projected - observed, persons), ape (absolute percentage error, %)``;
+            ``sex`` and ``age_group`` are ``all`` for totals.
+        notes: the estimation notes of the cohort-component run.
+    """
+
+    table: pd.DataFrame
+    notes: tuple[str, ...]
+
+    def headline(self, horizon: int | None = None) -> pd.DataFrame:
+        """City-level total APE and MAPE over the age groups (both sexes) per method and horizon."""
+        t = self.table[self.table["district"] == CITY_DISTRICT]
+        if horizon is not None:
+            t = t[t["horizon"] == horizon]
+        total = t[(t["sex"] == "all") & (t["age_group"] == "all")].set_index(["horizon", "method"])
+        groups = t[(t["sex"] == "all") & (t["age_group"] != "all")]
+        mape = groups.groupby(["horizon", "method"])["ape"].mean()
+        return pd.DataFrame({
+            "total_error_pct": 100 * total["error"] / total["observed"],
+            "mape_age_groups_pct": mape,
+        }).reset_index()
+
+    def summary(self) -> str:
+        """A table for the terminal: error by horizon and method at city level."""
+        head = self.headline()
+        wide = head.pivot(index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"])
+        return wide.round(2).to_string()
+
+
+def backtest_population(
+    city: CityData,
+    base_year: int,
+    horizon: int,
+    settings: EstimationSettings | None = None,
+    assumptions: PopulationAssumptions | None = None,
+    hp_span: int = 5,
+) -> PopulationBacktest:
+    """Project from ``base_year`` with data up to it only and compare with the register.
+
+    Args:
+        city: the full city data (the register after ``base_year`` is the truth).
+        base_year: last year the projection may see.
+        horizon: years ahead; only years present in the register are evaluated.
+        settings: estimation settings (the base year is overridden).
+        assumptions: variant assumptions; the default is the main variant.
+        hp_span: span of the Hamilton-Perry cohort-change ratios, years.
+
+    Returns:
+        The error table and the estimation notes.
+    """
+    settings = settings or EstimationSettings()
+    assumptions = assumptions or PopulationAssumptions()
+    past = city.restrict_to(base_year)
+    rates = estimate_base_rates(past, EstimationSettings(base_year=base_year, base_period=settings.base_period))
+    projection = project_population(rates, assumptions, horizon)
+
+    pop, years = population_array(city)
+    year_ix = {int(y): i for i, y in enumerate(years)}
+    if base_year - hp_span not in year_ix:
+        raise ValueError(f"Hamilton-Perry needs the register of {base_year - hp_span}")
+    base = pop[year_ix[base_year]]
+    forecasts = {
+        "cohort_component": projection.population,
+        "constant": constant_population(base, horizon),
+        "hamilton_perry": hamilton_perry(pop[year_ix[base_year - hp_span]], base, hp_span, horizon),
+    }
+    rows = []
+    for h in range(1, horizon + 1):
+        year = base_year + h
+        if year not in year_ix:
+            continue
+        observed = pop[year_ix[year]]
+        for method, arr in forecasts.items():
+            rows.append(_compare(arr[h], observed, list(city.district_codes), method, base_year, h, year))
+    table = pd.concat(rows, ignore_index=True)
+    return PopulationBacktest(table=table, notes=rates.notes)
+
+
+def _compare(projected, observed, districts, method, base_year, horizon, year) -> pd.DataFrame:
+    """Aggregate both arrays by district (incl. city) x sex (incl. all) x age group (incl. all)."""
+    proj = np.concatenate([projected, projected.sum(axis=0, keepdims=True)])
+    obs = np.concatenate([observed, observed.sum(axis=0, keepdims=True)])
+    names = districts + [CITY_DISTRICT]
+    groups = {"all": (0, 100), **AGE_GROUPS}
+    records = []
+    for sex_label, sex_sel in (("all", slice(None)), ("f", 0), ("m", 1)):
+        for group, (lo, hi) in groups.items():
+            p = proj[:, sex_sel, lo : hi + 1].reshape(len(names), -1).sum(axis=1)
+            o = obs[:, sex_sel, lo : hi + 1].reshape(len(names), -1).sum(axis=1)
+            records.append(pd.DataFrame({
+                "district": names, "sex": sex_label, "age_group": group, "projected": p, "observed": o,
+            }))
+    out = pd.concat(records, ignore_index=True)
+    out["error"] = out["projected"] - out["observed"]
+    out["ape"] = np.where(out["observed"] > 0, 100 * np.abs(out["error"]) / out["observed"].where(out["observed"] > 0, 1), np.nan)
+    out.insert(0, "method", method)
+    out.insert(1, "base_year", base_year)
+    out.insert(2, "horizon", horizon)
+    out.insert(3, "year", year)
+    return out

@@ -1,0 +1,207 @@
+"""Deterministic district cohort-component projection with Destatis-style variant assumptions.
+
+Assumptions are set the way official projections set them (Destatis koordinierte
+Bevölkerungsvorausberechnung, IT.NRW Gemeindemodellrechnung): a path of the total fertility rate,
+a path of life expectancy at birth by sex, and a level of net migration with its age-sex profile.
+Each is applied on top of the rates estimated from the city's own history.
+
+References:
+    Preston, Heuveline, Guillot (2001), Demography, ch. 6.
+    Statistisches Bundesamt (2022), 15. koordinierte Bevölkerungsvorausberechnung, Annahmen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
+from forecast.lifetable import scale_to_e0
+from forecast.population.estimate import FERTILE, BaseRates
+from forecast.population.kernel import project_step
+
+
+@dataclass(frozen=True)
+class PopulationAssumptions:
+    """Variant assumptions relative to the estimated base rates.
+
+    Attributes:
+        tfr_change: change of every district's total fertility rate reached after
+            ``tfr_years_to_target`` years and held thereafter, children per woman.
+        tfr_years_to_target: years over which the TFR change is phased in linearly.
+        e0_gain_per_year: gain in life expectancy at birth per calendar year, years per year,
+            for (female, male).
+        net_migration_change_per_1000: shift of net migration across the city boundary, persons
+            per 1,000 base-year inhabitants per year; applied to in-migrants, keeping their
+            age-sex-district profile.
+    """
+
+    tfr_change: float = 0.0
+    tfr_years_to_target: int = 10
+    e0_gain_per_year: tuple[float, float] = (0.1, 0.1)
+    net_migration_change_per_1000: float = 0.0
+
+
+@dataclass(frozen=True)
+class PopulationProjection:
+    """Results of a projection (immutable). Years are Stichtage 31.12.
+
+    Attributes:
+        years: base year and projected years, shape (H+1,).
+        districts: district codes.
+        population: persons, shape (H+1, D, 2, 101); index 0 is the base population.
+        births: live births by sex during each projected year, shape (H, D, 2).
+        deaths: deaths during each projected year by cohort, shape (H, D, 2, 101).
+        in_migrants: arrivals across the city boundary, shape (H, D, 2, 101).
+        out_migrants: departures across the city boundary, shape (H, D, 2, 101).
+        e0: life expectancy at birth used per projected year, shape (H, 2).
+        tfr: mean TFR over districts per projected year, shape (H,).
+    """
+
+    years: np.ndarray
+    districts: tuple[str, ...]
+    population: np.ndarray
+    births: np.ndarray
+    deaths: np.ndarray
+    in_migrants: np.ndarray
+    out_migrants: np.ndarray
+    e0: np.ndarray
+    tfr: np.ndarray
+
+    @property
+    def net_migration(self) -> np.ndarray:
+        """In minus out per year, district, sex and cohort, persons."""
+        return self.in_migrants - self.out_migrants
+
+    def to_long(self) -> pd.DataFrame:
+        """Tidy long table: district (incl. ``_city``), year, variable, unit, value.
+
+        Variables: ``Population|<sex>|<age>`` (single ages, 100 = 100+), ``Population|Total``,
+        and for projected years ``Population|Births``, ``Population|Deaths``,
+        ``Population|Net migration``. Base-year rows carry the register population.
+        """
+        districts = list(self.districts) + [CITY_DISTRICT]
+        pop = np.concatenate([self.population, self.population.sum(axis=1, keepdims=True)], axis=1)
+        n_y, n_d = pop.shape[:2]
+        labels = np.array([f"Population|{s}|{a}" for s in SEXES for a in range(MAX_AGE + 1)])
+        cells = pd.DataFrame({
+            "district": np.repeat(np.array(districts), len(labels))[None, :].repeat(n_y, 0).ravel(),
+            "year": np.repeat(self.years, n_d * len(labels)),
+            "variable": np.tile(labels, n_y * n_d),
+            "value": pop.reshape(-1),
+        })
+        flows = {
+            "Population|Total": pop.sum(axis=(-1, -2)),
+            "Population|Births": _pad(self.births.sum(axis=-1)),
+            "Population|Deaths": _pad(self.deaths.sum(axis=(-1, -2))),
+            "Population|Net migration": _pad(self.net_migration.sum(axis=(-1, -2))),
+        }
+        frames = [cells]
+        for variable, arr in flows.items():
+            if variable != "Population|Total":
+                arr = np.concatenate([arr, arr.sum(axis=1, keepdims=True)], axis=1)
+            frame = pd.DataFrame({
+                "district": np.tile(np.array(districts), n_y),
+                "year": np.repeat(self.years, n_d),
+                "variable": variable,
+                "value": arr.reshape(-1),
+            })
+            frames.append(frame if variable == "Population|Total" else frame[frame["year"] > self.years[0]])
+        out = pd.concat(frames, ignore_index=True)
+        out["unit"] = "persons"
+        return out[["district", "year", "variable", "unit", "value"]]
+
+    def totals(self) -> pd.DataFrame:
+        """Total population by year (rows) and district (columns, plus ``_city``)."""
+        tot = self.population.sum(axis=(-1, -2))
+        frame = pd.DataFrame(tot, index=self.years, columns=list(self.districts))
+        frame[CITY_DISTRICT] = frame.sum(axis=1)
+        return frame
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        tot = self.totals()[CITY_DISTRICT]
+        y0, y1 = self.years[0], self.years[-1]
+        return (
+            f"Population {y0}: {tot.iloc[0]:,.0f} -> {y1}: {tot.iloc[-1]:,.0f} "
+            f"({100 * (tot.iloc[-1] / tot.iloc[0] - 1):+.1f} %); "
+            f"births/yr {self.births.sum(axis=(1, 2)).mean():,.0f}, "
+            f"deaths/yr {self.deaths.sum(axis=(1, 2, 3)).mean():,.0f}, "
+            f"net migration/yr {self.net_migration.sum(axis=(1, 2, 3)).mean():+,.0f}; "
+            f"e0 f/m {self.e0[-1, 0]:.1f}/{self.e0[-1, 1]:.1f} in {y1}"
+        )
+
+
+def _pad(arr: np.ndarray) -> np.ndarray:
+    """Prepend a zero row for the base year so flows align with ``years`` (dropped later)."""
+    return np.concatenate([np.zeros_like(arr[:1]), arr], axis=0)
+
+
+def project_population(
+    rates: BaseRates, assumptions: PopulationAssumptions, horizon: int
+) -> PopulationProjection:
+    """Project the population of every district ``horizon`` years ahead in annual steps.
+
+    Args:
+        rates: base rates estimated from the city's history.
+        assumptions: variant assumptions (TFR path, e0 path, net-migration level).
+        horizon: number of years to project, >= 1.
+
+    Returns:
+        The projection with all components, cohort-indexed.
+
+    References:
+        Preston, Heuveline, Guillot (2001), Demography, ch. 6.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    steps = np.arange(1, horizon + 1)
+    # Life expectancy path by sex; mortality scaled proportionally to meet it each year.
+    e0_base = rates.life_table.e0  # (2,)
+    e0_path = e0_base[None, :] + np.outer(steps, np.asarray(assumptions.e0_gain_per_year))
+    tables = scale_to_e0(rates.life_table, e0_path)  # mx (H, 2, A)
+    survival, _ = tables.survival_ratios()
+
+    # TFR path: every district's schedule shifted by the same absolute change, phased in.
+    tfr0 = rates.asfr.sum(axis=1)  # (D,)
+    phase = np.minimum(steps / max(assumptions.tfr_years_to_target, 1), 1.0)
+    tfr_path = np.maximum(tfr0[None, :] + assumptions.tfr_change * phase[:, None], 0.0)  # (H, D)
+    asfr_path = rates.asfr[None] * np.divide(
+        tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0
+    )[..., None]
+
+    base_total = rates.population.sum()
+    in_total = rates.in_count.sum()
+    shift = assumptions.net_migration_change_per_1000 / 1000.0 * base_total
+    in_factor = max(in_total + shift, 0.0) / in_total if in_total > 0 else 1.0
+    in_count = rates.in_count * in_factor
+    out_rate = np.minimum(rates.out_rate, 2.0 * survival.min(axis=0) / (1.0 + survival.min(axis=0)))
+
+    shape = rates.population.shape
+    population = np.empty((horizon + 1,) + shape)
+    population[0] = rates.population
+    births = np.empty((horizon, shape[0], 2))
+    deaths = np.empty((horizon,) + shape)
+    ins = np.empty((horizon,) + shape)
+    outs = np.empty((horizon,) + shape)
+    for k in range(horizon):
+        step = project_step(
+            population[k], survival[k], asfr_path[k], FERTILE, rates.male_share_at_birth,
+            out_rate, in_count,
+        )
+        population[k + 1] = step.population
+        births[k], deaths[k] = step.births, step.deaths
+        ins[k], outs[k] = step.in_migrants, step.out_migrants
+    return PopulationProjection(
+        years=np.arange(rates.base_year, rates.base_year + horizon + 1),
+        districts=rates.districts,
+        population=population,
+        births=births,
+        deaths=deaths,
+        in_migrants=ins,
+        out_migrants=outs,
+        e0=e0_path,
+        tfr=tfr_path.mean(axis=1),
+    )

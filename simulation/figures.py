@@ -1,0 +1,55 @@
+"""Figures of a population run (PNG, German labels, reused by the report).
+
+One population pyramid and one total-population chart per district and for the whole city.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen: runs in CI and on servers
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+FEMALE_COLOUR, MALE_COLOUR = "#c0392b", "#2c6fbb"
+
+
+def pyramid(path: Path, title: str, base: np.ndarray, later: np.ndarray, base_year: int, later_year: int) -> None:
+    """Population pyramid: bars for ``later``, outline for ``base``; arrays (2, 101), f then m."""
+    ages = np.arange(base.shape[-1])
+    fig, ax = plt.subplots(figsize=(6, 6.5), dpi=100)
+    ax.barh(ages, -later[1], height=1.0, color=MALE_COLOUR, alpha=0.55, label=f"Männer {later_year}")
+    ax.barh(ages, later[0], height=1.0, color=FEMALE_COLOUR, alpha=0.55, label=f"Frauen {later_year}")
+    ax.step(-base[1], ages, where="mid", color="black", lw=0.8, label=f"{base_year}")
+    ax.step(base[0], ages, where="mid", color="black", lw=0.8)
+    lim = max(base.max(), later.max()) * 1.05 or 1.0
+    ax.set_xlim(-lim, lim)
+    ax.set_xticks(ax.get_xticks())
+    ax.set_xticklabels([f"{abs(x):,.0f}".replace(",", ".") for x in ax.get_xticks()])
+    ax.set_ylim(-0.5, ages[-1] + 0.5)
+    ax.set_ylabel("Alter (100 = 100 und älter)")
+    ax.set_xlabel("Personen")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def total_chart(path: Path, title: str, history: dict[int, float], projection: dict[int, float]) -> None:
+    """Total population: register history (points) and projection (line)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    if history:
+        ax.plot(list(history), list(history.values()), "o", color="black", ms=3.5, label="Melderegister")
+    ax.plot(list(projection), list(projection.values()), "-", color=MALE_COLOUR, lw=2, label="Vorausberechnung")
+    ax.set_xlabel("Jahr (Stichtag 31.12.)")
+    ax.set_ylabel("Einwohner")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", ".")))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,155 @@
+"""Run a scenario end to end into a run folder; run a backtest into a run folder.
+
+Takes a composed configuration (``JhplanConfig``, already converted from Hydra's DictConfig), reads
+and validates the city folder, runs the requested stages and writes results, figures and the
+manifest. Knows nothing of the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from forecast.backtest import backtest_population
+from forecast.citydata import CityData, load_city
+from forecast.contract import CITY_DISTRICT
+from forecast.population.estimate import estimate_base_rates, population_array
+from forecast.population.projection import PopulationProjection, project_population
+from simulation import figures
+from simulation.config import (
+    PROJECT_ROOT,
+    JhplanConfig,
+    estimation_settings,
+    population_assumptions,
+    resolve_data_dir,
+)
+from simulation.results import to_results, write_results
+from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
+
+log = logging.getLogger(__name__)
+
+STAGES = ("population",)
+"""Stages available in this version, in pipeline order."""
+
+
+def check_stages(stages: list[str]) -> None:
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown or not yet available pipeline stage(s) {unknown}; available: {list(STAGES)}")
+    if not stages:
+        raise ValueError("pipeline.stages is empty")
+
+
+def start_manifest(folder: RunFolder, cfg: JhplanConfig, city: CityData, overrides: list[str], task: str) -> None:
+    """The manifest fields known before any stage runs."""
+    folder.manifest.update({
+        "run_id": folder.run_id,
+        "task": task,
+        "created_at": now_iso(),
+        "git_revision": git_revision(PROJECT_ROOT),
+        "package_versions": package_versions(),
+        "scenario": cfg.scenario,
+        "root_seed": cfg.seed,
+        "draws": cfg.draws,
+        "overrides": list(overrides),
+        "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
+        "city": {"name": city.name, "ags": city.ags, "data_dir": str(city.path),
+                 "districts": list(city.district_codes)},
+        "input_sha256": sha256_files(dict(city.files)),
+        "fallbacks": [],
+    })
+
+
+def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> dict:
+    """Run ``cfg.pipeline.stages`` on the configured city into ``folder``.
+
+    Returns:
+        A short summary per stage (also in the manifest).
+    """
+    check_stages(cfg.pipeline.stages)
+    city = load_city(resolve_data_dir(cfg.city.data_dir))
+    start_manifest(folder, cfg, city, overrides, task="run")
+    summary: dict[str, str] = {}
+    if "population" in cfg.pipeline.stages:
+        with folder.stage("population"):
+            summary["population"] = _population_stage(cfg, city, folder)
+    folder.manifest["summary"] = summary
+    return summary
+
+
+def _population_stage(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> str:
+    rates = estimate_base_rates(city, estimation_settings(cfg.population))
+    projection = project_population(rates, population_assumptions(cfg.population), cfg.horizon)
+    folder.manifest["fallbacks"].extend(n for n in rates.notes if n.startswith("Fallback"))
+    folder.manifest["population"] = {
+        "base_year": rates.base_year,
+        "horizon": cfg.horizon,
+        "notes": list(rates.notes),
+        "diagnostics": rates.diagnostics,
+        "variants": {
+            "fertility": cfg.population.fertility.variant,
+            "mortality": cfg.population.mortality.variant,
+            "migration": cfg.population.migration.variant,
+        },
+    }
+    results = to_results(projection.to_long(), "population", cfg.scenario, folder.run_id)
+    write_results(results, folder.work, part="population")
+    if cfg.population.figures:
+        _population_figures(city, projection, folder)
+    return projection.summary()
+
+
+def _population_figures(city: CityData, projection: PopulationProjection, folder: RunFolder) -> None:
+    pop, years = population_array(city)
+    names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
+    codes = list(projection.districts) + [CITY_DISTRICT]
+    history = np.concatenate([pop, pop.sum(axis=1, keepdims=True)], axis=1).sum(axis=(-1, -2))
+    proj = projection.population
+    proj = np.concatenate([proj, proj.sum(axis=1, keepdims=True)], axis=1)
+    y0, y1 = int(projection.years[0]), int(projection.years[-1])
+    for i, code in enumerate(codes):
+        figures.pyramid(
+            folder.path("figures", f"pyramid_{code}.png"), f"{names[code]}: Altersaufbau {y0} und {y1}",
+            proj[0, i], proj[-1, i], y0, y1,
+        )
+        figures.total_chart(
+            folder.path("figures", f"total_{code}.png"), f"{names[code]}: Einwohner",
+            {int(y): float(v) for y, v in zip(years, history[:, i])},
+            {int(y): float(v) for y, v in zip(projection.years, proj[:, i].sum(axis=(-1, -2)))},
+        )
+
+
+def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> str:
+    """Backtest the configured target; writes ``backtest_<target>.parquet`` and returns a summary."""
+    bt = cfg.backtest
+    if bt.target != "population":
+        raise ValueError(f"backtest.target={bt.target!r} is not available yet; available: population")
+    city = load_city(resolve_data_dir(cfg.city.data_dir))
+    start_manifest(folder, cfg, city, overrides, task="backtest")
+    with folder.stage("backtest"):
+        result = backtest_population(
+            city, bt.base_year, bt.horizon, estimation_settings(cfg.population),
+            population_assumptions(cfg.population), hp_span=bt.hp_span,
+        )
+        result.table.to_parquet(folder.path("backtest_population.parquet"), index=False)
+    headline = result.headline()
+    folder.manifest["backtest"] = {
+        "target": bt.target, "base_year": bt.base_year, "horizon": bt.horizon,
+        "notes": list(result.notes),
+        "city_errors": headline.to_dict(orient="records"),
+    }
+    return _backtest_text(result.headline(), bt.base_year)
+
+
+def _backtest_text(head: pd.DataFrame, base_year: int) -> str:
+    wide = head.pivot(index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"])
+    wide.index = [base_year + h for h in wide.index]
+    wide.index.name = "year"
+    return (
+        f"Population backtest from {base_year}, city level (%):\n"
+        "total_error_pct = (projected - register) / register; "
+        "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+\n"
+        + wide.round(2).to_string()
+    )

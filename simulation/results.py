@@ -1,0 +1,77 @@
+"""The results schema of a run: one long table, hive-partitioned Parquet by scenario.
+
+Columns (DESIGN.md "Outputs of a run"): model, scenario, run_id, replicate (draw index; -1 for
+summary and deterministic rows), district (``_city`` for the whole city), year, month (0 for annual),
+variable (pipe-separated, e.g. ``Population|f|3``), unit, statistic (value, sample, mean,
+quantile), quantile (null unless statistic = quantile), value (float64).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA = pa.schema([
+    ("model", pa.string()),
+    ("scenario", pa.string()),
+    ("run_id", pa.string()),
+    ("replicate", pa.int32()),
+    ("district", pa.string()),
+    ("year", pa.int32()),
+    ("month", pa.int8()),
+    ("variable", pa.string()),
+    ("unit", pa.string()),
+    ("statistic", pa.string()),
+    ("quantile", pa.float64()),
+    ("value", pa.float64()),
+])
+COLUMNS = tuple(SCHEMA.names)
+RESULTS_DIR = "results"
+
+
+def to_results(
+    long: pd.DataFrame,
+    model: str,
+    scenario: str,
+    run_id: str,
+    replicate: int = -1,
+    statistic: str = "value",
+) -> pd.DataFrame:
+    """Complete a library long table (district, year, variable, unit, value[, month, quantile])."""
+    frame = long.copy()
+    frame["model"] = model
+    frame["scenario"] = scenario
+    frame["run_id"] = run_id
+    frame.setdefault("replicate", replicate)
+    frame.setdefault("month", 0)
+    frame.setdefault("statistic", statistic)
+    frame.setdefault("quantile", float("nan"))
+    missing = set(COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"results lack columns {sorted(missing)}")
+    return frame[list(COLUMNS)]
+
+
+def write_results(frame: pd.DataFrame, run_dir: Path, part: str) -> list[Path]:
+    """Write rows into ``run_dir/results/scenario=<s>/<part>.parquet``, one file per scenario."""
+    written = []
+    for scenario, rows in frame.groupby("scenario", sort=True):
+        table = pa.Table.from_pandas(rows[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
+        target = Path(run_dir) / RESULTS_DIR / f"scenario={scenario}" / f"{part}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise FileExistsError(f"{target} already written")
+        pq.write_table(table.drop(["scenario"]), target, compression="zstd")
+        written.append(target)
+    return written
+
+
+def read_results(run_dir: Path | str) -> pd.DataFrame:
+    """All results of a run folder as one frame (scenario restored from the partition path)."""
+    dataset = pq.ParquetDataset(Path(run_dir) / RESULTS_DIR, partitioning="hive")
+    frame = dataset.read().to_pandas()
+    frame["scenario"] = frame["scenario"].astype(str)
+    return frame[list(COLUMNS)]
