@@ -39,7 +39,8 @@ class PopulationBacktest:
         table: one row per method x year x district x sex x age group with columns
             ``method, base_year, horizon, year, district, sex, age_group, projected, observed,
             error (projected - observed, persons), ape (absolute percentage error, %)``;
-            ``sex`` and ``age_group`` are ``all`` for totals.
+            ``sex`` and ``age_group`` are ``all`` for totals; ``suspect`` marks register years the
+            city folder lists in ``exclude_years`` (kept in the table, left out of the headline).
         notes: the estimation notes of the cohort-component run.
     """
 
@@ -48,7 +49,7 @@ class PopulationBacktest:
 
     def headline(self, horizon: int | None = None) -> pd.DataFrame:
         """City-level total APE and MAPE over the age groups (both sexes) per method and horizon."""
-        t = self.table[self.table["district"] == CITY_DISTRICT]
+        t = self.table[(self.table["district"] == CITY_DISTRICT) & ~self.table["suspect"]]
         if horizon is not None:
             t = t[t["horizon"] == horizon]
         total = t[(t["sex"] == "all") & (t["age_group"] == "all")].set_index(["horizon", "method"])
@@ -112,6 +113,7 @@ def backtest_population(
         for method, arr in forecasts.items():
             rows.append(_compare(arr[h], observed, list(city.district_codes), method, base_year, h, year))
     table = pd.concat(rows, ignore_index=True)
+    table["suspect"] = table["year"].isin(city.exclude_years)
     return PopulationBacktest(table=table, notes=rates.notes)
 
 

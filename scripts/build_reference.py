@@ -82,7 +82,7 @@ def build_life_tables(src: Path) -> pd.DataFrame:
     frames = []
     for period, name in LIFE_TABLES.items():
         rows = _genesis_rows(src / name, "utf-8-sig", r"\d+ Jahre?", 29)
-        # Value columns alternate with their 'e' (final) flag columns: male block 1..13, female 15..27.
+        # Values alternate with their 'e' (final) flag: male block fields 1..13, female 15..27.
         for sex, off in (("m", 1), ("f", 15)):
             t = pd.DataFrame(
                 {
@@ -120,11 +120,18 @@ def _mother_age(label: str) -> int | None:
     return min(int(re.match(r"\d+", label).group()), AGE_MAX)
 
 
-def births_by_mother_age(src: Path) -> pd.DataFrame:
+def births_by_mother_age(src: Path, totals: pd.Series) -> pd.DataFrame:
     """Live births by year x mother's age 15..49, summed over sex of child and marital status.
 
-    Births with unknown age of mother (at most ~150 a year, 2016-2020) are spread proportionally
-    over ages; the 2021+ unknown cells are withheld ('.') and counted as zero.
+    Each year is scaled to the total live births of 12612-0002 (``totals``). This spreads births
+    with unknown age of mother (1992-1998: 3..46 a year missing from the export; 2016-2020: up to
+    ~150 a year) proportionally over ages. In 2021 the rows "unter 15" and "16-Jährige" (and the
+    unknown row) are withheld ('.'); their sum is the gap to the total (688 births), which we share
+    out in proportion to the same rows' counts in the year before.
+
+    Args:
+        src: the ``destatis`` folder.
+        totals: live births per year (Germany), indexed by year.
     """
     rows = _genesis_rows(src / BIRTHS_BY_MOTHER_AGE, "latin1", r"\d{4}", 6)
     df = pd.DataFrame(
@@ -134,14 +141,23 @@ def births_by_mother_age(src: Path) -> pd.DataFrame:
             "births": [sum(_number(c) for c in r[2:6]) for r in rows],
         }
     )
+    for year in sorted(df.loc[df["births"].isna(), "year"].unique()):
+        if year not in totals.index:
+            continue  # no control total: those years are left out of the ASFR range
+        this, prev = df["year"] == year, df["year"] == year - 1
+        gap = totals[year] - df.loc[this, "births"].sum()
+        withheld = df.loc[this & df["births"].isna(), "label"]
+        weight = df[prev].set_index("label")["births"].reindex(withheld).to_numpy()
+        df.loc[withheld.index, "births"] = gap * weight / weight.sum()
+        print(f"{year}: imputed {gap:.0f} withheld births to {list(withheld)}")
     df["mother_age"] = df["label"].map(_mother_age)
-    known = df.dropna(subset=["mother_age"])
-    assert not known["births"].isna().any(), "withheld cells outside 'Alter unbekannt'"
-    wide = known.groupby(["year", "mother_age"])["births"].sum().unstack()
-    unknown = df[df["mother_age"].isna()].set_index("year")["births"].fillna(0.0)
-    wide = wide.mul(1 + unknown / wide.sum(axis=1), axis=0)
+    wide = (
+        df.dropna(subset=["mother_age"]).groupby(["year", "mother_age"])["births"].sum().unstack()
+    )
     wide.columns = wide.columns.astype(int)
-    return wide
+    years = wide.index.intersection(totals.index)
+    assert not wide.loc[years].isna().any().any(), "withheld births left after imputation"
+    return wide.loc[years].mul(totals[years] / wide.loc[years].sum(axis=1), axis=0)
 
 
 def women_by_age(src: Path) -> pd.DataFrame:
@@ -155,20 +171,22 @@ def women_by_age(src: Path) -> pd.DataFrame:
     df["f"] = df["f"].map(_number)
     total = df[df["label"] == "Insgesamt"].set_index("year")["f"]
     df = df[df["label"] != "Insgesamt"].copy()
-    df["age"] = [0 if s.startswith("unter") else int(re.match(r"\d+", s).group()) for s in df["label"]]
+    df["age"] = [
+        0 if s.startswith("unter") else int(re.match(r"\d+", s).group()) for s in df["label"]
+    ]
     wide = df.pivot(index="year", columns="age", values="f")
     assert (wide.sum(axis=1) == total).all(), "12411-0006: female ages do not sum to Insgesamt"
     return wide
 
 
-def build_asfr(src: Path) -> pd.DataFrame:
+def build_asfr(src: Path, totals: pd.Series) -> pd.DataFrame:
     """ASFR by single age of mother, births / mean women of the same birth cohort.
 
     12612-0007 counts age by the Geburtsjahrmethode (calendar year minus mother's birth year), so
     mothers "aged a" in year t were born in t-a: they are a-1 at 31.12.t-1 and a at 31.12.t. The
     denominator is the mean of those two stocks (cohort-consistent exposure).
     """
-    births = births_by_mother_age(src)
+    births = births_by_mother_age(src, totals)
     women = women_by_age(src)
     ages = np.arange(AGE_MIN, AGE_MAX + 1)
     years = range(ASFR_YEARS[0], ASFR_YEARS[1] + 1)
@@ -187,19 +205,29 @@ def build_asfr(src: Path) -> pd.DataFrame:
     return out
 
 
-def build_sex_ratio(src: Path) -> pd.DataFrame:
-    """Live births by sex per year (sum of months); incomplete years (withheld months) dropped."""
+def births_by_sex(src: Path) -> pd.DataFrame:
+    """Live births per year by sex (sum of months, 12612-0002); incomplete years dropped."""
     rows = _genesis_rows(src / BIRTHS_BY_MONTH_SEX, "utf-8", r"\d{4}", 5)
     df = pd.DataFrame(rows, columns=["year", "month", "male", "female", "total"])
     df["year"] = df["year"].astype(int)
     for c in ("male", "female", "total"):
         df[c] = df[c].map(_number)
+    # 2022 has withheld months ('...'): a partial year would understate births.
     complete = df.groupby("year").filter(lambda g: len(g) == 12 and not g.isna().any().any())
     assert (complete["male"] + complete["female"] == complete["total"]).all(), "m + f != total"
-    out = complete.groupby("year")[["male", "female"]].sum().astype("int64").reset_index()
+    dropped = sorted(set(df["year"]) - set(complete["year"]))
+    print(f"12612-0002: years {complete.year.min()}..{complete.year.max()}, dropped {dropped}")
+    return complete.groupby("year")[["male", "female"]].sum().astype("int64")
+
+
+def build_sex_ratio(by_sex: pd.DataFrame) -> pd.DataFrame:
+    """Sex ratio at birth (boys per girl) per year."""
+    out = by_sex.reset_index()
     out["ratio"] = (out["male"] / out["female"]).round(6)
-    print(f"sex ratio at birth: years {out.year.min()}..{out.year.max()}, "
-          f"mean {out.ratio.mean():.4f}, dropped incomplete years {sorted(set(df.year) - set(out.year))}")
+    print(
+        f"sex ratio at birth: mean {out.ratio.mean():.4f}, "
+        f"range {out.ratio.min():.4f}..{out.ratio.max():.4f}"
+    )
     return out
 
 
@@ -229,20 +257,24 @@ Checked: lx non-increasing; sum(Lx)/l0 equals the published e(0) within 0.01.
 Age-specific fertility rates (live births per woman per year), years 1993..2021, mother_age 15..49.
 Numerator: table 12612-0007 (live births by age of mother, Geburtsjahrmethode), summed over sex of
 the child and marital status of the parents; births to mothers under 15 are counted at 15, to
-mothers 50+ at 49; the few births with unknown age of mother (2016-2020, at most ~150 a year) are
-spread proportionally over ages. Denominator: table 12411-0006 (population at 31.12. by single age,
-females). Because the age of mother is "calendar year minus the mother's year of birth", the women
-at risk are one birth cohort: aged a-1 at 31.12. of the previous year and a at 31.12. of the year;
-the denominator is the mean of these two stocks. (Averaging the same age a at both dates instead
-gives a TFR 0.004-0.008 lower.) 2011 mixes a pre-census (31.12.2010) and a Zensus-2011-based
-(31.12.2011) stock. Checked: TFR 2011, 2015, 2019, 2021 within 0.02 of the published 1.39, 1.50,
-1.54, 1.58.
+mothers 50+ at 49. Each year is scaled to the total live births of table 12612-0002, which spreads
+births with unknown age of mother (1992-1998: 3..46 a year; 2016-2020: up to ~150) proportionally
+over ages. In 2021 the export withholds ('.') the rows "unter 15", "16-Jährige" and "Alter
+unbekannt"; their sum is the gap to the 12612-0002 total (688 births), shared out in proportion to
+the same rows in 2020 (an estimate; any plausible split changes TFR 2021 by less than 0.001).
+Denominator: table 12411-0006 (population at 31.12. by single age, females). Because the age of
+mother is "calendar year minus the mother's year of birth", the women at risk are one birth
+cohort: aged a-1 at 31.12. of the previous year and a at 31.12. of the year; the denominator is
+the mean of these two stocks. (Averaging the same age a at both dates instead gives a TFR
+0.002-0.008 lower in the checked years.) 2011 mixes a pre-census (31.12.2010) and a
+Zensus-2011-based (31.12.2011) stock. Checked: TFR 2011, 2015, 2019, 2021 within 0.02 of the
+published 1.39, 1.50, 1.54, 1.58.
 
 ## sex_ratio_at_birth_de.csv — `year,male,female,ratio`
 
 Table 12612-0002, live births by month and sex, Germany, summed over the 12 months, years
-1950..2021 (2022 is incomplete in the export and dropped; before 1990 the figures are for the
-territory of that time). ratio = male / female (boys per girl).
+1950..2021 (2022 is incomplete in the export and dropped; years before 1990 cover today's
+territory: 1950 = 1,116,701 = former FRG + GDR). ratio = male / female (boys per girl).
 """
 
 
@@ -255,14 +287,19 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def main() -> None:
     """Parse arguments, build the three schedules, write them and SOURCES.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data",
-                        help="the shared data folder (holding destatis/)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO.parent / "shared" / "data",
+        help="the shared data folder (holding destatis/)",
+    )
     args = parser.parse_args()
     src = args.shared / "destatis"
     OUT.mkdir(parents=True, exist_ok=True)
     write_csv(build_life_tables(src), OUT / "life_tables_de.csv")
-    write_csv(build_asfr(src), OUT / "asfr_de.csv")
-    write_csv(build_sex_ratio(src), OUT / "sex_ratio_at_birth_de.csv")
+    by_sex = births_by_sex(src)
+    write_csv(build_asfr(src, by_sex.sum(axis=1)), OUT / "asfr_de.csv")
+    write_csv(build_sex_ratio(by_sex), OUT / "sex_ratio_at_birth_de.csv")
     (OUT / "SOURCES.md").write_text(SOURCES, encoding="utf-8", newline="\n")
     print(f"wrote {(OUT / 'SOURCES.md').relative_to(REPO)}")
 

@@ -66,7 +66,7 @@ class MigrationConfig:
 @dataclass
 class EstimationConfig:
     base_year: int | None = None
-    base_period: int = 5
+    base_period: int = 3
 
 
 @dataclass

@@ -45,10 +45,10 @@ def to_results(
     frame["model"] = model
     frame["scenario"] = scenario
     frame["run_id"] = run_id
-    frame.setdefault("replicate", replicate)
-    frame.setdefault("month", 0)
-    frame.setdefault("statistic", statistic)
-    frame.setdefault("quantile", float("nan"))
+    defaults = {"replicate": replicate, "month": 0, "statistic": statistic, "quantile": float("nan")}
+    for column, value in defaults.items():
+        if column not in frame.columns:
+            frame[column] = value
     missing = set(COLUMNS) - set(frame.columns)
     if missing:
         raise ValueError(f"results lack columns {sorted(missing)}")

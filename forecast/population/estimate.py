@@ -54,12 +54,12 @@ class EstimationSettings:
 
     Attributes:
         base_year: last register year used; the projection starts from its 31.12. population.
-        base_period: number of most recent year-to-year transitions (up to ``base_year``) from
-            which levels and migration are averaged, years.
+        base_period: number of most recent usable year-to-year transitions (up to
+            ``base_year``, skipping excluded years) over which levels and migration are averaged.
     """
 
     base_year: int | None = None
-    base_period: int = 5
+    base_period: int = 3
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,12 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     notes: list[str] = []
     year_ix = {int(y): i for i, y in enumerate(years)}
     excluded = set(city.exclude_years)
-    transitions = [
-        t for t in range(base_year - settings.base_period, base_year)
+    # The most recent usable transitions: both years registered and neither listed as suspect.
+    usable = [
+        t for t in range(int(years[0]), base_year)
         if t in year_ix and t + 1 in year_ix and t not in excluded and t + 1 not in excluded
     ]
+    transitions = usable[-settings.base_period:] if settings.base_period > 0 else []
     if not transitions:
         raise ValueError(f"no usable pair of consecutive register years up to {base_year}")
     notes.append(
