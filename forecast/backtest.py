@@ -23,8 +23,13 @@ from forecast.population.estimate import EstimationSettings, estimate_base_rates
 from forecast.population.projection import PopulationAssumptions, project_population
 
 AGE_GROUPS: dict[str, tuple[int, int]] = {
-    "0-2": (0, 2), "3-5": (3, 5), "6-9": (6, 9), "10-15": (10, 15),
-    "16-20": (16, 20), "21-64": (21, 64), "65+": (65, 100),
+    "0-2": (0, 2),
+    "3-5": (3, 5),
+    "6-9": (6, 9),
+    "10-15": (10, 15),
+    "16-20": (16, 20),
+    "21-64": (21, 64),
+    "65+": (65, 100),
 }
 """Age groups of the evaluation (Kita U3 and Ü3, primary school, secondary, youth, adults, old)."""
 
@@ -55,15 +60,34 @@ class PopulationBacktest:
         total = t[(t["sex"] == "all") & (t["age_group"] == "all")].set_index(["horizon", "method"])
         groups = t[(t["sex"] == "all") & (t["age_group"] != "all")]
         mape = groups.groupby(["horizon", "method"])["ape"].mean()
-        return pd.DataFrame({
-            "total_error_pct": 100 * total["error"] / total["observed"],
-            "mape_age_groups_pct": mape,
-        }).reset_index()
+        return pd.DataFrame(
+            {
+                "total_error_pct": 100 * total["error"] / total["observed"],
+                "mape_age_groups_pct": mape,
+            }
+        ).reset_index()
+
+    def district_mape(self) -> pd.DataFrame:
+        """MAPE of district totals (both sexes, all ages) per method and horizon, %."""
+        t = self.table[
+            (self.table["district"] != CITY_DISTRICT)
+            & ~self.table["suspect"]
+            & (self.table["sex"] == "all")
+            & (self.table["age_group"] == "all")
+        ]
+        return (
+            t.groupby(["horizon", "method"])["ape"]
+            .mean()
+            .rename("mape_district_totals_pct")
+            .reset_index()
+        )
 
     def summary(self) -> str:
         """A table for the terminal: error by horizon and method at city level."""
         head = self.headline()
-        wide = head.pivot(index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"])
+        wide = head.pivot(
+            index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"]
+        )
         return wide.round(2).to_string()
 
 
@@ -91,7 +115,9 @@ def backtest_population(
     settings = settings or EstimationSettings()
     assumptions = assumptions or PopulationAssumptions()
     past = city.restrict_to(base_year)
-    rates = estimate_base_rates(past, EstimationSettings(base_year=base_year, base_period=settings.base_period))
+    rates = estimate_base_rates(
+        past, EstimationSettings(base_year=base_year, base_period=settings.base_period)
+    )
     projection = project_population(rates, assumptions, horizon)
 
     pop, years = population_array(city)
@@ -111,7 +137,9 @@ def backtest_population(
             continue
         observed = pop[year_ix[year]]
         for method, arr in forecasts.items():
-            rows.append(_compare(arr[h], observed, list(city.district_codes), method, base_year, h, year))
+            rows.append(
+                _compare(arr[h], observed, list(city.district_codes), method, base_year, h, year)
+            )
     table = pd.concat(rows, ignore_index=True)
     table["suspect"] = table["year"].isin(city.exclude_years)
     return PopulationBacktest(table=table, notes=rates.notes)
@@ -128,12 +156,24 @@ def _compare(projected, observed, districts, method, base_year, horizon, year) -
         for group, (lo, hi) in groups.items():
             p = proj[:, sex_sel, lo : hi + 1].reshape(len(names), -1).sum(axis=1)
             o = obs[:, sex_sel, lo : hi + 1].reshape(len(names), -1).sum(axis=1)
-            records.append(pd.DataFrame({
-                "district": names, "sex": sex_label, "age_group": group, "projected": p, "observed": o,
-            }))
+            records.append(
+                pd.DataFrame(
+                    {
+                        "district": names,
+                        "sex": sex_label,
+                        "age_group": group,
+                        "projected": p,
+                        "observed": o,
+                    }
+                )
+            )
     out = pd.concat(records, ignore_index=True)
     out["error"] = out["projected"] - out["observed"]
-    out["ape"] = np.where(out["observed"] > 0, 100 * np.abs(out["error"]) / out["observed"].where(out["observed"] > 0, 1), np.nan)
+    out["ape"] = np.where(
+        out["observed"] > 0,
+        100 * np.abs(out["error"]) / out["observed"].where(out["observed"] > 0, 1),
+        np.nan,
+    )
     out.insert(0, "method", method)
     out.insert(1, "base_year", base_year)
     out.insert(2, "horizon", horizon)

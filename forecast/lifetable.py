@@ -66,16 +66,12 @@ class LifeTable:
         qx = np.clip(n * mx / (1.0 + (n - ax) * mx), 0.0, 1.0)
         qx[..., -1] = 1.0
         px = 1.0 - qx
-        lx = np.concatenate(
-            [np.ones_like(qx[..., :1]), np.cumprod(px[..., :-1], axis=-1)], axis=-1
-        )
+        lx = np.concatenate([np.ones_like(qx[..., :1]), np.cumprod(px[..., :-1], axis=-1)], axis=-1)
         dx = lx * qx
         Lx = n * lx - (n - ax) * dx
         # Open group: everyone alive at w dies there, L = l(w) / m(w).
         m_open = mx[..., -1]
-        Lx[..., -1] = np.divide(
-            lx[..., -1], m_open, out=np.zeros_like(m_open), where=m_open > 0
-        )
+        Lx[..., -1] = np.divide(lx[..., -1], m_open, out=np.zeros_like(m_open), where=m_open > 0)
         Tx = np.cumsum(Lx[..., ::-1], axis=-1)[..., ::-1]
         ex = np.divide(Tx, lx, out=np.zeros_like(Tx), where=lx > 0)
         return {"qx": qx, "lx": lx, "dx": dx, "Lx": Lx, "Tx": Tx, "ex": ex}
@@ -130,5 +126,7 @@ def scale_to_e0(base: LifeTable, target_e0: np.ndarray, tol: float = 1e-6) -> Li
     result = base.scaled(np.exp(0.5 * (lo + hi)))
     err = np.abs(result.e0 - target)
     if np.any(err > tol):
-        raise ValueError(f"e0 target out of reach by proportional scaling (max error {err.max():.3g} y)")
+        raise ValueError(
+            f"e0 target out of reach by proportional scaling (max error {err.max():.3g} y)"
+        )
     return result

@@ -73,7 +73,9 @@ def _backtest_app(cfg: DictConfig) -> None:
 
 def check_data(argv: list[str]) -> int:
     """``jhplan check-data DIR``: print every problem; 0 if clean, 1 otherwise."""
-    parser = argparse.ArgumentParser(prog="jhplan check-data", description="Validate a city data folder.")
+    parser = argparse.ArgumentParser(
+        prog="jhplan check-data", description="Validate a city data folder."
+    )
     parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
     problems = validate_city(args.directory)

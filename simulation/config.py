@@ -130,4 +130,6 @@ def population_assumptions(cfg: PopulationConfig) -> PopulationAssumptions:
 
 
 def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
-    return EstimationSettings(base_year=cfg.estimation.base_year, base_period=cfg.estimation.base_period)
+    return EstimationSettings(
+        base_year=cfg.estimation.base_year, base_period=cfg.estimation.base_period
+    )

@@ -16,12 +16,18 @@ import numpy as np  # noqa: E402
 FEMALE_COLOUR, MALE_COLOUR = "#c0392b", "#2c6fbb"
 
 
-def pyramid(path: Path, title: str, base: np.ndarray, later: np.ndarray, base_year: int, later_year: int) -> None:
+def pyramid(
+    path: Path, title: str, base: np.ndarray, later: np.ndarray, base_year: int, later_year: int
+) -> None:
     """Population pyramid: bars for ``later``, outline for ``base``; arrays (2, 101), f then m."""
     ages = np.arange(base.shape[-1])
     fig, ax = plt.subplots(figsize=(6, 6.5), dpi=100)
-    ax.barh(ages, -later[1], height=1.0, color=MALE_COLOUR, alpha=0.55, label=f"Männer {later_year}")
-    ax.barh(ages, later[0], height=1.0, color=FEMALE_COLOUR, alpha=0.55, label=f"Frauen {later_year}")
+    ax.barh(
+        ages, -later[1], height=1.0, color=MALE_COLOUR, alpha=0.55, label=f"Männer {later_year}"
+    )
+    ax.barh(
+        ages, later[0], height=1.0, color=FEMALE_COLOUR, alpha=0.55, label=f"Frauen {later_year}"
+    )
     ax.step(-base[1], ages, where="mid", color="black", lw=0.8, label=f"{base_year}")
     ax.step(base[0], ages, where="mid", color="black", lw=0.8)
     lim = max(base.max(), later.max()) * 1.05 or 1.0
@@ -38,15 +44,28 @@ def pyramid(path: Path, title: str, base: np.ndarray, later: np.ndarray, base_ye
     plt.close(fig)
 
 
-def total_chart(path: Path, title: str, history: dict[int, float], projection: dict[int, float]) -> None:
+def total_chart(
+    path: Path, title: str, history: dict[int, float], projection: dict[int, float]
+) -> None:
     """Total population: register history (points) and projection (line)."""
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
     if history:
-        ax.plot(list(history), list(history.values()), "o", color="black", ms=3.5, label="Melderegister")
-    ax.plot(list(projection), list(projection.values()), "-", color=MALE_COLOUR, lw=2, label="Vorausberechnung")
+        ax.plot(
+            list(history), list(history.values()), "o", color="black", ms=3.5, label="Melderegister"
+        )
+    ax.plot(
+        list(projection),
+        list(projection.values()),
+        "-",
+        color=MALE_COLOUR,
+        lw=2,
+        label="Vorausberechnung",
+    )
     ax.set_xlabel("Jahr (Stichtag 31.12.)")
     ax.set_ylabel("Einwohner")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", ".")))
+    ax.yaxis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "."))
+    )
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)

@@ -8,6 +8,7 @@ manifest. Knows nothing of the command line.
 from __future__ import annotations
 
 import logging
+
 import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
@@ -37,29 +38,39 @@ STAGES = ("population",)
 def check_stages(stages: list[str]) -> None:
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
-        raise ValueError(f"unknown or not yet available pipeline stage(s) {unknown}; available: {list(STAGES)}")
+        raise ValueError(
+            f"unknown or not yet available pipeline stage(s) {unknown}; available: {list(STAGES)}"
+        )
     if not stages:
         raise ValueError("pipeline.stages is empty")
 
 
-def start_manifest(folder: RunFolder, cfg: JhplanConfig, city: CityData, overrides: list[str], task: str) -> None:
+def start_manifest(
+    folder: RunFolder, cfg: JhplanConfig, city: CityData, overrides: list[str], task: str
+) -> None:
     """The manifest fields known before any stage runs."""
-    folder.manifest.update({
-        "run_id": folder.run_id,
-        "task": task,
-        "created_at": now_iso(),
-        "git_revision": git_revision(PROJECT_ROOT),
-        "package_versions": package_versions(),
-        "scenario": cfg.scenario,
-        "root_seed": cfg.seed,
-        "draws": cfg.draws,
-        "overrides": list(overrides),
-        "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
-        "city": {"name": city.name, "ags": city.ags, "data_dir": str(city.path),
-                 "districts": list(city.district_codes)},
-        "input_sha256": sha256_files(dict(city.files)),
-        "fallbacks": [],
-    })
+    folder.manifest.update(
+        {
+            "run_id": folder.run_id,
+            "task": task,
+            "created_at": now_iso(),
+            "git_revision": git_revision(PROJECT_ROOT),
+            "package_versions": package_versions(),
+            "scenario": cfg.scenario,
+            "root_seed": cfg.seed,
+            "draws": cfg.draws,
+            "overrides": list(overrides),
+            "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
+            "city": {
+                "name": city.name,
+                "ags": city.ags,
+                "data_dir": str(city.path),
+                "districts": list(city.district_codes),
+            },
+            "input_sha256": sha256_files(dict(city.files)),
+            "fallbacks": [],
+        }
+    )
 
 
 def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> dict:
@@ -101,7 +112,9 @@ def _population_stage(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> s
     return projection.summary()
 
 
-def _population_figures(city: CityData, projection: PopulationProjection, folder: RunFolder) -> None:
+def _population_figures(
+    city: CityData, projection: PopulationProjection, folder: RunFolder
+) -> None:
     pop, years = population_array(city)
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
     codes = list(projection.districts) + [CITY_DISTRICT]
@@ -111,13 +124,18 @@ def _population_figures(city: CityData, projection: PopulationProjection, folder
     y0, y1 = int(projection.years[0]), int(projection.years[-1])
     for i, code in enumerate(codes):
         figures.pyramid(
-            folder.path("figures", f"pyramid_{code}.png"), f"{names[code]}: Altersaufbau {y0} und {y1}",
-            proj[0, i], proj[-1, i], y0, y1,
+            folder.path("figures", f"pyramid_{code}.png"),
+            f"{names[code]}: Altersaufbau {y0} und {y1}",
+            proj[0, i],
+            proj[-1, i],
+            y0,
+            y1,
         )
         figures.total_chart(
-            folder.path("figures", f"total_{code}.png"), f"{names[code]}: Einwohner",
-            {int(y): float(v) for y, v in zip(years, history[:, i])},
-            {int(y): float(v) for y, v in zip(projection.years, proj[:, i].sum(axis=(-1, -2)))},
+            folder.path("figures", f"total_{code}.png"),
+            f"{names[code]}: Einwohner",
+            {int(y): float(v) for y, v in zip(years, history[:, i], strict=True)},
+            {int(y): float(v) for y, v in zip(projection.years, proj[:, i].sum(axis=(-1, -2)), strict=True)},
         )
 
 
@@ -125,31 +143,42 @@ def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     """Backtest the configured target; writes ``backtest_<target>.parquet`` and returns a summary."""
     bt = cfg.backtest
     if bt.target != "population":
-        raise ValueError(f"backtest.target={bt.target!r} is not available yet; available: population")
+        raise ValueError(
+            f"backtest.target={bt.target!r} is not available yet; available: population"
+        )
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     start_manifest(folder, cfg, city, overrides, task="backtest")
     with folder.stage("backtest"):
         result = backtest_population(
-            city, bt.base_year, bt.horizon, estimation_settings(cfg.population),
-            population_assumptions(cfg.population), hp_span=bt.hp_span,
+            city,
+            bt.base_year,
+            bt.horizon,
+            estimation_settings(cfg.population),
+            population_assumptions(cfg.population),
+            hp_span=bt.hp_span,
         )
         result.table.to_parquet(folder.path("backtest_population.parquet"), index=False)
     headline = result.headline()
     folder.manifest["backtest"] = {
-        "target": bt.target, "base_year": bt.base_year, "horizon": bt.horizon,
+        "target": bt.target,
+        "base_year": bt.base_year,
+        "horizon": bt.horizon,
         "notes": list(result.notes),
         "city_errors": headline.to_dict(orient="records"),
     }
-    return _backtest_text(result.headline(), bt.base_year)
+    districts = result.district_mape()
+    folder.manifest["backtest"]["district_errors"] = districts.to_dict(orient="records")
+    return _backtest_text(headline.merge(districts, on=["horizon", "method"]), bt.base_year)
 
 
 def _backtest_text(head: pd.DataFrame, base_year: int) -> str:
-    wide = head.pivot(index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"])
+    values = ["total_error_pct", "mape_age_groups_pct", "mape_district_totals_pct"]
+    wide = head.pivot(index="horizon", columns="method", values=values)
     wide.index = [base_year + h for h in wide.index]
     wide.index.name = "year"
     return (
         f"Population backtest from {base_year}, city level (%):\n"
         "total_error_pct = (projected - register) / register; "
-        "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+\n"
-        + wide.round(2).to_string()
+        "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+; "
+        "mape_district_totals_pct = mean APE of the district totals\n" + wide.round(2).to_string()
     )

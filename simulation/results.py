@@ -14,20 +14,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA = pa.schema([
-    ("model", pa.string()),
-    ("scenario", pa.string()),
-    ("run_id", pa.string()),
-    ("replicate", pa.int32()),
-    ("district", pa.string()),
-    ("year", pa.int32()),
-    ("month", pa.int8()),
-    ("variable", pa.string()),
-    ("unit", pa.string()),
-    ("statistic", pa.string()),
-    ("quantile", pa.float64()),
-    ("value", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),
+        ("scenario", pa.string()),
+        ("run_id", pa.string()),
+        ("replicate", pa.int32()),
+        ("district", pa.string()),
+        ("year", pa.int32()),
+        ("month", pa.int8()),
+        ("variable", pa.string()),
+        ("unit", pa.string()),
+        ("statistic", pa.string()),
+        ("quantile", pa.float64()),
+        ("value", pa.float64()),
+    ]
+)
 COLUMNS = tuple(SCHEMA.names)
 RESULTS_DIR = "results"
 
@@ -45,7 +47,12 @@ def to_results(
     frame["model"] = model
     frame["scenario"] = scenario
     frame["run_id"] = run_id
-    defaults = {"replicate": replicate, "month": 0, "statistic": statistic, "quantile": float("nan")}
+    defaults = {
+        "replicate": replicate,
+        "month": 0,
+        "statistic": statistic,
+        "quantile": float("nan"),
+    }
     for column, value in defaults.items():
         if column not in frame.columns:
             frame[column] = value

@@ -18,12 +18,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("jhplan", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "hydra-core", "mesa", "matplotlib")
+PACKAGES = (
+    "jhplan",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "pyarrow",
+    "hydra-core",
+    "mesa",
+    "matplotlib",
+)
 
 
 class RunFolderExists(FileExistsError):
@@ -79,7 +89,9 @@ def open_run_folder(final: Path) -> Iterator[RunFolder]:
     """
     final = Path(final).resolve()
     if final.exists() and not _is_empty_dir(final):
-        raise RunFolderExists(f"run folder {final} already exists and is not empty; jhplan never overwrites a run")
+        raise RunFolderExists(
+            f"run folder {final} already exists and is not empty; jhplan never overwrites a run"
+        )
     work = final.parent / f".{final.name}.partial-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=False)
     folder = RunFolder(final=final, work=work)
@@ -105,7 +117,9 @@ def open_run_folder(final: Path) -> Iterator[RunFolder]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def sha256_files(files: dict[str, Path]) -> dict[str, str]:
@@ -119,11 +133,18 @@ def sha256_files(files: dict[str, Path]) -> dict[str, str]:
 def git_revision(root: Path) -> str:
     """The project's git commit (with ``-dirty`` if the work tree has changes), or ``unknown``."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
         if rev.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -140,4 +161,4 @@ def package_versions() -> dict[str, str]:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

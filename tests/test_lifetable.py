@@ -41,7 +41,9 @@ def test_single_year_round_trip_from_lx_Lx():
 @pytest.mark.parametrize("target", [70.0, 75.0, 80.0, 85.0])
 def test_scale_to_e0_hits_target_and_is_monotone(target):
     box = pd.read_csv(DATA / "austria92.dat", sep=r"\s+")
-    lt = LifeTable(mx=box["m"].to_numpy(float), ax=box["a"].to_numpy(float), width=box["n"].to_numpy(float))
+    lt = LifeTable(
+        mx=box["m"].to_numpy(float), ax=box["a"].to_numpy(float), width=box["n"].to_numpy(float)
+    )
     scaled = scale_to_e0(lt, np.array([target, target + 1.0]))
     np.testing.assert_allclose(scaled.e0, [target, target + 1.0], atol=1e-6)
     # Higher e0 means lower mortality at every age.

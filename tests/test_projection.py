@@ -19,7 +19,11 @@ def _identity_residual(proj):
     """P(t+1) - [P(t) + births - deaths + net migration] per year and district (persons)."""
     total = proj.population.sum(axis=(-1, -2))
     change = total[1:] - total[:-1]
-    components = proj.births.sum(axis=-1) - proj.deaths.sum(axis=(-1, -2)) + proj.net_migration.sum(axis=(-1, -2))
+    components = (
+        proj.births.sum(axis=-1)
+        - proj.deaths.sum(axis=(-1, -2))
+        + proj.net_migration.sum(axis=(-1, -2))
+    )
     return change - components
 
 
@@ -38,8 +42,9 @@ def test_accounting_identity_every_district_and_year(tiny_rates):
 )
 def test_identity_and_non_negativity_under_any_variant(tiny_rates, tfr_change, gain, mig):
     """Even extreme assumptions (net migration -40 per 1,000) keep the identity and no negatives."""
-    a = PopulationAssumptions(tfr_change=tfr_change, e0_gain_per_year=(gain, gain),
-                              net_migration_change_per_1000=mig)
+    a = PopulationAssumptions(
+        tfr_change=tfr_change, e0_gain_per_year=(gain, gain), net_migration_change_per_1000=mig
+    )
     proj = project_population(tiny_rates, a, horizon=25)
     np.testing.assert_allclose(_identity_residual(proj), 0.0, atol=1e-7)
     assert (proj.population >= -1e-9).all()
@@ -48,19 +53,25 @@ def test_identity_and_non_negativity_under_any_variant(tiny_rates, tfr_change, g
 def test_variants_move_the_right_way(tiny_rates):
     main = project_population(tiny_rates, PopulationAssumptions(), 20)
     more_births = project_population(tiny_rates, PopulationAssumptions(tfr_change=0.15), 20)
-    longer_lives = project_population(tiny_rates, PopulationAssumptions(e0_gain_per_year=(0.2, 0.2)), 20)
-    more_mig = project_population(tiny_rates, PopulationAssumptions(net_migration_change_per_1000=2.0), 20)
+    longer_lives = project_population(
+        tiny_rates, PopulationAssumptions(e0_gain_per_year=(0.2, 0.2)), 20
+    )
+    more_mig = project_population(
+        tiny_rates, PopulationAssumptions(net_migration_change_per_1000=2.0), 20
+    )
     assert more_births.births.sum() > main.births.sum()
     assert longer_lives.deaths.sum() < main.deaths.sum()
     np.testing.assert_allclose(longer_lives.e0[-1], main.e0[-1] + 0.1 * 20, atol=1e-5)
     assert more_mig.net_migration.sum() > main.net_migration.sum()
     # +2 per 1,000 base inhabitants per year, exactly.
-    extra = (more_mig.in_migrants.sum(axis=(1, 2, 3)) - main.in_migrants.sum(axis=(1, 2, 3)))
+    extra = more_mig.in_migrants.sum(axis=(1, 2, 3)) - main.in_migrants.sum(axis=(1, 2, 3))
     np.testing.assert_allclose(extra, 2.0 / 1000 * tiny_rates.population.sum(), rtol=1e-9)
 
 
 def test_tfr_path_reaches_target(tiny_rates):
-    proj = project_population(tiny_rates, PopulationAssumptions(tfr_change=0.2, tfr_years_to_target=5), 10)
+    proj = project_population(
+        tiny_rates, PopulationAssumptions(tfr_change=0.2, tfr_years_to_target=5), 10
+    )
     tfr0 = tiny_rates.asfr.sum(axis=1).mean()
     np.testing.assert_allclose(proj.tfr[4:], tfr0 + 0.2, rtol=1e-12)
     np.testing.assert_allclose(proj.tfr[0], tfr0 + 0.2 / 5, rtol=1e-12)

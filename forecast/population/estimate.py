@@ -40,8 +40,15 @@ FERTILE = slice(FERTILE_AGES[0], FERTILE_AGES[1] + 1)
 # only its migration totals. Parameters of Rogers & Castro's (1981) "standard" schedule with the
 # labour-force peak at 21 (estimate: university towns peak early). Only the shape is used; the
 # level comes from the city's totals, and net migration by age from its register.
-ROGERS_CASTRO = {"a1": 0.02, "alpha1": 0.10, "a2": 0.06, "alpha2": 0.10, "mu2": 21.0,
-                 "lambda2": 0.40, "c": 0.003}
+ROGERS_CASTRO = {
+    "a1": 0.02,
+    "alpha1": 0.10,
+    "a2": 0.06,
+    "alpha2": 0.10,
+    "mu2": 21.0,
+    "lambda2": 0.40,
+    "c": 0.003,
+}
 
 # Prior strength (in births) when a district's fertility level is shrunk toward the city's:
 # a district with 30 expected births moves halfway. Source: estimate (Gamma-Poisson smoothing).
@@ -96,7 +103,8 @@ def population_array(city: CityData) -> tuple[np.ndarray, np.ndarray]:
     pop = city.table("population")
     years = np.sort(pop["year"].unique())
     index = pd.MultiIndex.from_product(
-        [years, list(city.district_codes), list(SEXES), AGES], names=["year", "district", "sex", "age"]
+        [years, list(city.district_codes), list(SEXES), AGES],
+        names=["year", "district", "sex", "age"],
     )
     counts = (
         pop.assign(age=pop["age"].astype(int))
@@ -126,7 +134,9 @@ def rogers_castro(ages: np.ndarray, p: dict[str, float] = ROGERS_CASTRO) -> np.n
     """Rogers-Castro model migration rates by age (shape only)."""
     x = ages.astype(float)
     child = p["a1"] * np.exp(-p["alpha1"] * x)
-    labour = p["a2"] * np.exp(-p["alpha2"] * (x - p["mu2"]) - np.exp(-p["lambda2"] * (x - p["mu2"])))
+    labour = p["a2"] * np.exp(
+        -p["alpha2"] * (x - p["mu2"]) - np.exp(-p["lambda2"] * (x - p["mu2"]))
+    )
     return child + labour + p["c"]
 
 
@@ -146,16 +156,19 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     pop, years = population_array(city)
     base_year = int(years[-1]) if settings.base_year is None else int(settings.base_year)
     if base_year not in years:
-        raise ValueError(f"base year {base_year} is not a register year ({years.min()}..{years.max()})")
+        raise ValueError(
+            f"base year {base_year} is not a register year ({years.min()}..{years.max()})"
+        )
     notes: list[str] = []
     year_ix = {int(y): i for i, y in enumerate(years)}
     excluded = set(city.exclude_years)
     # The most recent usable transitions: both years registered and neither listed as suspect.
     usable = [
-        t for t in range(int(years[0]), base_year)
+        t
+        for t in range(int(years[0]), base_year)
         if t in year_ix and t + 1 in year_ix and t not in excluded and t + 1 not in excluded
     ]
-    transitions = usable[-settings.base_period:] if settings.base_period > 0 else []
+    transitions = usable[-settings.base_period :] if settings.base_period > 0 else []
     if not transitions:
         raise ValueError(f"no usable pair of consecutive register years up to {base_year}")
     notes.append(
@@ -179,8 +192,10 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     # --- fertility shape and births -----------------------------------------------------------
     if city.has("fertility"):
         asfr_ref = (
-            city.table("fertility").set_index("mother_age")["asfr"]
-            .reindex(range(FERTILE_AGES[0], FERTILE_AGES[1] + 1), fill_value=0.0).to_numpy(float)
+            city.table("fertility")
+            .set_index("mother_age")["asfr"]
+            .reindex(range(FERTILE_AGES[0], FERTILE_AGES[1] + 1), fill_value=0.0)
+            .to_numpy(float)
         )
         notes.append("Fertility age pattern: the city's fertility file")
     else:
@@ -193,13 +208,17 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     if city.has("births"):
         observed = _yearly_total(city, "births").reindex(flow_years)
         if observed.isna().any():
-            raise ValueError(f"births file lacks years {list(flow_years[observed.isna().to_numpy()])}")
+            raise ValueError(
+                f"births file lacks years {list(flow_years[observed.isna().to_numpy()])}"
+            )
         city_scale = observed.sum() / expected_births.sum()
         births_by_year = observed.to_numpy(float)
         table = city.table("births")
         with_sex = table[table["sex"].notna() & table["year"].isin(flow_years)]
         if len(with_sex) and with_sex["count"].sum() > 0:
-            male_share = float(with_sex.loc[with_sex["sex"] == "m", "count"].sum() / with_sex["count"].sum())
+            male_share = float(
+                with_sex.loc[with_sex["sex"] == "m", "count"].sum() / with_sex["count"].sum()
+            )
             notes.append("Sex ratio at birth: the city's births by sex")
         else:
             notes.append("Fallback: births without sex; national share of boys at birth")
@@ -214,7 +233,6 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     # --- mortality level -------------------------------------------------------------------------
     s, _ = base_lt.survival_ratios()
     city_start = start.sum(axis=1)  # (T, 2, A)
-    city_end = end.sum(axis=1)
     cohorts = age_cohorts(city_start)
     cohorts[..., 0] = births_by_year[:, None] * np.array([1 - male_share, male_share])
     mortality_ratio = 1.0
@@ -223,23 +241,36 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         expected_deaths = ((1.0 - s) * cohorts).sum(axis=(-1, -2))
         if not observed_deaths.isna().any():
             mortality_ratio = float(observed_deaths.sum() / expected_deaths.sum())
-            notes.append(f"Mortality level: the city's deaths = {mortality_ratio:.3f} x reference table")
+            notes.append(
+                f"Mortality level: the city's deaths = {mortality_ratio:.3f} x reference table"
+            )
         else:
-            notes.append("Fallback: deaths file incomplete for the base period; reference mortality level")
+            notes.append(
+                "Fallback: deaths file incomplete for the base period; reference mortality level"
+            )
     else:
         notes.append("Fallback: no deaths file; reference mortality level")
     life_table = base_lt.scaled(mortality_ratio)
     s, _ = life_table.survival_ratios()
 
     out_rate, in_count, mig_diag = _estimate_migration(
-        city, pop[year_ix[base_year]], start, end, cohorts, s, flow_years, births_by_year,
-        male_share, asfr, notes,
+        city,
+        pop[year_ix[base_year]],
+        start,
+        end,
+        cohorts,
+        s,
+        flow_years,
+        births_by_year,
+        male_share,
+        asfr,
+        notes,
     )
     e0 = life_table.e0
     diagnostics = {
         "tfr_reference": float(asfr_ref.sum()),
         "tfr_city": float(asfr_ref.sum() * city_scale),
-        "tfr_by_district": dict(zip(city.district_codes, np.round(asfr.sum(axis=1), 4).tolist())),
+        "tfr_by_district": dict(zip(city.district_codes, np.round(asfr.sum(axis=1), 4).tolist(), strict=True)),
         "mortality_ratio": mortality_ratio,
         "e0": {"f": float(e0[0]), "m": float(e0[1])},
         "male_share_at_birth": male_share,
@@ -266,14 +297,18 @@ def _district_fertility(
     table = city.table("births")
     detail = table[(table["district"] != CITY_DISTRICT) & table["year"].isin(flow_years)]
     if detail.empty:
-        notes.append("Fallback: births known for the whole city only; every district at the city level")
+        notes.append(
+            "Fallback: births known for the whole city only; every district at the city level"
+        )
         return np.ones(len(city.district_codes))
     observed = (
         detail.groupby("district")["count"].sum().reindex(list(city.district_codes), fill_value=0)
     ).to_numpy(float)
     exp = expected.sum(axis=0)
     prior = DISTRICT_FERTILITY_PRIOR_BIRTHS
-    notes.append(f"District fertility: observed births, shrunk toward the city level ({prior:g} births prior)")
+    notes.append(
+        f"District fertility: observed births, shrunk toward the city level ({prior:g} births prior)"
+    )
     return (observed + prior) / (exp + prior)
 
 
@@ -311,8 +346,12 @@ def _estimate_migration(
             part = used[used["direction"] == direction]
             np.add.at(
                 arr[k],
-                (part["year"].map(y_ix).to_numpy(), part["district"].map(d_ix).to_numpy(),
-                 part["sex"].map({"f": 0, "m": 1}).to_numpy(), part["age"].astype(int).to_numpy()),
+                (
+                    part["year"].map(y_ix).to_numpy(),
+                    part["district"].map(d_ix).to_numpy(),
+                    part["sex"].map({"f": 0, "m": 1}).to_numpy(),
+                    part["age"].astype(int).to_numpy(),
+                ),
                 part["count"].to_numpy(float),
             )
         in_count = arr[0].mean(axis=0)
@@ -322,8 +361,12 @@ def _estimate_migration(
         births = (asfr * women).sum(axis=-1)
         cohorts[..., 0] = births[..., None] * np.array([1 - male_share, male_share])
         at_risk = cohorts.sum(axis=0)
-        out_rate = np.divide(arr[1].sum(axis=0), at_risk, out=np.zeros_like(at_risk), where=at_risk > 0)
-        notes.append("Migration: in counts and out rates by district, sex and age from the migration file")
+        out_rate = np.divide(
+            arr[1].sum(axis=0), at_risk, out=np.zeros_like(at_risk), where=at_risk > 0
+        )
+        notes.append(
+            "Migration: in counts and out rates by district, sex and age from the migration file"
+        )
         method = "migration file (district x sex x age)"
     else:
         # Residual ("forward survival") net migration by sex and age for the city as a whole:
@@ -352,7 +395,9 @@ def _estimate_migration(
         else:
             city_in = np.maximum(net_mean, 0.0)
             city_out = np.maximum(-net_mean, 0.0)
-            notes.append("Fallback: no migration file; net migration by sex and age from the register (residual method)")
+            notes.append(
+                "Fallback: no migration file; net migration by sex and age from the register (residual method)"
+            )
             method = "residual net by age"
         city_out_rate = np.divide(city_out, c_mean, out=np.zeros_like(c_mean), where=c_mean > 0)
         # Districts: same out rates; in-migrants by the district's share of each sex-age cell,
@@ -364,19 +409,25 @@ def _estimate_migration(
         in_count = _calibrate_districts(
             in_count, out_rate, start, end, s, asfr, male_share, base_pop, city_in.sum()
         )
-        notes.append("District migration: city schedule, levelled to each district's observed residual growth")
+        notes.append(
+            "District migration: city schedule, levelled to each district's observed residual growth"
+        )
     clipped = int((out_rate > cap).sum())
     out_rate = np.minimum(out_rate, cap)
     if clipped:
         notes.append(f"{clipped} out-migration rates capped so that no cohort can turn negative")
     at_base = age_cohorts(base_pop)
     net_base = in_count.sum() - (out_rate * at_base).sum()
-    return out_rate, in_count, {
-        "migration_method": method,
-        "in_migrants_per_year": float(in_count.sum()),
-        "out_migrants_per_year_at_base": float((out_rate * at_base).sum()),
-        "net_migration_per_year_at_base": float(net_base),
-    }
+    return (
+        out_rate,
+        in_count,
+        {
+            "migration_method": method,
+            "in_migrants_per_year": float(in_count.sum()),
+            "out_migrants_per_year_at_base": float((out_rate * at_base).sum()),
+            "net_migration_per_year_at_base": float(net_base),
+        },
+    )
 
 
 def _district_shares(base_pop: np.ndarray) -> np.ndarray:
@@ -410,7 +461,9 @@ def _calibrate_districts(
     at_base = age_cohorts(base_pop)
     expected_out = (out_rate * at_base).sum(axis=(-1, -2))
     own_in = in_count.sum(axis=(-1, -2))
-    factor = np.divide(residual_net + expected_out, own_in, out=np.ones_like(own_in), where=own_in > 0)
+    factor = np.divide(
+        residual_net + expected_out, own_in, out=np.ones_like(own_in), where=own_in > 0
+    )
     scaled = in_count * np.maximum(factor, 0.0)[:, None, None]
     # Keep the city's in-migration total: district levelling redistributes, it does not add.
     return scaled * (city_in_total / scaled.sum()) if scaled.sum() > 0 else in_count

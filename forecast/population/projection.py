@@ -86,12 +86,16 @@ class PopulationProjection:
         pop = np.concatenate([self.population, self.population.sum(axis=1, keepdims=True)], axis=1)
         n_y, n_d = pop.shape[:2]
         labels = np.array([f"Population|{s}|{a}" for s in SEXES for a in range(MAX_AGE + 1)])
-        cells = pd.DataFrame({
-            "district": np.repeat(np.array(districts), len(labels))[None, :].repeat(n_y, 0).ravel(),
-            "year": np.repeat(self.years, n_d * len(labels)),
-            "variable": np.tile(labels, n_y * n_d),
-            "value": pop.reshape(-1),
-        })
+        cells = pd.DataFrame(
+            {
+                "district": np.repeat(np.array(districts), len(labels))[None, :]
+                .repeat(n_y, 0)
+                .ravel(),
+                "year": np.repeat(self.years, n_d * len(labels)),
+                "variable": np.tile(labels, n_y * n_d),
+                "value": pop.reshape(-1),
+            }
+        )
         flows = {
             "Population|Total": pop.sum(axis=(-1, -2)),
             "Population|Births": _pad(self.births.sum(axis=-1)),
@@ -102,13 +106,17 @@ class PopulationProjection:
         for variable, arr in flows.items():
             if variable != "Population|Total":
                 arr = np.concatenate([arr, arr.sum(axis=1, keepdims=True)], axis=1)
-            frame = pd.DataFrame({
-                "district": np.tile(np.array(districts), n_y),
-                "year": np.repeat(self.years, n_d),
-                "variable": variable,
-                "value": arr.reshape(-1),
-            })
-            frames.append(frame if variable == "Population|Total" else frame[frame["year"] > self.years[0]])
+            frame = pd.DataFrame(
+                {
+                    "district": np.tile(np.array(districts), n_y),
+                    "year": np.repeat(self.years, n_d),
+                    "variable": variable,
+                    "value": arr.reshape(-1),
+                }
+            )
+            frames.append(
+                frame if variable == "Population|Total" else frame[frame["year"] > self.years[0]]
+            )
         out = pd.concat(frames, ignore_index=True)
         out["unit"] = "persons"
         return out[["district", "year", "variable", "unit", "value"]]
@@ -168,9 +176,10 @@ def project_population(
     tfr0 = rates.asfr.sum(axis=1)  # (D,)
     phase = np.minimum(steps / max(assumptions.tfr_years_to_target, 1), 1.0)
     tfr_path = np.maximum(tfr0[None, :] + assumptions.tfr_change * phase[:, None], 0.0)  # (H, D)
-    asfr_path = rates.asfr[None] * np.divide(
-        tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0
-    )[..., None]
+    asfr_path = (
+        rates.asfr[None]
+        * np.divide(tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0)[..., None]
+    )
 
     base_total = rates.population.sum()
     in_total = rates.in_count.sum()
@@ -188,8 +197,13 @@ def project_population(
     outs = np.empty((horizon,) + shape)
     for k in range(horizon):
         step = project_step(
-            population[k], survival[k], asfr_path[k], FERTILE, rates.male_share_at_birth,
-            out_rate, in_count,
+            population[k],
+            survival[k],
+            asfr_path[k],
+            FERTILE,
+            rates.male_share_at_birth,
+            out_rate,
+            in_count,
         )
         population[k + 1] = step.population
         births[k], deaths[k] = step.births, step.deaths

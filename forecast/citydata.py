@@ -1,0 +1,174 @@
+"""A city's input data, checked and typed: the one object every model reads its inputs from.
+
+``load_city`` validates the folder (``forecast.validate``) and refuses to return anything if a
+single problem was found; otherwise each contract file present becomes a typed DataFrame:
+
+* ``year`` and counts: int64; ``age`` and ``mother_age``: pandas nullable Int64 (empty = all ages);
+* rates and other numbers: float64 (NaN where a nullable cell was empty);
+* text (district codes, sex, direction, hilfeart, indicator): object columns of ``str``, None where
+  a nullable cell was empty (``sex`` empty = both sexes).
+
+Rows keep the file's order except ``population``, which is sorted by year, district, sex, age.
+A file holding only its header row (an unfilled template) counts as absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import CONTRACT, FileSpec
+from forecast.validate import InputDataError, check_city
+
+# Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
+_WHOLE_KINDS = {"year", "int", "count", "age", "mother_age"}
+_FLOAT_KINDS = {"float", "rate"}
+_NULLABLE_INT_KINDS = {"age", "mother_age"}
+
+
+@dataclass(frozen=True)
+class District:
+    """A district (Stadtteil, Bezirk) of the city.
+
+    Attributes:
+        code: the code used in the data files.
+        name: display name.
+        sozialraum: the Sozialraum the district belongs to.
+    """
+
+    code: str
+    name: str
+    sozialraum: str
+
+
+@dataclass(frozen=True)
+class CityData:
+    """A validated city folder with typed tables.
+
+    Attributes:
+        path: the city folder.
+        name: city name from city.yaml.
+        ags: Amtlicher Gemeindeschlüssel, 8 digits.
+        districts: the districts in city.yaml order.
+        exclude_years: register years not to use for estimating rates.
+        meta: the parsed city.yaml.
+        tables: contract stem -> typed frame, only for the files present.
+        files: file name -> path of every file read, city.yaml included (for checksums).
+    """
+
+    path: Path
+    name: str
+    ags: str
+    districts: tuple[District, ...]
+    exclude_years: tuple[int, ...]
+    meta: dict
+    tables: Mapping[str, pd.DataFrame]
+    files: Mapping[str, Path]
+
+    @property
+    def district_codes(self) -> tuple[str, ...]:
+        """District codes in city.yaml order."""
+        return tuple(d.code for d in self.districts)
+
+    def has(self, stem: str) -> bool:
+        """Whether the city folder holds the contract file ``stem`` (with data rows)."""
+        return stem in self.tables
+
+    def table(self, stem: str) -> pd.DataFrame:
+        """The typed frame of contract file ``stem``.
+
+        Raises:
+            KeyError: the file is not in the city folder (check ``has`` first and fall back).
+        """
+        if stem not in self.tables:
+            known = ", ".join(sorted(self.tables)) or "none"
+            hint = "" if stem in CONTRACT else f" ('{stem}' is not a contract file)"
+            raise KeyError(f"{self.name}: no '{stem}' data in {self.path}{hint}; present: {known}")
+        return self.tables[stem]
+
+    def restrict_to(self, last_year: int) -> CityData:
+        """A copy holding only years up to ``last_year`` in every table with a ``year`` column.
+
+        Used for backtests: the model sees the data as they were known at ``last_year``.
+
+        Raises:
+            ValueError: no population year would remain.
+        """
+        tables = {}
+        for stem, frame in self.tables.items():
+            if "year" in frame.columns:
+                frame = frame[frame["year"] <= last_year].reset_index(drop=True)
+                if frame.empty:
+                    if CONTRACT[stem].required:
+                        first = int(self.tables[stem]["year"].min())
+                        raise ValueError(
+                            f"no {stem} data up to {last_year}: the first year is {first}"
+                        )
+                    continue
+            tables[stem] = frame
+        return dataclasses.replace(self, tables=MappingProxyType(tables))
+
+
+def load_city(path: str | Path) -> CityData:
+    """Validate a city folder and load it as typed tables.
+
+    Args:
+        path: the city folder (city.yaml plus contract files as CSV or Parquet).
+
+    Returns:
+        The city's data, every table typed as described in the module docstring.
+
+    Raises:
+        InputDataError: the folder breaks the input contract; lists every problem found.
+    """
+    check = check_city(path)
+    if check.problems:
+        raise InputDataError(check.problems)
+    meta = check.meta or {}
+    tables = {
+        stem: _typed(CONTRACT[stem], frame)
+        for stem, frame in check.tables.items()
+        if not frame.empty
+    }
+    districts = tuple(
+        District(str(d["code"]).strip(), str(d["name"]), str(d["sozialraum"]))
+        for d in meta["districts"]
+    )
+    return CityData(
+        path=Path(path),
+        name=str(meta["name"]),
+        ags=str(meta["ags"]),
+        districts=districts,
+        exclude_years=tuple(int(y) for y in meta.get("exclude_years") or ()),
+        meta=meta,
+        tables=MappingProxyType(tables),
+        files=MappingProxyType(dict(check.files)),
+    )
+
+
+def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
+    """Turn a validated text frame into typed columns (contract columns only, in contract order)."""
+    out = {}
+    for col in spec.columns:
+        cells = text[col.name]
+        empty = (cells == "").to_numpy()
+        if col.kind in _WHOLE_KINDS or col.kind in _FLOAT_KINDS:
+            num = pd.to_numeric(cells.where(~empty, None), errors="raise").astype(float)
+            if col.kind in _FLOAT_KINDS:
+                out[col.name] = num.astype(np.float64)
+            elif col.nullable or col.kind in _NULLABLE_INT_KINDS:
+                out[col.name] = num.astype("Int64")
+            else:
+                out[col.name] = num.astype(np.int64)
+        else:
+            out[col.name] = pd.Series(np.where(empty, None, cells.to_numpy()), dtype=object)
+    frame = pd.DataFrame(out)
+    if spec.stem == "population":
+        frame = frame.sort_values(["year", "district", "sex", "age"], kind="stable")
+    return frame.reset_index(drop=True)

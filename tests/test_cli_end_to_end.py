@@ -1,0 +1,171 @@
+"""End-to-end: the jhplan command on the tiny test city and on the embedded Konstanz data."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.results import COLUMNS, read_results
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def jhplan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "simulation.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    tiny = ROOT / "tests" / "data" / "tinycity"
+    res = jhplan("run", f"city.data_dir={tiny}", f"run_root={runs}", "horizon=6", "scenario=tiny")
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    return run_dir, res
+
+
+def test_run_writes_manifest_results_and_figures(tiny_run):
+    run_dir, res = tiny_run
+    assert "run folder:" in res.stdout
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for key in (
+        "run_id",
+        "created_at",
+        "git_revision",
+        "package_versions",
+        "config",
+        "overrides",
+        "root_seed",
+        "draws",
+        "input_sha256",
+        "fallbacks",
+        "wall_time_s",
+    ):
+        assert key in manifest
+    assert set(manifest["input_sha256"]) >= {"population.csv", "city.yaml"}
+    assert "horizon=6" in manifest["overrides"]
+    assert (run_dir / "figures" / "pyramid__city.png").stat().st_size > 1000
+    assert (run_dir / "figures" / "total_a.png").exists()
+    results = read_results(run_dir)
+    assert list(results.columns) == list(COLUMNS)
+    assert set(results["scenario"]) == {"tiny"} and set(results["model"]) == {"population"}
+    assert set(results["district"]) == {"a", "b", "c", "_city"}
+
+
+def test_results_satisfy_accounting_identity(tiny_run):
+    """From the written results alone: P(t+1) = P(t) + births - deaths + net migration."""
+    run_dir, _ = tiny_run
+    r = read_results(run_dir)
+    wide = r[
+        r["variable"].isin(
+            [
+                "Population|Total",
+                "Population|Births",
+                "Population|Deaths",
+                "Population|Net migration",
+            ]
+        )
+    ].pivot_table(index=["district", "year"], columns="variable", values="value")
+    for district, g in wide.groupby(level="district"):
+        g = g.droplevel("district").sort_index()
+        change = g["Population|Total"].diff().iloc[1:]
+        comp = (
+            g["Population|Births"] - g["Population|Deaths"] + g["Population|Net migration"]
+        ).iloc[1:]
+        np.testing.assert_allclose(change, comp, atol=1e-6, err_msg=district)
+    # Single ages add up to the totals, city = sum of districts.
+    cells = r[r["variable"].str.count(r"\|") == 2]
+    by_district = cells.groupby(["district", "year"])["value"].sum()
+    np.testing.assert_allclose(
+        by_district.to_numpy(), wide["Population|Total"].to_numpy(), rtol=1e-12
+    )
+    city = by_district.xs("_city", level="district")
+    parts = by_district.drop("_city", level="district").groupby(level="year").sum()
+    np.testing.assert_allclose(city, parts, rtol=1e-12)
+    assert (
+        r.loc[
+            r["variable"].str.startswith("Population|")
+            & ~r["variable"].eq("Population|Net migration"),
+            "value",
+        ]
+        >= 0
+    ).all()
+
+
+def test_same_config_gives_identical_results(tiny_run, tmp_path):
+    run_dir, _ = tiny_run
+    tiny = ROOT / "tests" / "data" / "tinycity"
+    res = jhplan(
+        "run",
+        f"city.data_dir={tiny}",
+        f"run_root={tmp_path}",
+        "horizon=6",
+        "scenario=tiny",
+        "population.figures=false",
+    )
+    assert res.returncode == 0, res.stderr
+    (again,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    a = read_results(run_dir).drop(columns="run_id")
+    b = read_results(again).drop(columns="run_id")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_never_overwrites_an_earlier_run(tiny_run):
+    run_dir, _ = tiny_run
+    before = (run_dir / "manifest.json").read_bytes()
+    tiny = ROOT / "tests" / "data" / "tinycity"
+    res = jhplan("run", f"city.data_dir={tiny}", f"hydra.run.dir={run_dir}", "horizon=3")
+    assert res.returncode == 1
+    assert "never overwrites" in res.stderr
+    assert (run_dir / "manifest.json").read_bytes() == before
+
+
+def test_bad_input_exits_1_and_writes_nothing(tinycity_copy, tmp_path):
+    pop = tinycity_copy / "population.csv"
+    lines = pop.read_text().splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",-7"
+    pop.write_text("\n".join(lines) + "\n")
+    runs = tmp_path / "runs"
+    res = jhplan("run", f"city.data_dir={tinycity_copy}", f"run_root={runs}")
+    assert res.returncode == 1
+    assert "population.csv" in res.stderr and "row 6" in res.stderr and "count" in res.stderr
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_check_data_lists_planted_errors_in_konstanz_copy(tmp_path):
+    city = Path(shutil.copytree(ROOT / "data" / "konstanz", tmp_path / "kn"))
+    pop = city / "population.csv"
+    lines = pop.read_text().splitlines()
+    header = lines[0].split(",")
+    assert header == ["year", "district", "sex", "age", "count"]
+    lines[10] = "2009,atlantis,f,9,12"  # unknown district
+    lines[20] = lines[20].replace(",f,", ",x,")  # unknown sex code
+    lines[30] = lines[30].rsplit(",", 1)[0] + ",3.5"  # non-integer count
+    pop.write_text("\n".join(lines) + "\n")
+    births = city / "births.csv"
+    b = births.read_text().splitlines()
+    births.write_text("\n".join(b[:3] + b[4:]) + "\n")  # a gap in years
+    res = jhplan("check-data", str(city))
+    assert res.returncode == 1
+    out = res.stdout
+    assert "row 11" in out and "atlantis" in out
+    assert "row 21" in out and "sex" in out
+    assert "row 31" in out and "3.5" in out
+    assert "births.csv, column 'year': no rows for 2011" in out
+    assert "5 problem(s)" in out  # the 4 planted errors + the 2 missing cells they leave, one line
+
+
+def test_check_data_clean_city_exits_0():
+    res = jhplan("check-data", str(ROOT / "data" / "konstanz"))
+    assert res.returncode == 0, res.stdout
