@@ -59,6 +59,9 @@ def _task(cfg: DictConfig, task: str) -> None:
         print(f"jhplan {task}: {err}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"jhplan {task}: interrupted; the partial run folder was removed.", file=sys.stderr)
+        sys.exit(130)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")

@@ -169,3 +169,24 @@ def test_check_data_lists_planted_errors_in_konstanz_copy(tmp_path):
 def test_check_data_clean_city_exits_0():
     res = jhplan("check-data", str(ROOT / "data" / "konstanz"))
     assert res.returncode == 0, res.stdout
+
+
+def test_killed_run_leaves_no_run_folder(tmp_path):
+    """SIGTERM in the middle of a run: no run folder, no partial folder remains."""
+    import signal
+    import time
+
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "run", f"run_root={runs}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not (runs.exists() and any(runs.iterdir())):
+        time.sleep(0.1)  # wait until the run has started writing
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not runs.exists() or list(runs.iterdir()) == []
