@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command in ("run", "backtest"):
+        if command == "backtest" and not any(a.startswith("hydra.run.dir=") for a in rest):
+            # Name backtest folders after what they hold, not after the scenario.
+            name = "${now:%Y%m%d-%H%M%S-%f}_backtest-${backtest.target}-${backtest.base_year}"
+            rest = [f"hydra.run.dir=${{run_root}}/{name}", *rest]
         sys.argv = [f"jhplan {command}", *rest]
         (_run_app if command == "run" else _backtest_app)()
         return 0

@@ -190,3 +190,20 @@ def test_killed_run_leaves_no_run_folder(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_backtest_command_writes_error_table(tmp_path):
+    tiny = ROOT / "tests" / "data" / "tinycity"
+    res = jhplan("backtest", f"city.data_dir={tiny}", f"run_root={tmp_path}", "backtest.base_year=2020",
+                 "backtest.horizon=2")
+    assert res.returncode == 0, res.stderr
+    assert "Population backtest from 2020" in res.stdout and "hamilton_perry" in res.stdout
+    (run_dir,) = list(tmp_path.iterdir())
+    assert run_dir.name.endswith("_backtest-population-2020")
+    table = pd.read_parquet(run_dir / "backtest_population.parquet")
+    assert set(table["method"]) == {"cohort_component", "constant", "hamilton_perry"}
+    assert set(table["year"]) == {2021, 2022}
+    assert {"a", "b", "c", "_city"} <= set(table["district"])
+    assert set(table["age_group"]) == {"all", "0-2", "3-5", "6-9", "10-15", "16-20", "21-64", "65+"}
+    # Errors are projected minus observed, and the register of 2021-2022 is the observed truth.
+    np.testing.assert_allclose(table["error"], table["projected"] - table["observed"])
