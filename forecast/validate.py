@@ -9,98 +9,32 @@ turns a non-empty list into an ``InputDataError``.
 Cells are read as text (CSV with ``dtype=str``; Parquet values turned into text) so that a problem
 quotes exactly what the cell held. The checks are vectorised over rows; messages are only built
 for the rows that are listed (at most ``MAX_REPORTS`` per file, column and kind of problem).
+
+This module finds and reads the files and runs the checks every table gets (columns, cells, keys,
+years). city.yaml is checked in ``forecast.validate_city_yaml``, the rules of single files in
+``forecast.validate_rules``; ``Problem``, ``InputDataError`` and the capped list of problems live
+in ``forecast.problems`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from forecast.contract import (
-    CITY_DISTRICT,
-    CITY_YAML_KEYS,
-    CONTRACT,
-    FERTILE_AGES,
-    HILFEARTEN,
-    MAX_AGE,
-    SEXES,
-    Column,
-    FileSpec,
-)
+from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
+from forecast.problems import MAX_REPORTS, InputDataError, Problem, ProblemReport
+from forecast.validate_city_yaml import check_city_yaml
+from forecast.validate_rules import FILE_RULES, check_schedule_complete
+from forecast.validate_table import CATEGORY_KINDS, LINE, NUMERIC_KINDS, TableCheck, column_bounds
 
-MAX_REPORTS = 20
-"""Problems listed per (file, column, kind of problem); one more line counts the rest."""
+__all__ = ["MAX_REPORTS", "CityCheck", "InputDataError", "Problem", "check_city", "validate_city"]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 _LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
-
-# kind -> (whole number, lower bound, upper bound); a column's own minimum/maximum narrow these.
-# Years outside 1900..2100 are typing errors, not history or planning horizons.
-NUMERIC_KINDS: dict[str, tuple[bool, float | None, float | None]] = {
-    "year": (True, 1900, 2100),
-    "int": (True, None, None),
-    "count": (True, 0, None),
-    "float": (False, None, None),
-    "rate": (False, 0, 1),
-    "age": (True, 0, MAX_AGE),
-    "mother_age": (True, *FERTILE_AGES),
-}
-CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
-    "sex": SEXES,
-    "direction": ("in", "out"),
-    "hilfeart": HILFEARTEN,
-}
-LINE = "_line"
-"""Column added to a table as read: the row's line number in the file (header = 1)."""
-SHARE_SUFFIXES = ("_rate", "_share")
-"""Indicators in ``social`` whose names end like this are shares in 0..1."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input data.
-
-    Attributes:
-        file: file name relative to the city folder, e.g. ``population.csv`` or ``city.yaml``.
-        row: line number as a text editor shows it (header = line 1; for Parquet, data row
-            index + 2 likewise); None if the problem is not about one row.
-        column: the column (or city.yaml key) concerned, if any.
-        message: what is wrong and what was expected.
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            noun = "key" if self.file.endswith((".yaml", ".yml")) else "column"
-            where.append(f"{noun} '{self.column}'")
-        return f"{', '.join(where)}: {self.message}"
-
-
-class InputDataError(ValueError):
-    """The city data break the input contract; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__(self.problems)
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'' if n == 1 else 's'} in the city data:"
-        return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
 @dataclass
@@ -121,92 +55,6 @@ class CityCheck:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-class _Report:
-    """Collects problems, listing at most ``cap`` per (file, column, kind) and counting the rest."""
-
-    def __init__(self, cap: int = MAX_REPORTS) -> None:
-        self.cap = cap
-        self._problems: list[Problem] = []
-        self._seen: Counter[tuple] = Counter()
-        self._last: dict[tuple, int] = {}
-
-    def add(
-        self, file: str, row: int | None, column: str | None, message: str, kind: str = ""
-    ) -> None:
-        """Add one problem; ``kind`` groups problems for the cap (default: the message itself)."""
-        key = (file, column, kind or message)
-        self._seen[key] += 1
-        if self._seen[key] <= self.cap:
-            self._problems.append(Problem(file, row, column, message))
-            self._last[key] = len(self._problems)
-
-    def rows(
-        self,
-        file: str,
-        column: str | None,
-        kind: str,
-        lines: np.ndarray,
-        message: Callable[[int], str],
-    ) -> None:
-        """Add one problem per entry of ``lines``; ``message(k)`` describes the k-th."""
-        key = (file, column, kind)
-        for k, line in enumerate(lines):
-            if self._seen[key] >= self.cap:  # past the cap: count, do not build messages
-                self._seen[key] += len(lines) - k
-                return
-            self.add(file, int(line), column, message(k), kind)
-
-    def problems(self) -> list[Problem]:
-        """The listed problems; each capped group is followed by a line saying how many more."""
-        more = {
-            self._last[key]: (key, n - self.cap) for key, n in self._seen.items() if n > self.cap
-        }
-        out: list[Problem] = []
-        for i, problem in enumerate(self._problems, start=1):
-            out.append(problem)
-            if i in more:
-                (file, column, _), n = more[i]
-                what = f"{n} more rows" if problem.row is not None else f"{n} more"
-                out.append(Problem(file, None, column, f"... and {what} with the same problem"))
-        return out
-
-
-@dataclass
-class _Table:
-    """One contract file under check: its cells as text and the values parsed so far."""
-
-    spec: FileSpec
-    name: str
-    frame: pd.DataFrame
-    codes: list[str] | None
-    report: _Report
-    values: dict[str, pd.Series] = field(default_factory=dict)
-
-    def flag(
-        self, column: str | None, kind: str, rows: np.ndarray, message: Callable[[int], str]
-    ) -> None:
-        """Report rows (a boolean mask or positions); ``message(pos)`` gets the row's position."""
-        rows = np.asarray(rows)
-        pos = np.flatnonzero(rows) if rows.dtype == bool else np.sort(rows)
-        lines = self.frame[LINE].to_numpy()[pos]
-        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])))
-
-    def note(
-        self, column: str | None, message: str, kind: str = "", row: int | None = None
-    ) -> None:
-        """Report a problem that is not about one cell."""
-        self.report.add(self.name, row, column, message, kind)
-
-    def valid(self, *columns: str) -> pd.DataFrame | None:
-        """Parsed values of the rows whose ``columns`` are all valid (index = row position)."""
-        if not all(c in self.values for c in columns):
-            return None
-        return pd.DataFrame({c: self.values[c] for c in columns}).dropna()
-
-    def line(self, pos: int) -> int:
-        return int(self.frame[LINE].iat[pos])
-
-
 def validate_city(path: str | Path) -> list[Problem]:
     """Check a city folder against the input contract (``forecast.contract``).
 
@@ -224,22 +72,22 @@ def check_city(path: str | Path) -> CityCheck:
     path = Path(path)
     if not path.is_dir():
         return CityCheck([Problem(str(path), None, None, "city folder not found")])
-    report = _Report()
+    report = ProblemReport()
     check = CityCheck([])
-    check.meta, codes = _check_city_yaml(path, report)
+    check.meta, codes = check_city_yaml(path, report)
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
     for stem, file in _find_tables(path, report).items():
         frame = _read_table(file, report)
         if frame is not None:
-            _check_table(_Table(CONTRACT[stem], file.name, frame, codes, report))
+            _check_table(TableCheck(CONTRACT[stem], file.name, frame, codes, report))
             check.files[file.name] = file
             check.tables[stem] = frame
     check.problems = report.problems()
     return check
 
 
-def _read_table(file: Path, report: _Report) -> pd.DataFrame | None:
+def _read_table(file: Path, report: ProblemReport) -> pd.DataFrame | None:
     """Read a CSV or Parquet file as stripped text cells ('' when empty) plus a ``LINE`` column.
 
     Blank lines are dropped but counted, so ``LINE`` is what a text editor shows (a quoted cell
@@ -276,7 +124,7 @@ def _read_table(file: Path, report: _Report) -> pd.DataFrame | None:
     return frame[~blank].reset_index(drop=True)
 
 
-def _find_tables(path: Path, report: _Report) -> dict[str, Path]:
+def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
     """Contract stem -> file; reports missing required files, duplicates and look-alike names."""
     found: dict[str, list[Path]] = {}
     for file in sorted(p for p in path.iterdir() if p.is_file() and p.name[0] not in ".~"):
@@ -317,85 +165,7 @@ def _contract_stem_like(stem: str) -> str | None:
     return close[0] if close else None
 
 
-def _check_city_yaml(path: Path, report: _Report) -> tuple[dict | None, list[str] | None]:
-    """Check city.yaml; return it parsed and its district codes (None where unusable)."""
-    name, file = "city.yaml", path / "city.yaml"
-    if not file.is_file():
-        report.add(
-            name, None, None, f"file missing: expected {name} with {', '.join(CITY_YAML_KEYS)}"
-        )
-        return None, None
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-        meta, node = yaml.safe_load(text), yaml.compose(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        mark = getattr(err, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        report.add(name, row, None, f"cannot parse YAML: {getattr(err, 'problem', None) or err}")
-        return None, None
-    if not isinstance(meta, dict):
-        report.add(
-            name, None, None, "expected a mapping of keys (name: ..., ags: ..., districts: ...)"
-        )
-        return None, None
-    for key in CITY_YAML_KEYS:
-        if meta.get(key) in (None, "", [], {}):
-            report.add(name, None, key, f"required key missing or empty: expected '{key}: ...'")
-    ags = meta.get("ags")
-    # Unquoted, YAML reads 05315000 as an octal number: the leading zero of the Land is lost.
-    if ags not in (None, "") and not (isinstance(ags, str) and len(ags) == 8 and ags.isdigit()):
-        report.add(
-            name, None, "ags", f'value {ags!r}: expected 8 digits in quotes, e.g. ags: "05315000"'
-        )
-    if not isinstance(meta.get("sources", []), list):
-        report.add(name, None, "sources", "expected a list of sources, each with name and licence")
-    excluded = meta.get("exclude_years", [])
-    if not isinstance(excluded, list) or not all(isinstance(y, int) for y in excluded):
-        report.add(name, None, "exclude_years", "expected a list of years, e.g. [2011, 2012]")
-    districts = meta.get("districts")
-    if not districts:
-        return meta, None
-    if not isinstance(districts, list):
-        report.add(
-            name, None, "districts", "expected a list of entries with code, name, sozialraum"
-        )
-        return meta, None
-    codes: list[str] = []
-    for entry, line in zip(districts, _district_lines(node, len(districts)), strict=True):
-        if not isinstance(entry, dict):
-            report.add(name, line, "districts", "expected an entry with code, name, sozialraum")
-            continue
-        for key in ("code", "name", "sozialraum"):
-            if entry.get(key) in (None, ""):
-                report.add(
-                    name,
-                    line,
-                    "districts",
-                    f"entry without '{key}': expected code, name, sozialraum",
-                )
-        if entry.get("code") in (None, ""):
-            continue
-        code = str(entry["code"]).strip()
-        if code == CITY_DISTRICT:
-            report.add(name, line, "districts", f"code '{code}' is reserved for whole-city rows")
-        elif code in codes:
-            report.add(
-                name, line, "districts", f"duplicate district code '{code}': expected unique codes"
-            )
-        codes.append(code)
-    return meta, codes
-
-
-def _district_lines(node: yaml.Node | None, n: int) -> list[int | None]:
-    """Line of each entry of ``districts`` in city.yaml, to point at a bad entry."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "districts" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return [None] * n
-
-
-def _check_table(t: _Table) -> None:
+def _check_table(t: TableCheck) -> None:
     """Every check of one contract file: columns, cells, keys, years and the file's own rules."""
     found = [c for c in t.frame.columns if c != LINE]
     for column in t.spec.column_names:
@@ -423,13 +193,13 @@ def _check_table(t: _Table) -> None:
                 f"no rows for {listed}: expected every year from {min(years)} to {max(years)}",
             )
     if "year" not in t.spec.column_names:
-        _check_schedule_complete(t)
-    rule = _FILE_RULES.get(t.spec.stem)
+        check_schedule_complete(t)
+    rule = FILE_RULES.get(t.spec.stem)
     if rule is not None:
         rule(t)
 
 
-def _check_column(t: _Table, col: Column) -> pd.Series:
+def _check_column(t: TableCheck, col: Column) -> pd.Series:
     """Check every cell of a column; return the parsed values, NaN/None where empty or invalid."""
     text = t.frame[col.name]
     raw = text.to_numpy()
@@ -439,7 +209,7 @@ def _check_column(t: _Table, col: Column) -> pd.Series:
     if not col.nullable:
         t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
-        whole, lo, hi = _bounds(col)
+        whole, lo, hi = column_bounds(col)
         num = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float).to_numpy()
         with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want
             ok = np.isfinite(num)
@@ -463,16 +233,7 @@ def _check_column(t: _Table, col: Column) -> pd.Series:
     return parsed
 
 
-def _bounds(col: Column) -> tuple[bool, float | None, float | None]:
-    whole, lo, hi = NUMERIC_KINDS[col.kind]
-    if col.minimum is not None:
-        lo = col.minimum if lo is None else max(lo, col.minimum)
-    if col.maximum is not None:
-        hi = col.maximum if hi is None else min(hi, col.maximum)
-    return whole, lo, hi
-
-
-def _allowed(t: _Table, col: Column) -> tuple[str, ...] | None:
+def _allowed(t: TableCheck, col: Column) -> tuple[str, ...] | None:
     """The values a text column may take, None if any non-empty text will do."""
     if col.kind in CATEGORY_KINDS:
         return CATEGORY_KINDS[col.kind]
@@ -483,10 +244,10 @@ def _allowed(t: _Table, col: Column) -> tuple[str, ...] | None:
     raise ValueError(f"contract column {col.name!r} has unknown kind {col.kind!r}")
 
 
-def _expected(t: _Table, col: Column) -> str:
+def _expected(t: TableCheck, col: Column) -> str:
     """What a cell of this column should hold, in words."""
     if col.kind in NUMERIC_KINDS:
-        whole, lo, hi = _bounds(col)
+        whole, lo, hi = column_bounds(col)
         noun = "a whole number" if whole else "a number"
         if col.kind == "year":
             text = f"a year ({lo:g}..{hi:g})"
@@ -529,7 +290,7 @@ def _hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
     return f" (did you mean '{guess}'?)" if guess else ""
 
 
-def _check_keys(t: _Table) -> None:
+def _check_keys(t: TableCheck) -> None:
     """No two rows may share a key; empty cells count as key values."""
     key = list(t.spec.key)
     if not all(k in t.values for k in key):
@@ -550,166 +311,3 @@ def _check_keys(t: _Table) -> None:
         return f"duplicate of row {first[pos]}: key {cells}; expected one row per {', '.join(key)}"
 
     t.flag(None, "duplicate", dup, message)
-
-
-def _check_schedule_complete(t: _Table) -> None:
-    """A schedule without years (life table, fertility) must cover every sex and age."""
-    key = list(t.spec.key)
-    cols = {c.name: c for c in t.spec.columns}
-    ranges = {}
-    for k in key:
-        if cols[k].kind == "sex":
-            ranges[k] = list(SEXES)
-        elif cols[k].kind in ("age", "mother_age"):
-            _, lo, hi = _bounds(cols[k])
-            ranges[k] = list(np.arange(lo, hi + 1, dtype=float))
-        else:
-            return
-    valid = t.valid(*key)
-    if valid is None:
-        return
-    grid = pd.MultiIndex.from_product(list(ranges.values()), names=key)
-    missing = grid.difference(pd.MultiIndex.from_frame(valid[key]))
-    if len(missing):
-        examples = ", ".join("/".join(_fmt(v) for v in _as_tuple(m)) for m in missing[:6])
-        t.note(
-            None,
-            f"{len(missing)} of {len(grid)} rows missing (e.g. {examples}): "
-            f"expected one row per {'×'.join(key)}",
-        )
-
-
-def _check_population(t: _Table) -> None:
-    """Every year has every district x sex x age 0..100, and no district is empty in a year."""
-    valid = t.valid("year", "district", "sex", "age")
-    if valid is None or valid.empty:
-        return
-    districts = t.codes or sorted(valid["district"].unique())
-    ages = np.arange(MAX_AGE + 1, dtype=float)
-    per_district = len(SEXES) * len(ages)
-    grid = pd.MultiIndex.from_product([sorted(valid["year"].unique()), districts, SEXES, ages])
-    missing = grid.difference(pd.MultiIndex.from_frame(valid)).to_frame(index=False)
-    missing.columns = ["year", "district", "sex", "age"]
-    for (year, district), rows in missing.groupby(["year", "district"], sort=True):
-        where = f"year {year:g}, district '{district}'"
-        if len(rows) == per_district:
-            t.note(
-                None,
-                f"{where}: no rows; expected one row per sex f, m × age 0..100",
-                "grid",
-            )
-            continue
-        examples = ", ".join(
-            f"{s}/{a:g}" for s, a in zip(rows["sex"][:5], rows["age"][:5], strict=True)
-        )
-        more = ", …" if len(rows) > 5 else ""
-        msg = (
-            f"{where}: {len(rows)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
-        )
-        msg += "expected one row per sex f, m × age 0..100"
-        t.note(None, msg, "grid")
-    counted = t.valid("year", "district", "count")
-    if counted is not None:
-        totals = counted.groupby(["year", "district"])["count"].sum()
-        for (year, district), _ in totals[totals == 0].items():
-            t.note(
-                "count",
-                f"year {year:g}, district '{district}': total population is 0; "
-                "expected inhabitants in every district of city.yaml",
-                "zero",
-            )
-
-
-def _check_life_table(t: _Table) -> None:
-    """lx never rises with age, qx at the open age is 1, Lx <= lx below the open age."""
-    valid = t.valid("sex", "age", "lx")
-    if valid is not None:
-        valid = valid.sort_values(["sex", "age"], kind="stable")
-        rises = valid.groupby("sex")["lx"].diff() > 0
-        before = valid.shift()
-        for pos in rises[rises].index.to_series().groupby(valid["sex"]).first():
-            t.note(
-                "lx",
-                f"lx {valid.at[pos, 'lx']:g} at age {valid.at[pos, 'age']:g} is larger than "
-                f"lx {before.at[pos, 'lx']:g} at age {before.at[pos, 'age']:g}: "
-                "expected lx not to increase with age",
-                row=t.line(pos),
-            )
-    valid = t.valid("age", "qx")
-    if valid is not None:
-        bad = (valid["age"] == MAX_AGE) & ((valid["qx"] - 1.0).abs() > 1e-9)
-        for pos in bad[bad].index:
-            t.note(
-                "qx",
-                f"qx {valid.at[pos, 'qx']:g} at the open age {MAX_AGE}: expected 1",
-                row=t.line(pos),
-            )
-    valid = t.valid("age", "lx", "Lx")
-    if valid is not None:
-        # The open group's Lx is T(100), person-years of all remaining life, so it may exceed lx.
-        bad = (valid["age"] < MAX_AGE) & (valid["Lx"] > valid["lx"] * (1 + 1e-9))
-        lx, big_lx = t.values["lx"], t.values["Lx"]
-        t.flag(
-            "Lx",
-            "Lx>lx",
-            bad[bad].index,
-            lambda p: f"Lx {big_lx[p]:g} > lx {lx[p]:g}: expected Lx <= lx",
-        )
-
-
-def _check_hze(t: _Table) -> None:
-    """Cases cannot end that neither ran at the end of the previous year nor began this year."""
-    valid = t.valid("year", "district", "hilfeart", "begun", "ended", "running")
-    if valid is None or valid.empty:
-        return
-    key = ["year", "district", "hilfeart"]
-    prev = (
-        valid[key + ["running"]].assign(year=valid["year"] + 1).rename(columns={"running": "prev"})
-    )
-    both = valid.reset_index(names="pos").merge(prev.drop_duplicates(key), on=key, how="inner")
-    info = both[both["ended"] > both["begun"] + both["prev"]].set_index("pos")
-    t.flag(
-        "ended",
-        "ended",
-        info.index,
-        lambda p: (
-            f"ended {info.at[p, 'ended']:g} > begun {info.at[p, 'begun']:g} + running at "
-            f"31.12.{info.at[p, 'year'] - 1:g} ({info.at[p, 'prev']:g}): "
-            "expected ended <= begun + the previous year's running"
-        ),
-    )
-
-
-def _check_social(t: _Table) -> None:
-    """Indicators named ``*_rate`` or ``*_share`` are shares between 0 and 1."""
-    valid = t.valid("indicator", "value")
-    if valid is None:
-        return
-    share = valid["indicator"].str.endswith(SHARE_SUFFIXES)
-    bad = share & ((valid["value"] < 0) | (valid["value"] > 1))
-    raw, names = t.frame["value"].to_numpy(), t.frame["indicator"].to_numpy()
-    t.flag(
-        "value",
-        "share",
-        bad[bad].index,
-        lambda p: (
-            f"value {raw[p]} for '{names[p]}': expected a share between 0 and 1 "
-            "(the indicator's name ends in _rate or _share)"
-        ),
-    )
-
-
-_FILE_RULES: dict[str, Callable[[_Table], None]] = {
-    "population": _check_population,
-    "life_table": _check_life_table,
-    "hze_cases": _check_hze,
-    "social": _check_social,
-}
-
-
-def _fmt(v: object) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
-def _as_tuple(v: object) -> tuple:
-    return v if isinstance(v, tuple) else (v,)

@@ -182,9 +182,10 @@ def test_killed_run_leaves_no_run_folder(tmp_path):
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not (runs.exists() and any(runs.iterdir())):
-        time.sleep(0.1)  # wait until the run has started writing
-    time.sleep(1.0)
+    # Wait until the run writes into its hidden partial folder (the signal handler is set by then).
+    while time.time() < deadline and not (runs.exists() and any(p.name.startswith(".") for p in runs.iterdir())):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -1,0 +1,92 @@
+"""Check city.yaml: the city's name, AGS, sources, excluded years and its list of districts.
+
+The district codes found here are what every table's ``district`` column is checked against
+(``forecast.validate``), so they are returned even when other keys are wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
+from forecast.problems import ProblemReport
+
+
+def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, list[str] | None]:
+    """Check city.yaml; return it parsed and its district codes (None where unusable)."""
+    name, file = "city.yaml", path / "city.yaml"
+    if not file.is_file():
+        report.add(
+            name, None, None, f"file missing: expected {name} with {', '.join(CITY_YAML_KEYS)}"
+        )
+        return None, None
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        meta, node = yaml.safe_load(text), yaml.compose(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        mark = getattr(err, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        report.add(name, row, None, f"cannot parse YAML: {getattr(err, 'problem', None) or err}")
+        return None, None
+    if not isinstance(meta, dict):
+        report.add(
+            name, None, None, "expected a mapping of keys (name: ..., ags: ..., districts: ...)"
+        )
+        return None, None
+    for key in CITY_YAML_KEYS:
+        if meta.get(key) in (None, "", [], {}):
+            report.add(name, None, key, f"required key missing or empty: expected '{key}: ...'")
+    ags = meta.get("ags")
+    # Unquoted, YAML reads 05315000 as an octal number: the leading zero of the Land is lost.
+    if ags not in (None, "") and not (isinstance(ags, str) and len(ags) == 8 and ags.isdigit()):
+        report.add(
+            name, None, "ags", f'value {ags!r}: expected 8 digits in quotes, e.g. ags: "05315000"'
+        )
+    if not isinstance(meta.get("sources", []), list):
+        report.add(name, None, "sources", "expected a list of sources, each with name and licence")
+    excluded = meta.get("exclude_years", [])
+    if not isinstance(excluded, list) or not all(isinstance(y, int) for y in excluded):
+        report.add(name, None, "exclude_years", "expected a list of years, e.g. [2011, 2012]")
+    districts = meta.get("districts")
+    if not districts:
+        return meta, None
+    if not isinstance(districts, list):
+        report.add(
+            name, None, "districts", "expected a list of entries with code, name, sozialraum"
+        )
+        return meta, None
+    codes: list[str] = []
+    for entry, line in zip(districts, _district_lines(node, len(districts)), strict=True):
+        if not isinstance(entry, dict):
+            report.add(name, line, "districts", "expected an entry with code, name, sozialraum")
+            continue
+        for key in ("code", "name", "sozialraum"):
+            if entry.get(key) in (None, ""):
+                report.add(
+                    name,
+                    line,
+                    "districts",
+                    f"entry without '{key}': expected code, name, sozialraum",
+                )
+        if entry.get("code") in (None, ""):
+            continue
+        code = str(entry["code"]).strip()
+        if code == CITY_DISTRICT:
+            report.add(name, line, "districts", f"code '{code}' is reserved for whole-city rows")
+        elif code in codes:
+            report.add(
+                name, line, "districts", f"duplicate district code '{code}': expected unique codes"
+            )
+        codes.append(code)
+    return meta, codes
+
+
+def _district_lines(node: yaml.Node | None, n: int) -> list[int | None]:
+    """Line of each entry of ``districts`` in city.yaml, to point at a bad entry."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "districts" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return [None] * n

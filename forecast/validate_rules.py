@@ -1,0 +1,183 @@
+"""Rules of single contract files, beyond the columns, cells, keys and years every file gets.
+
+A schedule without a year column (life table, fertility) must cover every sex and age; the
+population must cover every year x district x sex x age; ``life_table``, ``hze_cases`` and
+``social`` have rules of their own (``FILE_RULES``). Each rule sees the file as a
+``TableCheck`` and looks only at the values that parsed (``TableCheck.valid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import MAX_AGE, SEXES
+from forecast.validate_table import TableCheck, column_bounds
+
+SHARE_SUFFIXES = ("_rate", "_share")
+"""Indicators in ``social`` whose names end like this are shares in 0..1."""
+
+
+def check_schedule_complete(t: TableCheck) -> None:
+    """A schedule without years (life table, fertility) must cover every sex and age."""
+    key = list(t.spec.key)
+    cols = {c.name: c for c in t.spec.columns}
+    ranges = {}
+    for k in key:
+        if cols[k].kind == "sex":
+            ranges[k] = list(SEXES)
+        elif cols[k].kind in ("age", "mother_age"):
+            _, lo, hi = column_bounds(cols[k])
+            ranges[k] = list(np.arange(lo, hi + 1, dtype=float))
+        else:
+            return
+    valid = t.valid(*key)
+    if valid is None:
+        return
+    grid = pd.MultiIndex.from_product(list(ranges.values()), names=key)
+    missing = grid.difference(pd.MultiIndex.from_frame(valid[key]))
+    if len(missing):
+        examples = ", ".join("/".join(_fmt(v) for v in _as_tuple(m)) for m in missing[:6])
+        t.note(
+            None,
+            f"{len(missing)} of {len(grid)} rows missing (e.g. {examples}): "
+            f"expected one row per {'×'.join(key)}",
+        )
+
+
+def _check_population(t: TableCheck) -> None:
+    """Every year has every district x sex x age 0..100, and no district is empty in a year."""
+    valid = t.valid("year", "district", "sex", "age")
+    if valid is None or valid.empty:
+        return
+    districts = t.codes or sorted(valid["district"].unique())
+    ages = np.arange(MAX_AGE + 1, dtype=float)
+    per_district = len(SEXES) * len(ages)
+    grid = pd.MultiIndex.from_product([sorted(valid["year"].unique()), districts, SEXES, ages])
+    missing = grid.difference(pd.MultiIndex.from_frame(valid)).to_frame(index=False)
+    missing.columns = ["year", "district", "sex", "age"]
+    for (year, district), rows in missing.groupby(["year", "district"], sort=True):
+        where = f"year {year:g}, district '{district}'"
+        if len(rows) == per_district:
+            t.note(
+                None,
+                f"{where}: no rows; expected one row per sex f, m × age 0..100",
+                "grid",
+            )
+            continue
+        examples = ", ".join(
+            f"{s}/{a:g}" for s, a in zip(rows["sex"][:5], rows["age"][:5], strict=True)
+        )
+        more = ", …" if len(rows) > 5 else ""
+        msg = (
+            f"{where}: {len(rows)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
+        )
+        msg += "expected one row per sex f, m × age 0..100"
+        t.note(None, msg, "grid")
+    counted = t.valid("year", "district", "count")
+    if counted is not None:
+        totals = counted.groupby(["year", "district"])["count"].sum()
+        for (year, district), _ in totals[totals == 0].items():
+            t.note(
+                "count",
+                f"year {year:g}, district '{district}': total population is 0; "
+                "expected inhabitants in every district of city.yaml",
+                "zero",
+            )
+
+
+def _check_life_table(t: TableCheck) -> None:
+    """lx never rises with age, qx at the open age is 1, Lx <= lx below the open age."""
+    valid = t.valid("sex", "age", "lx")
+    if valid is not None:
+        valid = valid.sort_values(["sex", "age"], kind="stable")
+        rises = valid.groupby("sex")["lx"].diff() > 0
+        before = valid.shift()
+        for pos in rises[rises].index.to_series().groupby(valid["sex"]).first():
+            t.note(
+                "lx",
+                f"lx {valid.at[pos, 'lx']:g} at age {valid.at[pos, 'age']:g} is larger than "
+                f"lx {before.at[pos, 'lx']:g} at age {before.at[pos, 'age']:g}: "
+                "expected lx not to increase with age",
+                row=t.line(pos),
+            )
+    valid = t.valid("age", "qx")
+    if valid is not None:
+        bad = (valid["age"] == MAX_AGE) & ((valid["qx"] - 1.0).abs() > 1e-9)
+        for pos in bad[bad].index:
+            t.note(
+                "qx",
+                f"qx {valid.at[pos, 'qx']:g} at the open age {MAX_AGE}: expected 1",
+                row=t.line(pos),
+            )
+    valid = t.valid("age", "lx", "Lx")
+    if valid is not None:
+        # The open group's Lx is T(100), person-years of all remaining life, so it may exceed lx.
+        bad = (valid["age"] < MAX_AGE) & (valid["Lx"] > valid["lx"] * (1 + 1e-9))
+        lx, big_lx = t.values["lx"], t.values["Lx"]
+        t.flag(
+            "Lx",
+            "Lx>lx",
+            bad[bad].index,
+            lambda p: f"Lx {big_lx[p]:g} > lx {lx[p]:g}: expected Lx <= lx",
+        )
+
+
+def _check_hze(t: TableCheck) -> None:
+    """Cases cannot end that neither ran at the end of the previous year nor began this year."""
+    valid = t.valid("year", "district", "hilfeart", "begun", "ended", "running")
+    if valid is None or valid.empty:
+        return
+    key = ["year", "district", "hilfeart"]
+    prev = (
+        valid[key + ["running"]].assign(year=valid["year"] + 1).rename(columns={"running": "prev"})
+    )
+    both = valid.reset_index(names="pos").merge(prev.drop_duplicates(key), on=key, how="inner")
+    info = both[both["ended"] > both["begun"] + both["prev"]].set_index("pos")
+    t.flag(
+        "ended",
+        "ended",
+        info.index,
+        lambda p: (
+            f"ended {info.at[p, 'ended']:g} > begun {info.at[p, 'begun']:g} + running at "
+            f"31.12.{info.at[p, 'year'] - 1:g} ({info.at[p, 'prev']:g}): "
+            "expected ended <= begun + the previous year's running"
+        ),
+    )
+
+
+def _check_social(t: TableCheck) -> None:
+    """Indicators named ``*_rate`` or ``*_share`` are shares between 0 and 1."""
+    valid = t.valid("indicator", "value")
+    if valid is None:
+        return
+    share = valid["indicator"].str.endswith(SHARE_SUFFIXES)
+    bad = share & ((valid["value"] < 0) | (valid["value"] > 1))
+    raw, names = t.frame["value"].to_numpy(), t.frame["indicator"].to_numpy()
+    t.flag(
+        "value",
+        "share",
+        bad[bad].index,
+        lambda p: (
+            f"value {raw[p]} for '{names[p]}': expected a share between 0 and 1 "
+            "(the indicator's name ends in _rate or _share)"
+        ),
+    )
+
+
+FILE_RULES: dict[str, Callable[[TableCheck], None]] = {
+    "population": _check_population,
+    "life_table": _check_life_table,
+    "hze_cases": _check_hze,
+    "social": _check_social,
+}
+
+
+def _fmt(v: object) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _as_tuple(v: object) -> tuple:
+    return v if isinstance(v, tuple) else (v,)

@@ -1,0 +1,85 @@
+"""A contract table under check: its cells as text, the kinds they may hold, the values parsed.
+
+``forecast.validate`` runs the checks every file gets (columns, cells, keys, years) and
+``forecast.validate_rules`` the rules of single files; both see the file as a ``TableCheck`` and
+report through it, so that every problem points at the line a text editor shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import FERTILE_AGES, HILFEARTEN, MAX_AGE, SEXES, Column, FileSpec
+from forecast.problems import ProblemReport
+
+# kind -> (whole number, lower bound, upper bound); a column's own minimum/maximum narrow these.
+# Years outside 1900..2100 are typing errors, not history or planning horizons.
+NUMERIC_KINDS: dict[str, tuple[bool, float | None, float | None]] = {
+    "year": (True, 1900, 2100),
+    "int": (True, None, None),
+    "count": (True, 0, None),
+    "float": (False, None, None),
+    "rate": (False, 0, 1),
+    "age": (True, 0, MAX_AGE),
+    "mother_age": (True, *FERTILE_AGES),
+}
+CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
+    "sex": SEXES,
+    "direction": ("in", "out"),
+    "hilfeart": HILFEARTEN,
+}
+LINE = "_line"
+"""Column added to a table as read: the row's line number in the file (header = 1)."""
+
+
+@dataclass
+class TableCheck:
+    """One contract file under check: its cells as text and the values parsed so far."""
+
+    spec: FileSpec
+    name: str
+    frame: pd.DataFrame
+    codes: list[str] | None
+    report: ProblemReport
+    values: dict[str, pd.Series] = field(default_factory=dict)
+
+    def flag(
+        self, column: str | None, kind: str, rows: np.ndarray, message: Callable[[int], str]
+    ) -> None:
+        """Report rows (a boolean mask or positions); ``message(pos)`` gets the row's position."""
+        rows = np.asarray(rows)
+        pos = np.flatnonzero(rows) if rows.dtype == bool else np.sort(rows)
+        lines = self.frame[LINE].to_numpy()[pos]
+        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])))
+
+    def note(
+        self, column: str | None, message: str, kind: str = "", row: int | None = None
+    ) -> None:
+        """Report a problem that is not about one cell."""
+        self.report.add(self.name, row, column, message, kind)
+
+    def valid(self, *columns: str) -> pd.DataFrame | None:
+        """Parsed values of the rows whose ``columns`` are all valid (index = row position)."""
+        if not all(c in self.values for c in columns):
+            return None
+        return pd.DataFrame({c: self.values[c] for c in columns}).dropna()
+
+    def line(self, pos: int) -> int:
+        return int(self.frame[LINE].iat[pos])
+
+
+def column_bounds(col: Column) -> tuple[bool, float | None, float | None]:
+    """(whole numbers only, lower bound, upper bound) of a numeric column.
+
+    The bounds of the column's kind (``NUMERIC_KINDS``), narrowed by its own minimum and maximum.
+    """
+    whole, lo, hi = NUMERIC_KINDS[col.kind]
+    if col.minimum is not None:
+        lo = col.minimum if lo is None else max(lo, col.minimum)
+    if col.maximum is not None:
+        hi = col.maximum if hi is None else min(hi, col.maximum)
+    return whole, lo, hi
