@@ -67,6 +67,8 @@ class MigrationConfig:
 class EstimationConfig:
     base_year: int | None = None
     base_period: int = 3
+    district_fertility_prior: Param = field(default_factory=Param)
+    migration_schedule: Param = field(default_factory=Param)
 
 
 @dataclass
@@ -130,6 +132,11 @@ def population_assumptions(cfg: PopulationConfig) -> PopulationAssumptions:
 
 
 def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
+    """Library estimation settings from the population config group."""
+    est = cfg.estimation
     return EstimationSettings(
-        base_year=cfg.estimation.base_year, base_period=cfg.estimation.base_period
+        base_year=est.base_year,
+        base_period=est.base_period,
+        district_fertility_prior=float(est.district_fertility_prior.value),
+        migration_schedule={k: float(v) for k, v in dict(est.migration_schedule.value).items()},
     )

@@ -74,3 +74,23 @@ def test_typo_in_override_fails_clearly():
     register_configs()
     with initialize_config_dir(config_dir=CONF, version_base="1.3"), pytest.raises(Exception, match="horizn"):
         compose(config_name="config", overrides=["horizn=5"])
+
+
+def test_estimation_parameters_documented_and_reach_the_library():
+    """YAML estimation defaults carry unit and source, equal the library defaults, and overrides apply."""
+    from forecast.population.estimate import EstimationSettings
+    from simulation.config import estimation_settings
+
+    register_configs()
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        cfg = compose(config_name="config")
+        changed = compose(config_name="config", overrides=[
+            "population.estimation.migration_schedule.value.mu2=24",
+            "population.estimation.district_fertility_prior.value=60",
+        ])
+    est = OmegaConf.to_object(cfg).population.estimation
+    for param in (est.district_fertility_prior, est.migration_schedule):
+        assert param.unit and param.source
+    assert estimation_settings(OmegaConf.to_object(cfg).population) == EstimationSettings()
+    settings = estimation_settings(OmegaConf.to_object(changed).population)
+    assert settings.migration_schedule["mu2"] == 24.0 and settings.district_fertility_prior == 60.0

@@ -63,10 +63,16 @@ class EstimationSettings:
         base_year: last register year used; the projection starts from its 31.12. population.
         base_period: number of most recent usable year-to-year transitions (up to
             ``base_year``, skipping excluded years) over which levels and migration are averaged.
+        district_fertility_prior: prior weight, in births, that pulls a district's fertility
+            level toward the city's (Gamma-Poisson shrinkage).
+        migration_schedule: Rogers-Castro parameters for the age shape of gross migration when
+            only migration totals are known.
     """
 
     base_year: int | None = None
     base_period: int = 3
+    district_fertility_prior: float = DISTRICT_FERTILITY_PRIOR_BIRTHS
+    migration_schedule: dict[str, float] = field(default_factory=lambda: dict(ROGERS_CASTRO))
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,9 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
             notes.append("Sex ratio at birth: the city's births by sex")
         else:
             notes.append("Fallback: births without sex; national share of boys at birth")
-        district_scale = _district_fertility(city, flow_years, expected_births * city_scale, notes)
+        district_scale = _district_fertility(
+            city, flow_years, expected_births * city_scale, settings.district_fertility_prior, notes
+        )
     else:
         city_scale = 1.0
         births_by_year = expected_births.sum(axis=1)
@@ -264,6 +272,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         births_by_year,
         male_share,
         asfr,
+        settings.migration_schedule,
         notes,
     )
     e0 = life_table.e0
@@ -291,7 +300,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
 
 
 def _district_fertility(
-    city: CityData, flow_years: np.ndarray, expected: np.ndarray, notes: list[str]
+    city: CityData, flow_years: np.ndarray, expected: np.ndarray, prior: float, notes: list[str]
 ) -> np.ndarray:
     """Relative fertility level per district, shrunk toward the city level (Gamma-Poisson)."""
     table = city.table("births")
@@ -305,7 +314,6 @@ def _district_fertility(
         detail.groupby("district")["count"].sum().reindex(list(city.district_codes), fill_value=0)
     ).to_numpy(float)
     exp = expected.sum(axis=0)
-    prior = DISTRICT_FERTILITY_PRIOR_BIRTHS
     notes.append(
         f"District fertility: observed births, shrunk toward the city level ({prior:g} births prior)"
     )
@@ -323,6 +331,7 @@ def _estimate_migration(
     births_by_year: np.ndarray,
     male_share: float,
     asfr: np.ndarray,
+    schedule: dict[str, float],
     notes: list[str],
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Out-migration rates and in-migrant counts per district, sex and cohort."""
@@ -381,7 +390,7 @@ def _estimate_migration(
             gross = float((gross_in + gross_out).mean())
             # Split the gross turnover over ages with the model schedule, then in/out so that
             # in - out equals the register's net migration at every age.
-            weight = rogers_castro(np.arange(MAX_AGE + 1)) * c_mean
+            weight = rogers_castro(np.arange(MAX_AGE + 1), schedule) * c_mean
             g = gross * weight / weight.sum()
             city_in = np.maximum((g + net_mean) / 2, 0.0)
             city_out = np.maximum(city_in - net_mean, 0.0)
