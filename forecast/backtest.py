@@ -83,12 +83,19 @@ class PopulationBacktest:
         )
 
     def summary(self) -> str:
-        """A table for the terminal: error by horizon and method at city level."""
-        head = self.headline()
-        wide = head.pivot(
-            index="horizon", columns="method", values=["total_error_pct", "mape_age_groups_pct"]
+        """A table for the terminal: city-level errors and district-total MAPE by year and method."""
+        head = self.headline().merge(self.district_mape(), on=["horizon", "method"])
+        values = ["total_error_pct", "mape_age_groups_pct", "mape_district_totals_pct"]
+        wide = head.pivot(index="horizon", columns="method", values=values)
+        base_year = int(self.table["base_year"].iloc[0])
+        wide.index = [base_year + h for h in wide.index]
+        wide.index.name = "year"
+        return (
+            f"Population backtest from {base_year}, city level (%):\n"
+            "total_error_pct = (projected - register) / register; "
+            "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+; "
+            "mape_district_totals_pct = mean APE of the district totals\n" + wide.round(2).to_string()
         )
-        return wide.round(2).to_string()
 
 
 def backtest_population(

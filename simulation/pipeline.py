@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 from omegaconf import OmegaConf
 
 from forecast.backtest import backtest_population
@@ -168,17 +167,5 @@ def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     }
     districts = result.district_mape()
     folder.manifest["backtest"]["district_errors"] = districts.to_dict(orient="records")
-    return _backtest_text(headline.merge(districts, on=["horizon", "method"]), bt.base_year)
+    return result.summary()
 
-
-def _backtest_text(head: pd.DataFrame, base_year: int) -> str:
-    values = ["total_error_pct", "mape_age_groups_pct", "mape_district_totals_pct"]
-    wide = head.pivot(index="horizon", columns="method", values=values)
-    wide.index = [base_year + h for h in wide.index]
-    wide.index.name = "year"
-    return (
-        f"Population backtest from {base_year}, city level (%):\n"
-        "total_error_pct = (projected - register) / register; "
-        "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+; "
-        "mape_district_totals_pct = mean APE of the district totals\n" + wide.round(2).to_string()
-    )
