@@ -7,7 +7,10 @@ manifest. Knows nothing of the command line.
 
 from __future__ import annotations
 
+import importlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -16,6 +19,7 @@ from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
 from forecast.contract import CITY_DISTRICT
 from forecast.population.estimate import estimate_base_rates, population_array
+from forecast.population.paths import YOUNG_AGES, PopulationPaths
 from forecast.population.projection import PopulationProjection, project_population
 from simulation import figures
 from simulation.config import (
@@ -30,18 +34,66 @@ from simulation.rundir import RunFolder, git_revision, now_iso, package_versions
 
 log = logging.getLogger(__name__)
 
-STAGES = ("population",)
+@dataclass
+class StageContext:
+    """What the stages of one run share.
+
+    Attributes:
+        cfg: the composed configuration.
+        city: the validated city data.
+        folder: the run folder being written (results go to ``folder.work``).
+        population: set by the population stage; the trajectories every demand model uses.
+        summary: one line per finished stage.
+    """
+
+    cfg: JhplanConfig
+    city: CityData
+    folder: RunFolder
+    population: PopulationPaths | None = None
+    summary: dict[str, str] = field(default_factory=dict)
+
+    def seed(self, stage: str) -> np.random.SeedSequence:
+        """The stage's own seed sequence, derived from the root seed by the stage's fixed key.
+
+        A stage's randomness does not depend on which other stages run. Within a stage, draw d
+        uses ``seed(stage).spawn(N)[d]`` so that results do not depend on chunking or workers.
+        """
+        return np.random.SeedSequence(self.cfg.seed, spawn_key=(SEED_KEYS[stage],))
+
+
+STAGE_FUNCTIONS: dict[str, str] = {
+    "population": "simulation.pipeline:population_stage",
+}
+"""Stage name -> ``module:function(ctx: StageContext) -> str``, in pipeline order."""
+
+STAGE_REQUIRES: dict[str, tuple[str, ...]] = {}
+"""Stages that must run before a stage (e.g. kita needs population)."""
+
+SEED_KEYS = {"population": 0, "kita": 1, "hze": 2, "abm": 3}
+"""Fixed spawn keys of the stages' seed sequences; never renumber (results would change)."""
+
+STAGES = tuple(STAGE_FUNCTIONS)
 """Stages available in this version, in pipeline order."""
 
 
 def check_stages(stages: list[str]) -> None:
-    unknown = [s for s in stages if s not in STAGES]
+    unknown = [s for s in stages if s not in STAGE_FUNCTIONS]
     if unknown:
         raise ValueError(
-            f"unknown or not yet available pipeline stage(s) {unknown}; available: {list(STAGES)}"
+            f"unknown or not yet available pipeline stage(s) {unknown}; "
+            f"available: {list(STAGE_FUNCTIONS)}"
         )
     if not stages:
         raise ValueError("pipeline.stages is empty")
+    for stage in stages:
+        missing = [r for r in STAGE_REQUIRES.get(stage, ()) if r not in stages]
+        if missing:
+            raise ValueError(f"pipeline stage {stage!r} needs stage(s) {missing} in pipeline.stages")
+
+
+def _stage_function(stage: str) -> Callable[[StageContext], str]:
+    module, _, name = STAGE_FUNCTIONS[stage].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def start_manifest(
@@ -81,15 +133,18 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     check_stages(cfg.pipeline.stages)
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     start_manifest(folder, cfg, city, overrides, task="run")
-    summary: dict[str, str] = {}
-    if "population" in cfg.pipeline.stages:
-        with folder.stage("population"):
-            summary["population"] = _population_stage(cfg, city, folder)
-    folder.manifest["summary"] = summary
-    return summary
+    ctx = StageContext(cfg=cfg, city=city, folder=folder)
+    for stage in STAGE_FUNCTIONS:  # pipeline order, whatever order the config lists
+        if stage in cfg.pipeline.stages:
+            with folder.stage(stage):
+                ctx.summary[stage] = _stage_function(stage)(ctx)
+    folder.manifest["summary"] = ctx.summary
+    return ctx.summary
 
 
-def _population_stage(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> str:
+def population_stage(ctx: StageContext) -> str:
+    """Project the population; results, figures and the trajectories for the demand models."""
+    cfg, city, folder = ctx.cfg, ctx.city, ctx.folder
     rates = estimate_base_rates(city, estimation_settings(cfg.population))
     projection = project_population(rates, population_assumptions(cfg.population), cfg.horizon)
     folder.manifest["fallbacks"].extend(n for n in rates.notes if n.startswith("Fallback"))
@@ -106,6 +161,11 @@ def _population_stage(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> s
     }
     results = to_results(projection.to_long(), "population", cfg.scenario, folder.run_id)
     write_results(results, folder.work, part="population")
+    ctx.population = PopulationPaths(
+        years=projection.years,
+        districts=projection.districts,
+        population=projection.population[None, ..., :YOUNG_AGES].copy(),
+    )
     if cfg.population.figures:
         _population_figures(city, projection, folder)
     return projection.summary()

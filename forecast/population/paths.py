@@ -1,0 +1,67 @@
+"""Population trajectories handed from the population stage to the demand models.
+
+The demand models (Kita, HzE) see the projected population only through ``PopulationPaths``: one
+trajectory when the projection is deterministic, N when it is stochastic. Draw d of the population
+feeds draw d of every demand model (DESIGN.md, "Data flow of one run"), so demand models vectorise
+over the leading draw axis and never average over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.contract import MAX_AGE
+
+YOUNG_AGES = 27
+"""Ages 0..26 are kept for the demand models: Kita needs 0-6, HzE 0-20 and § 41 up to 26."""
+
+
+@dataclass(frozen=True)
+class PopulationPaths:
+    """Projected population by draw, year, district, sex and single year of age.
+
+    Attributes:
+        years: Stichtage 31.12., shape (Y,); ``years[0]`` is the base (register) year.
+        districts: district codes, length D.
+        population: persons at 31.12., shape (N, Y, D, 2, A), sex index 0 = f, 1 = m. N = 1 for a
+            deterministic projection. Ages are 0..A-1; when A = 101 the last is the open group
+            100+, otherwise the ages above A-1 are simply not carried (see ``YOUNG_AGES``).
+        stochastic: whether the N trajectories are random draws (else N = 1, the variant path).
+    """
+
+    years: np.ndarray
+    districts: tuple[str, ...]
+    population: np.ndarray
+    stochastic: bool = False
+
+    def __post_init__(self) -> None:
+        pop = self.population
+        if pop.ndim != 5:
+            raise ValueError(f"population must have shape (N, Y, D, 2, A), got {pop.shape}")
+        n, y, d, s, a = pop.shape
+        if y != len(self.years) or d != len(self.districts) or s != 2 or a > MAX_AGE + 1:
+            raise ValueError(
+                f"population shape {pop.shape} does not match {len(self.years)} years, "
+                f"{len(self.districts)} districts, 2 sexes and at most {MAX_AGE + 1} ages"
+            )
+        if not self.stochastic and n != 1:
+            raise ValueError("a deterministic projection has exactly one trajectory")
+
+    @property
+    def draws(self) -> int:
+        """Number of trajectories N."""
+        return int(self.population.shape[0])
+
+    @property
+    def ages(self) -> np.ndarray:
+        """Single years of age carried, 0..A-1."""
+        return np.arange(self.population.shape[-1])
+
+    def year_index(self, year: int) -> int:
+        """Position of ``year`` on the year axis; ValueError when it is not projected."""
+        hits = np.flatnonzero(self.years == year)
+        if hits.size == 0:
+            raise ValueError(f"year {year} is not in the projection {self.years[0]}..{self.years[-1]}")
+        return int(hits[0])
