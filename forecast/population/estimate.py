@@ -25,7 +25,14 @@ import pandas as pd
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE, SEXES
 from forecast.lifetable import LifeTable
+from forecast.population.housing import (
+    HousingSettings,
+    completions,
+    housing_arrivals,
+    remove_base_period,
+)
 from forecast.population.kernel import FEMALE, age_cohorts
+from forecast.population.moves import InternalMoves, estimate_internal_moves
 from forecast.reference import (
     life_table_columns,
     national_asfr,
@@ -67,12 +74,18 @@ class EstimationSettings:
             level toward the city's (Gamma-Poisson shrinkage).
         migration_schedule: Rogers-Castro parameters for the age shape of gross migration when
             only migration totals are known.
+        internal_model: destination model of moves between districts (``od``, ``pool``,
+            ``auto``), used when the city has a ``moves`` file.
+        housing: how new dwellings turn into in-movers, used when the city has a ``housing``
+            file; ``None`` switches the housing component off.
     """
 
     base_year: int | None = None
     base_period: int = 3
     district_fertility_prior: float = DISTRICT_FERTILITY_PRIOR_BIRTHS
     migration_schedule: dict[str, float] = field(default_factory=lambda: dict(ROGERS_CASTRO))
+    internal_model: str = "auto"
+    housing: HousingSettings | None = field(default_factory=HousingSettings)
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,13 @@ class BaseRates:
         asfr: fertility rates per district, births per woman per year, shape (D, 35), ages 15..49.
         male_share_at_birth: share of boys among births.
         out_rate: out-migration across the city boundary per start-of-year person, (D, 2, 101).
-        in_count: in-migrants across the city boundary per year, persons, (D, 2, 101).
+        in_count: in-migrants across the city boundary per year, persons, (D, 2, 101); without
+            the first occupants of new housing when the housing component is on.
+        internal: moves between districts, or ``None`` when the city has no moves file (then
+            internal moves are part of each district's residual migration).
+        housing: settings of the housing component, ``None`` when it is off.
+        housing_years: calendar years after the base year with listed completions.
+        housing_completions: dwellings completed per ``housing_years`` x district.
         diagnostics: estimated levels (TFR, e0, mortality ratio, migration) for the manifest.
         notes: sources and fallbacks used, one sentence each.
     """
@@ -100,6 +119,10 @@ class BaseRates:
     male_share_at_birth: float
     out_rate: np.ndarray
     in_count: np.ndarray
+    internal: InternalMoves | None = None
+    housing: HousingSettings | None = None
+    housing_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    housing_completions: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     diagnostics: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -261,6 +284,24 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     life_table = base_lt.scaled(mortality_ratio)
     s, _ = life_table.survival_ratios()
 
+    # --- moves between districts -----------------------------------------------------------------
+    district_cohorts = age_cohorts(start)
+    district_births = (asfr * 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])).sum(-1)
+    district_cohorts[..., 0] = district_births[..., None] * np.array([1 - male_share, male_share])
+    internal, moves_diag = estimate_internal_moves(
+        city, flow_years, district_cohorts.mean(axis=0), settings.internal_model
+    )
+    internal_net = moves_diag.pop("_internal_net", None)
+    if internal is not None:
+        notes.append(
+            f"Internal moves: rates and destinations ({internal.model} model) from the moves file"
+        )
+    elif len(city.district_codes) > 1:
+        notes.append(
+            "Fallback: no moves file; moves between districts are part of each district's "
+            "residual migration"
+        )
+
     out_rate, in_count, mig_diag = _estimate_migration(
         city,
         pop[year_ix[base_year]],
@@ -274,7 +315,30 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         asfr,
         settings.migration_schedule,
         notes,
+        internal_net,
     )
+
+    # --- new housing ---------------------------------------------------------------------------
+    housing, h_years, h_done = None, np.zeros(0, dtype=int), np.zeros((0, len(city.district_codes)))
+    if settings.housing is not None and city.has("housing"):
+        housing = settings.housing
+        outside, inside = housing_arrivals(city, flow_years, housing)
+        residual_path = mig_diag["migration_method"] != "migration file (district x sex x age)"
+        in_count, removed = remove_base_period(
+            in_count,
+            outside.mean(axis=0),
+            inside.mean(axis=0) if internal is None and residual_path else None,
+            _district_shares(pop[year_ix[base_year]]),
+        )
+        listed = np.sort(city.table("housing")["year"].unique())
+        h_years = listed[listed > base_year].astype(int)
+        h_done = completions(city, h_years)
+        notes.append(
+            f"Housing: {removed:,.0f} first occupants a year of base-period completions taken out "
+            f"of in-migration; {int(h_done.sum()):,} dwellings listed after {base_year} enter as "
+            f"in-movers ({housing.occupants_per_dwelling:g} persons each, "
+            f"{100 * housing.from_outside_share:.0f} % from outside the city)"
+        )
     e0 = life_table.e0
     diagnostics = {
         "tfr_reference": float(asfr_ref.sum()),
@@ -284,6 +348,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         "e0": {"f": float(e0[0]), "m": float(e0[1])},
         "male_share_at_birth": male_share,
         **mig_diag,
+        **moves_diag,
     }
     return BaseRates(
         base_year=base_year,
@@ -294,6 +359,10 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         male_share_at_birth=male_share,
         out_rate=out_rate,
         in_count=in_count,
+        internal=internal,
+        housing=housing,
+        housing_years=h_years,
+        housing_completions=h_done,
         diagnostics=diagnostics,
         notes=tuple(notes),
     )
@@ -333,6 +402,7 @@ def _estimate_migration(
     asfr: np.ndarray,
     schedule: dict[str, float],
     notes: list[str],
+    internal_net: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Out-migration rates and in-migrant counts per district, sex and cohort."""
     n_d = base_pop.shape[0]
@@ -416,7 +486,7 @@ def _estimate_migration(
         in_count = share * city_in
         out_rate = np.broadcast_to(city_out_rate, base_pop.shape).copy()
         in_count = _calibrate_districts(
-            in_count, out_rate, start, end, s, asfr, male_share, base_pop, city_in.sum()
+            in_count, out_rate, start, end, s, asfr, male_share, base_pop, city_in.sum(), internal_net
         )
         notes.append(
             "District migration: city schedule, levelled to each district's observed residual growth"
@@ -458,6 +528,7 @@ def _calibrate_districts(
     male_share: float,
     base_pop: np.ndarray,
     city_in_total: float,
+    internal_net: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scale in-migrants per district so that its net migration matches its residual growth."""
     women = 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])
@@ -467,6 +538,9 @@ def _calibrate_districts(
     # Survivors of a closed population, then the district's observed residual net migration.
     closed_end = (s * cohorts).sum(axis=(-1, -2))
     residual_net = (end.sum(axis=(-1, -2)) - closed_end).mean(axis=0)  # (D,)
+    if internal_net is not None:
+        # Moves between districts are modelled on their own: level to the rest of the growth.
+        residual_net = residual_net - internal_net
     at_base = age_cohorts(base_pop)
     expected_out = (out_rate * at_base).sum(axis=(-1, -2))
     own_in = in_count.sum(axis=(-1, -2))

@@ -29,8 +29,11 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+
+from forecast.population.moves import housing_origins
 
 FEMALE, MALE = 0, 1
 
@@ -43,8 +46,10 @@ class StepComponents:
         population: population at the end of the step, persons.
         births: live births during the step by sex of the child, shape ``(..., 2)``, persons.
         deaths: deaths during the step by cohort, persons.
-        in_migrants: arrivals, persons.
-        out_migrants: departures, persons.
+        in_migrants: arrivals across the city boundary, persons.
+        out_migrants: departures across the city boundary, persons.
+        internal_in: arrivals from other districts of the city, persons (zero without moves).
+        internal_out: departures to other districts of the city, persons.
     """
 
     population: np.ndarray
@@ -52,6 +57,8 @@ class StepComponents:
     deaths: np.ndarray
     in_migrants: np.ndarray
     out_migrants: np.ndarray
+    internal_in: np.ndarray | float = 0.0
+    internal_out: np.ndarray | float = 0.0
 
 
 def age_cohorts(pop: np.ndarray) -> np.ndarray:
@@ -65,6 +72,14 @@ def age_cohorts(pop: np.ndarray) -> np.ndarray:
     return cohort
 
 
+class Moves(Protocol):
+    """Moves between districts: out rates per start-of-step person and their destinations."""
+
+    out_rate: np.ndarray
+
+    def redistribute(self, movers: np.ndarray, first_age: int = 0) -> np.ndarray: ...
+
+
 def project_step(
     pop: np.ndarray,
     survival: np.ndarray,
@@ -74,11 +89,14 @@ def project_step(
     out_rate: np.ndarray | None = None,
     in_count: np.ndarray | None = None,
     width: float = 1.0,
+    internal: Moves | None = None,
+    housing_inside: np.ndarray | None = None,
 ) -> StepComponents:
     """Move a population forward by one step of ``width`` years.
 
     Args:
-        pop: population at the start, shape ``(..., 2, A)``, persons.
+        pop: population at the start, shape ``(..., 2, A)`` (with a district axis at -3 when
+            ``internal`` or ``housing_inside`` is given), persons.
         survival: cohort-indexed survival ratios (``s[..., 0]`` is the births' survival), shape
             broadcastable to ``pop``.
         asfr: age-specific fertility rates of the age groups in ``fertile``, births per woman per
@@ -89,17 +107,49 @@ def project_step(
         in_count: in-migrants per cohort, persons; broadcastable. Negative counts are not allowed:
             a net loss is expressed by ``out_rate``.
         width: step width in years (1 for annual projection; 5 for the textbook example).
+        internal: moves between districts; movers leave at ``internal.out_rate`` per start-of-step
+            person and arrive where ``internal.redistribute`` sends them.
+        housing_inside: first occupants of new housing who come from other districts, persons per
+            cohort; taken from the other districts (``moves.housing_origins``), any shortfall
+            arrives from outside the city instead.
 
     Returns:
-        The end population and the components, each cohort-indexed.
+        The end population and the components, each cohort-indexed. Internal moves sum to zero
+        over the district axis in every cell.
     """
     cohort = age_cohorts(pop)
-    zeros = np.zeros_like(cohort)
-    o = zeros if out_rate is None else np.broadcast_to(out_rate, cohort.shape)
-    i = zeros if in_count is None else np.broadcast_to(in_count, cohort.shape)
+    shape = cohort.shape
+    o = np.zeros(shape) if out_rate is None else np.broadcast_to(out_rate, shape)
+    i = np.zeros(shape) if in_count is None else np.broadcast_to(in_count, shape)
+    h = None if housing_inside is None else np.broadcast_to(housing_inside, shape)
 
+    def flows(c: np.ndarray, ages: slice) -> tuple[np.ndarray, ...]:
+        """External out, external in, internal out, internal in for cohorts ``c`` of ``ages``."""
+        ext_out = o[..., ages] * c
+        ext_in = i[..., ages]
+        int_out = np.zeros_like(c)
+        int_in = np.zeros_like(c)
+        if internal is not None:
+            int_out = internal.out_rate[..., ages] * c
+            int_in = internal.redistribute(int_out, first_age=ages.start)
+        if h is not None:
+            losses, taken, rest = housing_origins(c, h[..., ages])
+            int_out = int_out + losses
+            int_in = int_in + taken
+            ext_in = ext_in + rest
+        return ext_out, ext_in, int_out, int_in
+
+    older = slice(1, shape[-1])
+    s = survival if np.ndim(survival) else np.full(shape, survival)
+    s = np.broadcast_to(s, shape)
+    ext_out, ext_in, int_out, int_in = (np.zeros(shape) for _ in range(4))
+    end = np.empty(shape)
     # Ages 1.. do not depend on this step's births, so survive them first ...
-    end = survival * cohort + 0.5 * (1.0 + survival) * (i - o * cohort)
+    parts = flows(cohort[..., older], older)
+    for arr, part in zip((ext_out, ext_in, int_out, int_in), parts, strict=True):
+        arr[..., older] = part
+    net = ext_in[..., older] - ext_out[..., older] + int_in[..., older] - int_out[..., older]
+    end[..., older] = s[..., older] * cohort[..., older] + 0.5 * (1.0 + s[..., older]) * net
     # ... then births from the mean exposure of women at the start and at the end of the step.
     women = 0.5 * (pop[..., FEMALE, fertile] + end[..., FEMALE, fertile])
     total_births = width * np.sum(asfr * women, axis=-1)
@@ -107,15 +157,22 @@ def project_step(
     births = np.stack([total_births * (1.0 - m), total_births * m], axis=-1)
 
     cohort[..., 0] = births
-    s0 = survival[..., 0]
-    end[..., 0] = s0 * births + 0.5 * (1.0 + s0) * (i[..., 0] - o[..., 0] * births)
+    first = slice(0, 1)
+    parts = flows(births[..., None], first)
+    for arr, part in zip((ext_out, ext_in, int_out, int_in), parts, strict=True):
+        arr[..., first] = part
+    s0 = s[..., first]
+    net0 = ext_in[..., first] - ext_out[..., first] + int_in[..., first] - int_out[..., first]
+    end[..., first] = s0 * births[..., None] + 0.5 * (1.0 + s0) * net0
 
-    out_migrants = o * cohort
-    deaths = cohort - out_migrants + i - end
+    deaths = cohort - ext_out + ext_in - int_out + int_in - end
+    moved = internal is not None or h is not None
     return StepComponents(
         population=end,
         births=births,
         deaths=deaths,
-        in_migrants=np.array(i, copy=True),
-        out_migrants=out_migrants,
+        in_migrants=ext_in,
+        out_migrants=ext_out,
+        internal_in=int_in if moved else 0.0,
+        internal_out=int_out if moved else 0.0,
     )

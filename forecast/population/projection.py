@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
-from forecast.lifetable import scale_to_e0
-from forecast.population.estimate import FERTILE, BaseRates
-from forecast.population.kernel import project_step
+from forecast.population.engine import ControlTotals, make_plan, run_steps
+from forecast.population.estimate import BaseRates
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,12 @@ class PopulationProjection:
         out_migrants: departures across the city boundary, shape (H, D, 2, 101).
         e0: life expectancy at birth used per projected year, shape (H, 2).
         tfr: mean TFR over districts per projected year, shape (H,).
+        internal_in: arrivals from other districts (moves and new housing), (H, D, 2, 101).
+        internal_out: departures to other districts, (H, D, 2, 101).
+        adjustment: change made to meet control totals, (H, D, 2, 101), persons.
+
+    The accounting identity holds cell by cell: population[k+1] = cohorts of population[k] +
+    births - deaths + in - out + internal_in - internal_out + adjustment.
     """
 
     years: np.ndarray
@@ -69,11 +74,21 @@ class PopulationProjection:
     out_migrants: np.ndarray
     e0: np.ndarray
     tfr: np.ndarray
+    internal_in: np.ndarray | None = None
+    internal_out: np.ndarray | None = None
+    adjustment: np.ndarray | None = None
 
     @property
     def net_migration(self) -> np.ndarray:
-        """In minus out per year, district, sex and cohort, persons."""
+        """In minus out across the city boundary per year, district, sex and cohort, persons."""
         return self.in_migrants - self.out_migrants
+
+    @property
+    def internal_net(self) -> np.ndarray:
+        """Arrivals minus departures between districts, persons; sums to zero over districts."""
+        if self.internal_in is None or self.internal_out is None:
+            return np.zeros_like(self.in_migrants)
+        return self.internal_in - self.internal_out
 
     def to_long(self) -> pd.DataFrame:
         """Tidy long table: district (incl. ``_city``), year, variable, unit, value.
@@ -102,6 +117,10 @@ class PopulationProjection:
             "Population|Deaths": _pad(self.deaths.sum(axis=(-1, -2))),
             "Population|Net migration": _pad(self.net_migration.sum(axis=(-1, -2))),
         }
+        if self.internal_in is not None:
+            flows["Population|Internal net moves"] = _pad(self.internal_net.sum(axis=(-1, -2)))
+        if self.adjustment is not None:
+            flows["Population|Control adjustment"] = _pad(self.adjustment.sum(axis=(-1, -2)))
         frames = [cells]
         for variable, arr in flows.items():
             if variable != "Population|Total":
@@ -148,7 +167,10 @@ def _pad(arr: np.ndarray) -> np.ndarray:
 
 
 def project_population(
-    rates: BaseRates, assumptions: PopulationAssumptions, horizon: int
+    rates: BaseRates,
+    assumptions: PopulationAssumptions,
+    horizon: int,
+    control: ControlTotals | None = None,
 ) -> PopulationProjection:
     """Project the population of every district ``horizon`` years ahead in annual steps.
 
@@ -156,6 +178,7 @@ def project_population(
         rates: base rates estimated from the city's history.
         assumptions: variant assumptions (TFR path, e0 path, net-migration level).
         horizon: number of years to project, >= 1.
+        control: optional control totals (Eckwerte) the city must meet.
 
     Returns:
         The projection with all components, cohort-indexed.
@@ -163,59 +186,32 @@ def project_population(
     References:
         Preston, Heuveline, Guillot (2001), Demography, ch. 6.
     """
-    if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
-    steps = np.arange(1, horizon + 1)
-    # Life expectancy path by sex; mortality scaled proportionally to meet it each year.
-    e0_base = rates.life_table.e0  # (2,)
-    e0_path = e0_base[None, :] + np.outer(steps, np.asarray(assumptions.e0_gain_per_year))
-    tables = scale_to_e0(rates.life_table, e0_path)  # mx (H, 2, A)
-    survival, _ = tables.survival_ratios()
-
-    # TFR path: every district's schedule shifted by the same absolute change, phased in.
-    tfr0 = rates.asfr.sum(axis=1)  # (D,)
-    phase = np.minimum(steps / max(assumptions.tfr_years_to_target, 1), 1.0)
-    tfr_path = np.maximum(tfr0[None, :] + assumptions.tfr_change * phase[:, None], 0.0)  # (H, D)
-    asfr_path = (
-        rates.asfr[None]
-        * np.divide(tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0)[..., None]
-    )
-
-    base_total = rates.population.sum()
-    in_total = rates.in_count.sum()
-    shift = assumptions.net_migration_change_per_1000 / 1000.0 * base_total
-    in_factor = max(in_total + shift, 0.0) / in_total if in_total > 0 else 1.0
-    in_count = rates.in_count * in_factor
-    out_rate = np.minimum(rates.out_rate, 2.0 * survival.min(axis=0) / (1.0 + survival.min(axis=0)))
-
+    plan = make_plan(rates, assumptions, horizon, control)
     shape = rates.population.shape
     population = np.empty((horizon + 1,) + shape)
     population[0] = rates.population
     births = np.empty((horizon, shape[0], 2))
-    deaths = np.empty((horizon,) + shape)
-    ins = np.empty((horizon,) + shape)
-    outs = np.empty((horizon,) + shape)
-    for k in range(horizon):
-        step = project_step(
-            population[k],
-            survival[k],
-            asfr_path[k],
-            FERTILE,
-            rates.male_share_at_birth,
-            out_rate,
-            in_count,
-        )
+    arrays = {name: np.zeros((horizon,) + shape) for name in ("deaths", "ins", "outs", "iin", "iout", "adj")}
+    for k, step in enumerate(run_steps(plan)):
+        c = step.components
         population[k + 1] = step.population
-        births[k], deaths[k] = step.births, step.deaths
-        ins[k], outs[k] = step.in_migrants, step.out_migrants
+        births[k] = c.births
+        arrays["deaths"][k], arrays["ins"][k], arrays["outs"][k] = c.deaths, c.in_migrants, c.out_migrants
+        arrays["iin"][k] += c.internal_in
+        arrays["iout"][k] += c.internal_out
+        arrays["adj"][k] += step.adjustment
+    moved = rates.internal is not None or plan.housing_inside is not None
     return PopulationProjection(
         years=np.arange(rates.base_year, rates.base_year + horizon + 1),
         districts=rates.districts,
         population=population,
         births=births,
-        deaths=deaths,
-        in_migrants=ins,
-        out_migrants=outs,
-        e0=e0_path,
-        tfr=tfr_path.mean(axis=1),
+        deaths=arrays["deaths"],
+        in_migrants=arrays["ins"],
+        out_migrants=arrays["outs"],
+        e0=plan.e0,
+        tfr=plan.asfr.sum(axis=-1).mean(axis=1),
+        internal_in=arrays["iin"] if moved else None,
+        internal_out=arrays["iout"] if moved else None,
+        adjustment=arrays["adj"] if control is not None else None,
     )

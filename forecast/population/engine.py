@@ -1,0 +1,237 @@
+"""The annual projection loop shared by the deterministic variant path and the stochastic draws.
+
+``ProjectionPlan`` holds what is fixed across draws: the variant paths of mortality and fertility,
+migration, moves between districts, the first occupants of planned housing and the control totals.
+``run_steps`` moves a block of n draws (or one path without a draw axis) forward year by year.
+Random deviations (``Shocks``) multiply the plan's rates; with all shocks equal to one, every draw
+is the variant path, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.lifetable import LifeTable, scale_to_e0
+from forecast.population.estimate import FERTILE, BaseRates
+from forecast.population.housing import housing_arrivals_from_completions
+from forecast.population.kernel import StepComponents, project_step
+from forecast.population.moves import InternalMoves
+
+
+@dataclass(frozen=True)
+class ControlTotals:
+    """External total population per year and age group (Eckwerte), e.g. an official projection.
+
+    Attributes:
+        years: calendar years with a control total (Stichtag 31.12.).
+        groups: inclusive age ranges (first, last); ``(0, 100)`` = all ages.
+        totals: persons, shape (len(years), len(groups)); NaN = no control for that cell.
+    """
+
+    years: np.ndarray
+    groups: tuple[tuple[int, int], ...]
+    totals: np.ndarray
+
+    def apply(self, year: int, population: np.ndarray) -> np.ndarray:
+        """Scale districts so that the city meets the totals of ``year``, keeping district shares.
+
+        Args:
+            year: the Stichtag.
+            population: (..., D, 2, A), persons.
+
+        Returns:
+            The adjustment to add (zero where no control applies), same shape.
+        """
+        hits = np.flatnonzero(self.years == year)
+        adjustment = np.zeros_like(population)
+        if hits.size == 0:
+            return adjustment
+        row = self.totals[hits[0]]
+        for (lo, hi), target in zip(self.groups, row, strict=True):
+            if np.isnan(target):
+                continue
+            cells = population[..., lo : hi + 1]
+            current = cells.sum(axis=(-1, -2, -3), keepdims=True)
+            factor = np.divide(target, current, out=np.ones_like(current), where=current > 0)
+            adjustment[..., lo : hi + 1] = cells * (factor - 1.0)
+        return adjustment
+
+
+@dataclass(frozen=True)
+class Shocks:
+    """Multiplicative deviations from the plan for a block of n draws over H years.
+
+    Attributes:
+        fertility: factor on every district's fertility rates, shape (n, H, D).
+        mortality: factor on the death rates of both sexes, shape (n, H).
+        immigration: factor on in-migrants across the city boundary, shape (n, H, D).
+        emigration: factor on out-migration rates across the city boundary, shape (n, H, D).
+        internal: factor on the rates of moves between districts, shape (n, H, D).
+    """
+
+    fertility: np.ndarray
+    mortality: np.ndarray
+    immigration: np.ndarray
+    emigration: np.ndarray
+    internal: np.ndarray
+
+    @classmethod
+    def none(cls, n: int, horizon: int, districts: int) -> Shocks:
+        """No deviation: every draw is the variant path."""
+        ones = np.ones((n, horizon, districts))
+        return cls(ones, np.ones((n, horizon)), ones, ones, ones)
+
+
+@dataclass(frozen=True)
+class ProjectionPlan:
+    """Everything the annual loop needs, fixed across draws.
+
+    Attributes:
+        base_year: Stichtag of the starting population.
+        population: starting population (D, 2, A), persons.
+        tables: life tables along the e0 path, mx of shape (H, 2, A).
+        asfr: fertility rates along the TFR path, (H, D, 35).
+        male_share_at_birth: share of boys among births.
+        out_rate: out-migration across the boundary per start-of-year person, (D, 2, A).
+        in_count: in-migrants across the boundary per year, (D, 2, A), persons.
+        internal: moves between districts, or None.
+        housing_outside: first occupants of new housing from outside the city, (H, D, 2, A).
+        housing_inside: first occupants of new housing from other districts, (H, D, 2, A).
+        control: control totals, or None.
+        e0: life expectancy at birth along the path, (H, 2).
+    """
+
+    base_year: int
+    population: np.ndarray
+    tables: LifeTable
+    asfr: np.ndarray
+    male_share_at_birth: float
+    out_rate: np.ndarray
+    in_count: np.ndarray
+    internal: InternalMoves | None
+    housing_outside: np.ndarray | None
+    housing_inside: np.ndarray | None
+    control: ControlTotals | None
+    e0: np.ndarray
+
+    @property
+    def horizon(self) -> int:
+        return int(self.asfr.shape[0])
+
+
+def make_plan(
+    rates: BaseRates,
+    assumptions,  # PopulationAssumptions; untyped here to keep the import one-way
+    horizon: int,
+    control: ControlTotals | None = None,
+) -> ProjectionPlan:
+    """The variant path of every rate over ``horizon`` years."""
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    steps = np.arange(1, horizon + 1)
+    # Life expectancy path by sex; mortality scaled proportionally to meet it each year.
+    e0_path = rates.life_table.e0[None, :] + np.outer(steps, np.asarray(assumptions.e0_gain_per_year))
+    tables = scale_to_e0(rates.life_table, e0_path)  # mx (H, 2, A)
+
+    # TFR path: every district's schedule shifted by the same absolute change, phased in.
+    tfr0 = rates.asfr.sum(axis=1)  # (D,)
+    phase = np.minimum(steps / max(assumptions.tfr_years_to_target, 1), 1.0)
+    tfr_path = np.maximum(tfr0[None, :] + assumptions.tfr_change * phase[:, None], 0.0)  # (H, D)
+    asfr_path = (
+        rates.asfr[None]
+        * np.divide(tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0)[..., None]
+    )
+
+    base_total = rates.population.sum()
+    in_total = rates.in_count.sum()
+    shift = assumptions.net_migration_change_per_1000 / 1000.0 * base_total
+    in_factor = max(in_total + shift, 0.0) / in_total if in_total > 0 else 1.0
+
+    outside = inside = None
+    if rates.housing is not None and rates.housing_years.size:
+        years = rates.base_year + steps
+        outside, inside = housing_arrivals_from_completions(
+            rates.housing_years, rates.housing_completions, years, rates.housing
+        )
+        if len(rates.districts) == 1:  # nobody to move from: all first occupants come from outside
+            outside, inside = outside + inside, None
+    return ProjectionPlan(
+        base_year=rates.base_year,
+        population=rates.population,
+        tables=tables,
+        asfr=asfr_path,
+        male_share_at_birth=rates.male_share_at_birth,
+        out_rate=rates.out_rate,
+        in_count=rates.in_count * in_factor,
+        internal=rates.internal,
+        housing_outside=outside,
+        housing_inside=inside,
+        control=control,
+        e0=e0_path,
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One projected year: the kernel's components plus the control-total adjustment.
+
+    ``population`` = ``components.population + adjustment`` is the end-of-year population.
+    """
+
+    year: int
+    components: StepComponents
+    adjustment: np.ndarray | float
+    population: np.ndarray
+
+
+def run_steps(plan: ProjectionPlan, shocks: Shocks | None = None) -> Iterator[Step]:
+    """Project year by year; with ``shocks`` every array gets a leading draw axis of size n.
+
+    Yields:
+        One ``Step`` per projected year, ``population`` of shape (D, 2, A) without shocks, else
+        (n, D, 2, A).
+    """
+    population = plan.population if shocks is None else np.broadcast_to(
+        plan.population, (shocks.fertility.shape[0],) + plan.population.shape
+    )
+    for k in range(plan.horizon):
+        if shocks is None:
+            mx = plan.tables.mx[k]
+            asfr = plan.asfr[k]
+            out_rate, in_count, internal = plan.out_rate, plan.in_count, plan.internal
+        else:
+            mx = plan.tables.mx[k] * shocks.mortality[:, k, None, None]
+            asfr = plan.asfr[k] * shocks.fertility[:, k, :, None]
+            out_rate = plan.out_rate * shocks.emigration[:, k, :, None, None]
+            in_count = plan.in_count * shocks.immigration[:, k, :, None, None]
+            internal = plan.internal
+            if internal is not None:
+                internal = internal.scaled(shocks.internal[:, k, :, None, None])
+        survival, _ = LifeTable(mx=mx, ax=np.broadcast_to(plan.tables.ax[k], mx.shape)).survival_ratios()
+        if survival.ndim == 3:  # (n, 2, A) -> (n, 1, 2, A): the same for every district
+            survival = survival[:, None]
+        # No cohort may end negative: s*C - (1+s)/2*o*C >= 0.
+        out_rate = np.minimum(out_rate, 2.0 * survival / (1.0 + survival))
+        if plan.housing_outside is not None:
+            in_count = in_count + plan.housing_outside[k]
+        step = project_step(
+            population,
+            survival,
+            asfr,
+            FERTILE,
+            plan.male_share_at_birth,
+            out_rate,
+            in_count,
+            internal=internal,
+            housing_inside=None if plan.housing_inside is None else plan.housing_inside[k],
+        )
+        year = plan.base_year + k + 1
+        adjustment: np.ndarray | float = 0.0
+        population = step.population
+        if plan.control is not None:
+            adjustment = plan.control.apply(year, population)
+            population = population + adjustment
+        yield Step(year=year, components=step, adjustment=adjustment, population=population)
