@@ -70,6 +70,8 @@ class Shocks:
         immigration: factor on in-migrants across the city boundary, shape (n, H, D).
         emigration: factor on out-migration rates across the city boundary, shape (n, H, D).
         internal: factor on the rates of moves between districts, shape (n, H, D).
+        age_migration: age-pattern deviation of migration, shape (n, H, A): in-migrants of each
+            age times the factor, out-migration rates divided by it (None = no deviation).
     """
 
     fertility: np.ndarray
@@ -77,6 +79,7 @@ class Shocks:
     immigration: np.ndarray
     emigration: np.ndarray
     internal: np.ndarray
+    age_migration: np.ndarray | None = None
 
     @classmethod
     def none(cls, n: int, horizon: int, districts: int) -> Shocks:
@@ -133,7 +136,9 @@ def make_plan(
         raise ValueError(f"horizon must be >= 1, got {horizon}")
     steps = np.arange(1, horizon + 1)
     # Life expectancy path by sex; mortality scaled proportionally to meet it each year.
-    e0_path = rates.life_table.e0[None, :] + np.outer(steps, np.asarray(assumptions.e0_gain_per_year))
+    e0_path = rates.life_table.e0[None, :] + np.outer(
+        steps, np.asarray(assumptions.e0_gain_per_year)
+    )
     tables = scale_to_e0(rates.life_table, e0_path)  # mx (H, 2, A)
 
     # TFR path: every district's schedule shifted by the same absolute change, phased in.
@@ -194,8 +199,10 @@ def run_steps(plan: ProjectionPlan, shocks: Shocks | None = None) -> Iterator[St
         One ``Step`` per projected year, ``population`` of shape (D, 2, A) without shocks, else
         (n, D, 2, A).
     """
-    population = plan.population if shocks is None else np.broadcast_to(
-        plan.population, (shocks.fertility.shape[0],) + plan.population.shape
+    population = (
+        plan.population
+        if shocks is None
+        else np.broadcast_to(plan.population, (shocks.fertility.shape[0],) + plan.population.shape)
     )
     for k in range(plan.horizon):
         if shocks is None:
@@ -207,10 +214,15 @@ def run_steps(plan: ProjectionPlan, shocks: Shocks | None = None) -> Iterator[St
             asfr = plan.asfr[k] * shocks.fertility[:, k, :, None]
             out_rate = plan.out_rate * shocks.emigration[:, k, :, None, None]
             in_count = plan.in_count * shocks.immigration[:, k, :, None, None]
+            if shocks.age_migration is not None:
+                by_age = shocks.age_migration[:, k, None, None, :]
+                out_rate, in_count = out_rate / by_age, in_count * by_age
             internal = plan.internal
             if internal is not None:
                 internal = internal.scaled(shocks.internal[:, k, :, None, None])
-        survival, _ = LifeTable(mx=mx, ax=np.broadcast_to(plan.tables.ax[k], mx.shape)).survival_ratios()
+        survival, _ = LifeTable(
+            mx=mx, ax=np.broadcast_to(plan.tables.ax[k], mx.shape)
+        ).survival_ratios()
         if survival.ndim == 3:  # (n, 2, A) -> (n, 1, 2, A): the same for every district
             survival = survival[:, None]
         # No cohort may end negative: s*C - (1+s)/2*o*C >= 0.

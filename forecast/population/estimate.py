@@ -286,7 +286,9 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
 
     # --- moves between districts -----------------------------------------------------------------
     district_cohorts = age_cohorts(start)
-    district_births = (asfr * 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])).sum(-1)
+    district_births = (asfr * 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])).sum(
+        -1
+    )
     district_cohorts[..., 0] = district_births[..., None] * np.array([1 - male_share, male_share])
     internal, moves_diag = estimate_internal_moves(
         city, flow_years, district_cohorts.mean(axis=0), settings.internal_model
@@ -343,7 +345,9 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     diagnostics = {
         "tfr_reference": float(asfr_ref.sum()),
         "tfr_city": float(asfr_ref.sum() * city_scale),
-        "tfr_by_district": dict(zip(city.district_codes, np.round(asfr.sum(axis=1), 4).tolist(), strict=True)),
+        "tfr_by_district": dict(
+            zip(city.district_codes, np.round(asfr.sum(axis=1), 4).tolist(), strict=True)
+        ),
         "mortality_ratio": mortality_ratio,
         "e0": {"f": float(e0[0]), "m": float(e0[1])},
         "male_share_at_birth": male_share,
@@ -486,7 +490,16 @@ def _estimate_migration(
         in_count = share * city_in
         out_rate = np.broadcast_to(city_out_rate, base_pop.shape).copy()
         in_count = _calibrate_districts(
-            in_count, out_rate, start, end, s, asfr, male_share, base_pop, city_in.sum(), internal_net
+            in_count,
+            out_rate,
+            start,
+            end,
+            s,
+            asfr,
+            male_share,
+            base_pop,
+            city_in.sum(),
+            internal_net,
         )
         notes.append(
             "District migration: city schedule, levelled to each district's observed residual growth"

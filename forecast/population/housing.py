@@ -52,7 +52,9 @@ class HousingSettings:
 
     occupants_per_dwelling: float = 2.2
     from_outside_share: float = 0.35
-    profile: dict[tuple[int, int], float] = field(default_factory=lambda: dict(FIRST_OCCUPANT_PROFILE))
+    profile: dict[tuple[int, int], float] = field(
+        default_factory=lambda: dict(FIRST_OCCUPANT_PROFILE)
+    )
     male_share: float = 0.5
 
     def __post_init__(self) -> None:

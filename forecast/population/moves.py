@@ -93,7 +93,9 @@ class InternalMoves:
     def scaled(self, level: np.ndarray | float) -> InternalMoves:
         """The same destinations with out rates times ``level`` (broadcast over (..., D, 2, A))."""
         return InternalMoves(
-            out_rate=self.out_rate * np.asarray(level), destination=self.destination, model=self.model
+            out_rate=self.out_rate * np.asarray(level),
+            destination=self.destination,
+            model=self.model,
         )
 
 
@@ -146,14 +148,22 @@ def estimate_internal_moves(
     if model == "od":
         groups = age_group_index()
         by_group = np.stack(
-            [flows[..., groups == g].sum(axis=(-1, -2)) for g in range(len(DESTINATION_AGE_GROUPS))],
+            [
+                flows[..., groups == g].sum(axis=(-1, -2))
+                for g in range(len(DESTINATION_AGE_GROUPS))
+            ],
             axis=-1,
         )  # (D, D, G)
         all_ages = flows.sum(axis=(-1, -2))  # (D, D)
         row = by_group.sum(axis=1, keepdims=True)
         # An origin without movers in an age group sends them like its movers of all ages; an
         # origin without any movers like the city's (its rate is zero anyway).
-        fallback = np.divide(all_ages, all_ages.sum(axis=1, keepdims=True), where=all_ages.sum(axis=1, keepdims=True) > 0, out=np.zeros_like(all_ages))
+        fallback = np.divide(
+            all_ages,
+            all_ages.sum(axis=1, keepdims=True),
+            where=all_ages.sum(axis=1, keepdims=True) > 0,
+            out=np.zeros_like(all_ages),
+        )
         destination = np.where(row > 0, by_group / np.where(row > 0, row, 1), fallback[..., None])
     elif model == "pool":
         total = in_count.sum(axis=0, keepdims=True)

@@ -191,12 +191,19 @@ def project_population(
     population = np.empty((horizon + 1,) + shape)
     population[0] = rates.population
     births = np.empty((horizon, shape[0], 2))
-    arrays = {name: np.zeros((horizon,) + shape) for name in ("deaths", "ins", "outs", "iin", "iout", "adj")}
+    arrays = {
+        name: np.zeros((horizon,) + shape)
+        for name in ("deaths", "ins", "outs", "iin", "iout", "adj")
+    }
     for k, step in enumerate(run_steps(plan)):
         c = step.components
         population[k + 1] = step.population
         births[k] = c.births
-        arrays["deaths"][k], arrays["ins"][k], arrays["outs"][k] = c.deaths, c.in_migrants, c.out_migrants
+        arrays["deaths"][k], arrays["ins"][k], arrays["outs"][k] = (
+            c.deaths,
+            c.in_migrants,
+            c.out_migrants,
+        )
         arrays["iin"][k] += c.internal_in
         arrays["iout"][k] += c.internal_out
         arrays["adj"][k] += step.adjustment
