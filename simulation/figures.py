@@ -45,10 +45,21 @@ def pyramid(
 
 
 def total_chart(
-    path: Path, title: str, history: dict[int, float], projection: dict[int, float]
+    path: Path,
+    title: str,
+    history: dict[int, float],
+    projection: dict[int, float],
+    bands: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] | None = None,
 ) -> None:
-    """Total population: register history (points) and projection (line)."""
+    """Total population: register history (points), projection (line), optional intervals.
+
+    ``bands`` are (years, low, high, label) drawn widest first, e.g. P5-P95 and P10-P90.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    for k, (years, low, high, label) in enumerate(bands or []):
+        ax.fill_between(
+            years, low, high, color=MALE_COLOUR, alpha=0.15 + 0.15 * k, lw=0, label=label
+        )
     if history:
         ax.plot(
             list(history), list(history.values()), "o", color="black", ms=3.5, label="Melderegister"

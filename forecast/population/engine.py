@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from forecast.contract import MAX_AGE
 from forecast.lifetable import LifeTable, scale_to_e0
 from forecast.population.estimate import FERTILE, BaseRates
 from forecast.population.housing import housing_arrivals_from_completions
@@ -34,6 +36,20 @@ class ControlTotals:
     years: np.ndarray
     groups: tuple[tuple[int, int], ...]
     totals: np.ndarray
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> ControlTotals:
+        """From a validated ``control_totals`` table (empty age bounds: 0 and 100+)."""
+        lo = table["age_from"].fillna(0).astype(int)
+        hi = table["age_to"].fillna(MAX_AGE).astype(int)
+        groups = tuple(sorted(set(zip(lo, hi, strict=True))))
+        years = np.sort(table["year"].unique()).astype(int)
+        totals = np.full((len(years), len(groups)), np.nan)
+        y_ix = {int(y): i for i, y in enumerate(years)}
+        g_ix = {g: i for i, g in enumerate(groups)}
+        for y, a, b, c in zip(table["year"], lo, hi, table["count"], strict=True):
+            totals[y_ix[int(y)], g_ix[(int(a), int(b))]] = float(c)
+        return cls(years=years, groups=groups, totals=totals)
 
     def apply(self, year: int, population: np.ndarray) -> np.ndarray:
         """Scale districts so that the city meets the totals of ``year``, keeping district shares.

@@ -1,0 +1,184 @@
+"""The population stage of a run: variant path, optional stochastic draws, results and figures.
+
+The variant (deterministic) projection is always written (``statistic = value``, single ages). With
+``draws`` > 0 the stochastic projection adds quantiles, means and (optionally) samples per district
+x sex x age group, and the demand models receive the N draws instead of the variant path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.citydata import CityData
+from forecast.contract import CITY_DISTRICT
+from forecast.population.calibrate import calibrate
+from forecast.population.draws import QUANTILES, StochasticProjection, simulate_population
+from forecast.population.engine import ControlTotals, make_plan
+from forecast.population.estimate import (
+    BaseRates,
+    EstimationSettings,
+    estimate_base_rates,
+    population_array,
+)
+from forecast.population.paths import YOUNG_AGES, PopulationPaths
+from forecast.population.projection import (
+    PopulationAssumptions,
+    PopulationProjection,
+    project_population,
+)
+from simulation import figures
+from simulation.config import (
+    estimation_settings,
+    population_assumptions,
+    stochastic_defaults,
+)
+from simulation.results import to_results, write_results
+
+
+def population_stage(ctx) -> str:
+    """Project the population; results, figures and the trajectories for the demand models."""
+    cfg, city, folder = ctx.cfg, ctx.city, ctx.folder
+    settings = estimation_settings(cfg.population)
+    assumptions = population_assumptions(cfg.population)
+    rates = estimate_base_rates(city, settings)
+    control = None
+    notes = list(rates.notes)
+    if city.has("control_totals"):
+        if cfg.population.control_totals:
+            control = ControlTotals.from_table(city.table("control_totals"))
+            notes.append(
+                f"Control totals: districts scaled to the control_totals file in "
+                f"{len(control.years)} years, {len(control.groups)} age group(s)"
+            )
+        else:
+            notes.append(
+                "Control totals: file present but switched off (population.control_totals)"
+            )
+    projection = project_population(rates, assumptions, cfg.horizon, control)
+    folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
+    folder.manifest["population"] = {
+        "base_year": rates.base_year,
+        "horizon": cfg.horizon,
+        "notes": notes,
+        "diagnostics": rates.diagnostics,
+        "variants": {
+            "fertility": cfg.population.fertility.variant,
+            "mortality": cfg.population.mortality.variant,
+            "migration": cfg.population.migration.variant,
+        },
+    }
+    results = to_results(projection.to_long(), "population", cfg.scenario, folder.run_id)
+    write_results(results, folder.work, part="population")
+    summary = projection.summary()
+    draws = None
+    if cfg.draws > 0:
+        draws = _stochastic(ctx, rates, settings, assumptions, control)
+        ctx.population = PopulationPaths(
+            years=draws.years, districts=draws.districts, population=draws.young, stochastic=True
+        )
+        total = draws.total_quantiles[-1, :, -1]
+        summary += (
+            f"; {draws.draws} draws: {int(draws.years[-1])} total P10 {total[QUANTILES.index(0.1)]:,.0f}"
+            f" / P50 {total[QUANTILES.index(0.5)]:,.0f} / P90 {total[QUANTILES.index(0.9)]:,.0f}"
+        )
+    else:
+        ctx.population = PopulationPaths(
+            years=projection.years,
+            districts=projection.districts,
+            population=projection.population[None, ..., :YOUNG_AGES].copy(),
+        )
+    if cfg.population.figures:
+        _population_figures(city, projection, draws, folder)
+    return summary
+
+
+def _stochastic(
+    ctx,
+    rates: BaseRates,
+    settings: EstimationSettings,
+    assumptions: PopulationAssumptions,
+    control: ControlTotals | None,
+) -> StochasticProjection:
+    cfg, folder = ctx.cfg, ctx.folder
+    sc = cfg.population.stochastic
+    defaults = stochastic_defaults(sc)
+    if sc.calibrate:
+        processes, report = calibrate(
+            ctx.city, rates, settings, assumptions, defaults, use_backtests=sc.use_backtests
+        )
+    else:
+        processes, report = defaults, {"note": "calibration switched off: default processes"}
+        folder.manifest["fallbacks"].append(
+            "Fallback: stochastic processes not calibrated; defaults used"
+        )
+    scale = float(sc.variance_scale.value)
+    processes = processes.scaled(scale)
+    plan = make_plan(rates, assumptions, cfg.horizon, control)
+    sim = simulate_population(
+        plan,
+        rates.districts,
+        processes,
+        cfg.draws,
+        ctx.seed("population"),
+        chunk=sc.chunk,
+        memory_budget=sc.memory_budget_mb * 2**20,
+        young_ages=YOUNG_AGES,
+        keep_samples=sc.write_samples,
+        scratch=folder.work,
+    )
+    folder.manifest["population"]["stochastic"] = {
+        "draws": cfg.draws,
+        "variance_scale": scale,
+        "calibration": report,
+        "processes_used": processes.as_dict(),
+        "spilled_to_disk": sim.spilled,
+        "quantiles": list(QUANTILES),
+    }
+    long = sim.to_long(samples=sc.write_samples)
+    write_results(
+        to_results(long, "population", cfg.scenario, folder.run_id),
+        folder.work,
+        part="population_draws",
+    )
+    return sim
+
+
+def _population_figures(
+    city: CityData,
+    projection: PopulationProjection,
+    draws: StochasticProjection | None,
+    folder,
+) -> None:
+    pop, years = population_array(city)
+    names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
+    codes = list(projection.districts) + [CITY_DISTRICT]
+    history = np.concatenate([pop, pop.sum(axis=1, keepdims=True)], axis=1).sum(axis=(-1, -2))
+    proj = projection.population
+    proj = np.concatenate([proj, proj.sum(axis=1, keepdims=True)], axis=1)
+    y0, y1 = int(projection.years[0]), int(projection.years[-1])
+    for i, code in enumerate(codes):
+        figures.pyramid(
+            folder.path("figures", f"pyramid_{code}.png"),
+            f"{names[code]}: Altersaufbau {y0} und {y1}",
+            proj[0, i],
+            proj[-1, i],
+            y0,
+            y1,
+        )
+        bands = None
+        if draws is not None:
+            q = draws.total_quantiles[:, :, i]
+            bands = [
+                (draws.years, q[:, QUANTILES.index(lo)], q[:, QUANTILES.index(hi)], label)
+                for lo, hi, label in ((0.05, 0.95, "90 %-Intervall"), (0.1, 0.9, "80 %-Intervall"))
+            ]
+        figures.total_chart(
+            folder.path("figures", f"total_{code}.png"),
+            f"{names[code]}: Einwohner",
+            {int(y): float(v) for y, v in zip(years, history[:, i], strict=True)},
+            {
+                int(y): float(v)
+                for y, v in zip(projection.years, proj[:, i].sum(axis=(-1, -2)), strict=True)
+            },
+            bands,
+        )

@@ -1,0 +1,155 @@
+"""Stochastic population projection: reproducibility, identities per draw, zero variance, coverage."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.citydata import load_city
+from forecast.population.calibrate import calibrate
+from forecast.population.coverage import interval_coverage
+from forecast.population.draws import (
+    QUANTILES,
+    RESULT_AGE_GROUPS,
+    quantiles_along_first,
+    simulate_population,
+)
+from forecast.population.engine import make_plan, run_steps
+from forecast.population.estimate import EstimationSettings, estimate_base_rates
+from forecast.population.kernel import age_cohorts
+from forecast.population.projection import PopulationAssumptions, project_population
+from forecast.population.stochastic import AR1, StochasticSettings, draw_shocks, fit_ar1
+
+from .test_population_moves_housing import write_moves
+
+KONSTANZ = Path(__file__).resolve().parents[1] / "data" / "konstanz"
+WIDE = StochasticSettings(age_groups=((0, 17), (18, 100)), age_group_sigma=(0.05, 0.1)).scaled(
+    2.0
+)  # wider than calibrated, so that differences between draws are large
+
+
+@pytest.fixture(scope="module")
+def tiny_rates(tmp_path_factory, tinycity_dir):
+    folder = Path(shutil.copytree(tinycity_dir, tmp_path_factory.mktemp("t") / "tinycity"))
+    write_moves(folder)
+    pd.DataFrame({"year": [2024], "district": ["b"], "dwellings": [120]}).to_csv(
+        folder / "housing.csv", index=False
+    )
+    return estimate_base_rates(load_city(folder), EstimationSettings())
+
+
+def simulate(rates, settings, draws, seed, **kw):
+    plan = make_plan(rates, PopulationAssumptions(), 12)
+    return simulate_population(
+        plan, rates.districts, settings, draws, np.random.SeedSequence(seed), **kw
+    )
+
+
+def test_identities_hold_in_every_draw(tiny_rates) -> None:
+    plan = make_plan(tiny_rates, PopulationAssumptions(), 10)
+    seeds = np.random.SeedSequence(5).spawn(8)
+    shocks = draw_shocks(WIDE, seeds, plan.horizon, len(tiny_rates.districts))
+    prev = np.broadcast_to(plan.population, (8,) + plan.population.shape)
+    for step in run_steps(plan, shocks):
+        c = step.components
+        expected = age_cohorts(prev)
+        expected[..., 0] = c.births
+        expected = (
+            expected - c.deaths + c.in_migrants - c.out_migrants + c.internal_in - c.internal_out
+        )
+        assert np.abs(step.population - expected).max() < 1e-8
+        assert np.abs((c.internal_in - c.internal_out).sum(axis=1)).max() < 1e-9
+        assert (step.population >= 0).all()
+        prev = step.population
+    # The draws really differ from each other.
+    assert prev.sum(axis=(1, 2, 3)).std() > 10
+
+
+def test_same_seed_same_draws_other_seed_other_draws(tiny_rates) -> None:
+    a = simulate(tiny_rates, WIDE, 20, seed=1)
+    b = simulate(tiny_rates, WIDE, 20, seed=1)
+    c = simulate(tiny_rates, WIDE, 20, seed=2)
+    assert np.array_equal(a.samples, b.samples)
+    assert np.array_equal(a.quantiles, b.quantiles)
+    assert not np.allclose(a.samples[:, -1], c.samples[:, -1])
+
+
+def _draw_block(args):
+    rates, first, last = args
+    return simulate(rates, WIDE, 20, seed=3, draw_range=(first, last)).samples
+
+
+def test_blocks_and_parallel_jobs_give_the_serial_draws(tiny_rates) -> None:
+    serial = simulate(tiny_rates, WIDE, 20, seed=3, chunk=50).samples
+    small_chunks = simulate(tiny_rates, WIDE, 20, seed=3, chunk=3).samples
+    assert np.array_equal(serial, small_chunks)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(_draw_block, [(tiny_rates, 0, 7), (tiny_rates, 7, 20)]))
+    assert np.array_equal(np.concatenate(parts), serial)
+
+
+def test_spilling_to_disk_gives_the_same_summary(tiny_rates, tmp_path: Path) -> None:
+    memory = simulate(tiny_rates, WIDE, 30, seed=4)
+    disk = simulate(tiny_rates, WIDE, 30, seed=4, memory_budget=1000, scratch=tmp_path)
+    assert disk.spilled and not memory.spilled
+    assert np.array_equal(memory.quantiles, disk.quantiles)
+    assert np.array_equal(memory.total_quantiles, disk.total_quantiles)
+    assert list(tmp_path.iterdir()) == []  # the scratch file is gone
+
+
+def test_zero_variance_median_is_the_variant_path(tiny_rates) -> None:
+    sim = simulate(tiny_rates, WIDE.scaled(0.0), 9, seed=6, young_ages=27)
+    det = project_population(tiny_rates, PopulationAssumptions(), 12)
+    starts = [lo for lo, _ in RESULT_AGE_GROUPS]
+    grouped = np.add.reduceat(det.population, starts, axis=-1)  # (Y, D, 2, G)
+    median = sim.quantiles[:, QUANTILES.index(0.5), :-1]
+    # Reduced draws are stored as float32: equal to 1e-7 relative.
+    assert np.allclose(median, grouped, rtol=2e-7, atol=1e-4)
+    assert np.allclose(sim.young[0], det.population[..., :27], rtol=1e-12)
+
+
+def test_quantiles_match_numpy() -> None:
+    x = np.random.default_rng(0).normal(size=(101, 3, 4))
+    assert np.allclose(quantiles_along_first(x), np.quantile(x, QUANTILES, axis=0))
+
+
+def test_quantiles_are_ordered_and_long_table_complete(tiny_rates) -> None:
+    sim = simulate(tiny_rates, WIDE, 25, seed=8)
+    assert (np.diff(sim.quantiles, axis=1) >= 0).all()
+    long = sim.to_long(samples=True)
+    n_cells = len(sim.years) * (len(sim.districts) + 1) * (2 * len(RESULT_AGE_GROUPS) + 1)
+    assert len(long) == n_cells * (len(QUANTILES) + 1 + 25)
+    assert set(long["statistic"]) == {"quantile", "mean", "sample"}
+    assert (long["value"] >= 0).all()
+
+
+def test_ar1_fit_recovers_a_known_process() -> None:
+    rng = np.random.default_rng(11)
+    truth = AR1(0.6, 0.05)
+    series = truth.simulate(rng, 400, (30,))  # 30 parallel series of 400 years
+    noise = 0.01**2
+    fitted, _ = fit_ar1(series + rng.normal(scale=0.01, size=series.shape), noise)
+    assert fitted.phi == pytest.approx(0.6, abs=0.03)
+    assert fitted.sigma == pytest.approx(0.05, rel=0.05)
+
+
+def test_calibration_report_names_every_process() -> None:
+    city = load_city(KONSTANZ).restrict_to(2019)
+    rates = estimate_base_rates(city, EstimationSettings(base_year=2019))
+    settings, report = calibrate(
+        city, rates, EstimationSettings(base_year=2019), PopulationAssumptions()
+    )
+    assert set(report["processes"]) >= {"fertility", "mortality", "immigration", "age_pattern"}
+    assert report["backtest"]["cells"] > 100
+    assert settings.immigration.sigma > 0
+
+
+def test_konstanz_80_percent_interval_covers_70_to_90_percent_of_cells() -> None:
+    """Issue 3: projection from 2014 (calibrated on 2009-2014 only) against the 2019 register."""
+    result = interval_coverage(load_city(KONSTANZ), 2014, 2019, draws=400, seed=20261121)
+    assert 0.70 <= result["coverage"] <= 0.90, result["table"]
