@@ -34,13 +34,19 @@ WIDE = StochasticSettings(age_groups=((0, 17), (18, 100)), age_group_sigma=(0.05
 
 
 @pytest.fixture(scope="module")
-def tiny_rates(tmp_path_factory, tinycity_dir):
+def tiny_folder(tmp_path_factory, tinycity_dir) -> Path:
+    """Tinycity with moves between districts and 120 dwellings planned in district b."""
     folder = Path(shutil.copytree(tinycity_dir, tmp_path_factory.mktemp("t") / "tinycity"))
     write_moves(folder)
     pd.DataFrame({"year": [2024], "district": ["b"], "dwellings": [120]}).to_csv(
         folder / "housing.csv", index=False
     )
-    return estimate_base_rates(load_city(folder), EstimationSettings())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_rates(tiny_folder: Path):
+    return estimate_base_rates(load_city(tiny_folder), EstimationSettings())
 
 
 def simulate(rates, settings, draws, seed, **kw):
@@ -68,6 +74,18 @@ def test_identities_hold_in_every_draw(tiny_rates) -> None:
         prev = step.population
     # The draws really differ from each other.
     assert prev.sum(axis=(1, 2, 3)).std() > 10
+
+
+@pytest.mark.parametrize("model", ["od", "pool"])
+def test_population_only_path_equals_the_full_kernel(tiny_folder: Path, model: str) -> None:
+    rates = estimate_base_rates(load_city(tiny_folder), EstimationSettings(internal_model=model))
+    assert rates.internal.model == model and rates.housing_years.size
+    plan = make_plan(rates, PopulationAssumptions(), 8)
+    shocks = draw_shocks(WIDE, np.random.SeedSequence(9).spawn(5), 8, len(rates.districts))
+    full = [s.population for s in run_steps(plan, shocks)]
+    fast = [s.population for s in run_steps(plan, shocks, components=False)]
+    for a, b in zip(full, fast, strict=True):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-9)
 
 
 def test_same_seed_same_draws_other_seed_other_draws(tiny_rates) -> None:

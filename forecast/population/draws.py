@@ -19,6 +19,7 @@ import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
 from forecast.population.engine import ProjectionPlan, Shocks, run_steps
+from forecast.population.fastpath import group_ages
 from forecast.population.stochastic import StochasticSettings, draw_shocks
 
 RESULT_AGE_GROUPS = (
@@ -248,9 +249,10 @@ def simulate_population(
     store = _DrawStore(n_y, n, cells, memory_budget, scratch)
     young = np.empty((n, n_y, n_d, 2, young_ages)) if young_ages else None
 
+    group_of_age = np.searchsorted(starts, np.arange(plan.population.shape[-1]), side="right") - 1
+
     def reduce(pop: np.ndarray) -> np.ndarray:
-        grouped = np.add.reduceat(pop, starts, axis=-1)  # (n, D, 2, G)
-        return np.concatenate([grouped, grouped.sum(axis=1, keepdims=True)], axis=1)
+        return group_ages(np.ascontiguousarray(pop), group_of_age, n_g)  # (n, D+1, 2, G)
 
     try:
         base = np.broadcast_to(plan.population, (1,) + plan.population.shape)
@@ -261,7 +263,7 @@ def simulate_population(
             store.write(0, a, np.broadcast_to(base_reduced, (b - a,) + base_reduced.shape[1:]))
             if young is not None:
                 young[a:b, 0] = plan.population[..., :young_ages]
-            for k, step in enumerate(run_steps(plan, shocks), start=1):
+            for k, step in enumerate(run_steps(plan, shocks, components=False), start=1):
                 store.write(k, a, reduce(step.population))
                 if young is not None:
                     young[a:b, k] = step.population[..., :young_ages]

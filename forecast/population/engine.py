@@ -18,6 +18,7 @@ import pandas as pd
 from forecast.contract import MAX_AGE
 from forecast.lifetable import LifeTable, scale_to_e0
 from forecast.population.estimate import FERTILE, BaseRates
+from forecast.population.fastpath import advance
 from forecast.population.housing import housing_arrivals_from_completions
 from forecast.population.kernel import StepComponents, project_step
 from forecast.population.moves import InternalMoves
@@ -203,18 +204,28 @@ class Step:
     """
 
     year: int
-    components: StepComponents
+    components: StepComponents | None
     adjustment: np.ndarray | float
     population: np.ndarray
 
 
-def run_steps(plan: ProjectionPlan, shocks: Shocks | None = None) -> Iterator[Step]:
+def run_steps(
+    plan: ProjectionPlan, shocks: Shocks | None = None, components: bool = True
+) -> Iterator[Step]:
     """Project year by year; with ``shocks`` every array gets a leading draw axis of size n.
+
+    Args:
+        plan: the variant path.
+        shocks: deviations for a block of draws, or None for the variant path itself.
+        components: keep births, deaths and flows (``kernel.project_step``); False computes only
+            the population (``fastpath.advance``, same arithmetic; needs ``shocks``).
 
     Yields:
         One ``Step`` per projected year, ``population`` of shape (D, 2, A) without shocks, else
-        (n, D, 2, A).
+        (n, D, 2, A); ``components`` is None when not kept.
     """
+    if not components and shocks is None:
+        raise ValueError("the population-only path needs shocks (a block of draws)")
     population = (
         plan.population
         if shocks is None
@@ -224,42 +235,87 @@ def run_steps(plan: ProjectionPlan, shocks: Shocks | None = None) -> Iterator[St
         if shocks is None:
             mx = plan.tables.mx[k]
             asfr = plan.asfr[k]
-            out_rate, in_count, internal = plan.out_rate, plan.in_count, plan.internal
         else:
             mx = plan.tables.mx[k] * shocks.mortality[:, k, None, None]
             asfr = plan.asfr[k] * shocks.fertility[:, k, :, None]
-            out_rate = plan.out_rate * shocks.emigration[:, k, :, None, None]
-            in_count = plan.in_count * shocks.immigration[:, k, :, None, None]
-            if shocks.age_migration is not None:
-                by_age = shocks.age_migration[:, k, None, None, :]
-                out_rate, in_count = out_rate / by_age, in_count * by_age
-            internal = plan.internal
-            if internal is not None:
-                internal = internal.scaled(shocks.internal[:, k, :, None, None])
         survival, _ = LifeTable(
             mx=mx, ax=np.broadcast_to(plan.tables.ax[k], mx.shape)
         ).survival_ratios()
         if survival.ndim == 3:  # (n, 2, A) -> (n, 1, 2, A): the same for every district
             survival = survival[:, None]
         # No cohort may end negative: s*C - (1+s)/2*o*C >= 0.
-        out_rate = np.minimum(out_rate, 2.0 * survival / (1.0 + survival))
-        if plan.housing_outside is not None:
-            in_count = in_count + plan.housing_outside[k]
-        step = project_step(
-            population,
-            survival,
-            asfr,
-            FERTILE,
-            plan.male_share_at_birth,
-            out_rate,
-            in_count,
-            internal=internal,
-            housing_inside=None if plan.housing_inside is None else plan.housing_inside[k],
-        )
+        cap = 2.0 * survival / (1.0 + survival)
+        if not components:
+            end, _ = _advance_block(plan, shocks, k, population, survival, asfr, cap)
+            step = None
+        else:
+            out_rate, in_count, internal = plan.out_rate, plan.in_count, plan.internal
+            if shocks is not None:
+                f_out, f_in = _migration_factors(shocks, k)
+                out_rate, in_count = plan.out_rate * f_out, plan.in_count * f_in
+                if internal is not None:
+                    internal = internal.scaled(shocks.internal[:, k, :, None, None])
+            out_rate = np.minimum(out_rate, cap)
+            if plan.housing_outside is not None:
+                in_count = in_count + plan.housing_outside[k]
+            step = project_step(
+                population,
+                survival,
+                asfr,
+                FERTILE,
+                plan.male_share_at_birth,
+                out_rate,
+                in_count,
+                internal=internal,
+                housing_inside=None if plan.housing_inside is None else plan.housing_inside[k],
+            )
+            end = step.population
         year = plan.base_year + k + 1
         adjustment: np.ndarray | float = 0.0
-        population = step.population
+        population = end
         if plan.control is not None:
             adjustment = plan.control.apply(year, population)
             population = population + adjustment
         yield Step(year=year, components=step, adjustment=adjustment, population=population)
+
+
+def _migration_factors(shocks: Shocks, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Factors on out rates and in counts of year k, (n, D, 1, 1) or (n, D, 1, A) by age."""
+    f_out = shocks.emigration[:, k, :, None, None]
+    f_in = shocks.immigration[:, k, :, None, None]
+    if shocks.age_migration is not None:
+        by_age = shocks.age_migration[:, k, None, None, :]
+        f_out, f_in = f_out / by_age, f_in * by_age
+    return f_out, f_in
+
+
+def _advance_block(
+    plan: ProjectionPlan,
+    shocks: Shocks,
+    k: int,
+    population: np.ndarray,
+    survival: np.ndarray,
+    asfr: np.ndarray,
+    cap: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One year of a block of draws on the population-only path (``fastpath.advance``)."""
+    n, n_d = shocks.fertility.shape[0], len(plan.population)
+    n_a = plan.population.shape[-1]
+    age = np.ones((n, n_a)) if shocks.age_migration is None else shocks.age_migration[:, k]
+    return advance(
+        population,
+        survival[:, 0],
+        cap[:, 0],
+        plan.out_rate,
+        shocks.emigration[:, k],
+        age,
+        plan.in_count,
+        shocks.immigration[:, k],
+        np.zeros((n_d, 2, n_a)) if plan.housing_outside is None else plan.housing_outside[k],
+        plan.internal,
+        shocks.internal[:, k],
+        None if plan.housing_inside is None else plan.housing_inside[k],
+        asfr,
+        FERTILE,
+        plan.male_share_at_birth,
+    )
