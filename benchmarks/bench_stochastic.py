@@ -21,8 +21,8 @@ import resource
 import time
 
 import numpy as np
-
 from bench_projection import synthetic_rates
+
 from forecast.population.draws import simulate_population
 from forecast.population.engine import make_plan
 from forecast.population.housing import HousingSettings

@@ -9,7 +9,8 @@ Conventions (see ``data/README.md``):
 * ``year`` is the Stichtag 31.12. of that year for stocks (population, running cases) and the
   calendar year for flows (births, deaths, migration, moves, completions).
 * ``district`` is the city's district code as a string, one of the codes in ``city.yaml``. Flow files
-  (births, deaths, migration) may also use ``_city`` for figures known only for the whole city.
+  (births, deaths, migration) and ``kita_children`` may also use ``_city`` for figures known only
+  for the whole city.
 * ``sex`` is ``f`` or ``m``. In flow files it may be empty: both sexes together.
 * ``age`` is completed years 0..100, where 100 means 100 and over. In flow files it may be empty: all
   ages together. ``mother_age`` is 15..49 (births to younger/older mothers are counted at 15/49).
@@ -29,6 +30,13 @@ MAX_AGE = 100
 FERTILE_AGES = (15, 49)
 
 HILFEARTEN = ("p27_2", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p35a", "p41")
+
+KITA_AGE_GROUPS = ("u3", "ue3")
+"""``kita_children.age_group``: ``u3`` = under 3, ``ue3`` = 3 to school entry (at 1 March)."""
+
+KITA_SETTINGS = ("kita", "tagespflege")
+"""``kita_children.setting``: Kindertageseinrichtung (incl. Spielgruppen counted with them) or
+Kindertagespflege; an empty cell means both together."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +162,36 @@ CONTRACT: dict[str, FileSpec] = {
             description="Dwellings completed (past) or planned (future) per district and year.",
         ),
         FileSpec(
+            "control_totals",
+            (
+                YEAR,
+                Column("age_from", "age", nullable=True),
+                Column("age_to", "age", nullable=True),
+                Column("count", "count"),
+            ),
+            key=("year", "age_from", "age_to"),
+            year_gaps_allowed=True,
+            description=(
+                "External total population of the whole city (Eckwerte, e.g. an official "
+                "projection) per year, optionally by age group; districts are scaled to it."
+            ),
+        ),
+        FileSpec(
             "kita_children",
-            (YEAR, DISTRICT, Column("age", "age", maximum=7), Column("count", "count")),
-            key=("year", "district", "age"),
-            description="Children in day care (Kita and Kindertagespflege) at 1 March.",
+            (
+                YEAR,
+                DISTRICT,
+                Column("age", "age", nullable=True, maximum=7),
+                Column("age_group", "str", nullable=True),
+                Column("setting", "str", nullable=True),
+                Column("count", "count"),
+            ),
+            key=("year", "district", "age", "age_group", "setting"),
+            allow_city_rows=True,
+            description=(
+                "Children in day care at 1 March by single age or age group (u3, ue3) and "
+                "setting (kita, tagespflege; empty = both)."
+            ),
         ),
         FileSpec(
             "kita_places",

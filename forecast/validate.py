@@ -28,6 +28,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
 from forecast.problems import MAX_REPORTS, InputDataError, Problem, ProblemReport
 from forecast.validate_city_yaml import check_city_yaml
+from forecast.validate_kita import CITY_RULES
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import CATEGORY_KINDS, LINE, NUMERIC_KINDS, TableCheck, column_bounds
 
@@ -83,6 +84,9 @@ def check_city(path: str | Path) -> CityCheck:
             _check_table(TableCheck(CONTRACT[stem], file.name, frame, codes, report))
             check.files[file.name] = file
             check.tables[stem] = frame
+    names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
+    for rule in CITY_RULES:  # rules that need more than one file, e.g. children vs population
+        rule(check.tables, names, report)
     check.problems = report.problems()
     return check
 

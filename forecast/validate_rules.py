@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import MAX_AGE, SEXES
+from forecast.validate_kita import check_kita_children
 from forecast.validate_table import TableCheck, column_bounds
 
 SHARE_SUFFIXES = ("_rate", "_share")
@@ -126,7 +127,18 @@ def _check_life_table(t: TableCheck) -> None:
 
 
 def _check_hze(t: TableCheck) -> None:
-    """Cases cannot end that neither ran at the end of the previous year nor began this year."""
+    """HzE cases: complete series, and no case ends or runs that did not run or begin before.
+
+    Negative counts and unknown Hilfeart codes are cell errors (column kinds ``count`` and
+    ``hilfeart``). Beyond them, with t-1 the year before t:
+
+    * per district and Hilfeart: ended(t) <= begun(t) + running(t-1), where t-1 has a row;
+    * per Hilfeart for the whole city (moves between districts carry running cases from one
+      district to another, so this holds only in total): running(t) <= running(t-1) + begun(t),
+      reported at the row of the district whose stock grew most beyond its begun cases;
+    * a Hilfeart with rows has one row per district of city.yaml for every year from its first
+      year to the file's last year (0 where there were no cases): the rates need whole series.
+    """
     valid = t.valid("year", "district", "hilfeart", "begun", "ended", "running")
     if valid is None or valid.empty:
         return
@@ -144,6 +156,81 @@ def _check_hze(t: TableCheck) -> None:
             f"ended {info.at[p, 'ended']:g} > begun {info.at[p, 'begun']:g} + running at "
             f"31.12.{info.at[p, 'year'] - 1:g} ({info.at[p, 'prev']:g}): "
             "expected ended <= begun + the previous year's running"
+        ),
+    )
+    keys = t.valid("year", "district", "hilfeart")
+    if keys is None or len(keys) < len(t.frame):
+        return  # a row with a bad key would show up as a gap too; its own problem comes first
+    districts = t.codes or sorted(keys["district"].unique())
+    last = keys["year"].max()
+    complete = []
+    for code, rows in keys.groupby("hilfeart", sort=True):
+        first = rows["year"].min()
+        grid = pd.MultiIndex.from_product([np.arange(first, last + 1), districts])
+        missing = grid.difference(pd.MultiIndex.from_frame(rows[["year", "district"]]))
+        gaps = pd.Series(missing.get_level_values(1), index=missing.get_level_values(0))
+        for year, where in gaps.groupby(level=0):
+            t.note(
+                "district",
+                f"hilfeart '{code}', year {year:g}: no row for district(s) "
+                f"{', '.join(repr(d) for d in where)}; expected one row per district of city.yaml "
+                f"for every year from its first year {first:g} to the file's last year {last:g} "
+                "(write 0 where there were no cases)",
+                "hze_grid",
+            )
+        complete.extend((code, y) for y in set(rows["year"]) - set(gaps.index))
+    # Reported at the district whose own stock grew most beyond its begun cases.
+    rows = valid.reset_index(names="pos").merge(prev.drop_duplicates(key), on=key, how="left")
+    rows["excess"] = (rows["running"] - rows["prev"] - rows["begun"]).fillna(-np.inf)
+    group = ["hilfeart", "year"]
+    worst = rows.loc[rows.groupby(group)["excess"].idxmax(), [*group, "pos"]].set_index(group)
+    city = rows.groupby(group)[["begun", "running"]].sum().join(worst)
+    city = city[city.index.isin(complete)]
+    before = city["running"].rename(lambda y: y + 1, level="year").rename("prev")
+    city = city.join(before, how="inner")
+    bad = city[city["running"] > city["prev"] + city["begun"]].reset_index().set_index("pos")
+    t.flag(
+        "running",
+        "hze_inflow",
+        bad.index,
+        lambda p: (
+            f"hilfeart '{bad.at[p, 'hilfeart']}', whole city: running at "
+            f"31.12.{bad.at[p, 'year']:g} ({bad.at[p, 'running']:g}) > running at "
+            f"31.12.{bad.at[p, 'year'] - 1:g} "
+            f"({bad.at[p, 'prev']:g}) + begun in {bad.at[p, 'year']:g} ({bad.at[p, 'begun']:g}): "
+            "expected running <= the previous year's running + begun (summed over districts)"
+        ),
+    )
+
+
+def _check_control_totals(t: TableCheck) -> None:
+    """Age ranges run upward and do not overlap within a year; empty bounds mean 0 and 100+."""
+    if not all(c in t.values for c in ("year", "age_from", "age_to")):
+        return
+    lo = t.values["age_from"].fillna(0)
+    hi = t.values["age_to"].fillna(MAX_AGE)
+    year = t.values["year"]
+    bad = (lo > hi).to_numpy()
+    t.flag(
+        "age_to",
+        "age range",
+        bad,
+        lambda p: f"age_to {hi.iat[p]:g} < age_from {lo.iat[p]:g}: expected age_to >= age_from",
+    )
+    frame = pd.DataFrame({"year": year, "lo": lo, "hi": hi}).dropna()
+    frame = frame[~bad[frame.index]] if len(frame) else frame
+    overlaps = []
+    for _, rows in frame.groupby("year"):
+        ordered = rows.sort_values("lo")
+        hit = ordered["lo"].to_numpy()[1:] <= ordered["hi"].to_numpy()[:-1]
+        overlaps.extend(ordered.index[1:][hit])
+    t.flag(
+        "age_from",
+        "overlap",
+        np.array(sorted(overlaps), dtype=int),
+        lambda p: (
+            f"age range {lo.iat[p]:g}-{hi.iat[p]:g} overlaps another range of {year.iat[p]:g}: "
+            "expected disjoint age ranges per year"
         ),
     )
 
@@ -172,6 +259,8 @@ FILE_RULES: dict[str, Callable[[TableCheck], None]] = {
     "life_table": _check_life_table,
     "hze_cases": _check_hze,
     "social": _check_social,
+    "control_totals": _check_control_totals,
+    "kita_children": check_kita_children,
 }
 
 

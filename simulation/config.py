@@ -10,32 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from forecast.contract import MAX_AGE
 from forecast.population.estimate import EstimationSettings
+from forecast.population.housing import HousingSettings
 from forecast.population.projection import PopulationAssumptions
+from forecast.population.stochastic import AR1, StochasticSettings
+from simulation.config_hze import HzeConfig
+from simulation.config_kita import KitaConfig
+from simulation.params import Param
+
+__all__ = ["KitaConfig", "Param"]  # Param lives in simulation.params (no import cycle)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Param:
-    """A documented model parameter.
-
-    Attributes:
-        value: the number (or a mapping by sex, e.g. ``{f: 0.1, m: 0.1}``).
-        unit: unit of ``value``.
-        source: citation (see DOMAIN.md sources) or ``estimate`` with a reason.
-        range: plausible range for sensitivity analysis, ``[low, high]``.
-    """
-
-    value: Any = MISSING
-    unit: str = MISSING
-    source: str = MISSING
-    range: list[Any] | None = None
 
 
 @dataclass
@@ -69,6 +59,31 @@ class EstimationConfig:
     base_period: int = 3
     district_fertility_prior: Param = field(default_factory=Param)
     migration_schedule: Param = field(default_factory=Param)
+    internal_model: str = "auto"
+
+
+@dataclass
+class HousingConfig:
+    """New housing (Neubau): used when the city folder has a ``housing`` file."""
+
+    enabled: bool = True
+    occupants_per_dwelling: Param = field(default_factory=Param)
+    from_outside_share: Param = field(default_factory=Param)
+    first_occupant_profile: Param = field(default_factory=Param)
+    male_share: Param = field(default_factory=Param)
+
+
+@dataclass
+class StochasticConfig:
+    """Stochastic projection (``draws`` > 0): processes, calibration and memory."""
+
+    calibrate: bool = True
+    use_backtests: bool = True
+    variance_scale: Param = field(default_factory=Param)
+    default_processes: Param = field(default_factory=Param)
+    chunk: int = 50
+    memory_budget_mb: int = 512
+    write_samples: bool = True
 
 
 @dataclass
@@ -77,6 +92,9 @@ class PopulationConfig:
     mortality: MortalityConfig = field(default_factory=MortalityConfig)
     migration: MigrationConfig = field(default_factory=MigrationConfig)
     estimation: EstimationConfig = field(default_factory=EstimationConfig)
+    housing: HousingConfig = field(default_factory=HousingConfig)
+    stochastic: StochasticConfig = field(default_factory=StochasticConfig)
+    control_totals: bool = True
     figures: bool = True
 
 
@@ -99,6 +117,8 @@ class JhplanConfig:
     population: PopulationConfig = field(default_factory=PopulationConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    kita: KitaConfig = field(default_factory=KitaConfig)
+    hze: HzeConfig = field(default_factory=HzeConfig)
     scenario: str = "baseline"
     seed: int = 20261121
     draws: int = 0
@@ -139,4 +159,30 @@ def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
         base_period=est.base_period,
         district_fertility_prior=float(est.district_fertility_prior.value),
         migration_schedule={k: float(v) for k, v in dict(est.migration_schedule.value).items()},
+        internal_model=est.internal_model,
+        housing=housing_settings(cfg.housing),
+    )
+
+
+def housing_settings(cfg: HousingConfig) -> HousingSettings | None:
+    """Library housing settings, ``None`` when the housing component is switched off."""
+    if not cfg.enabled:
+        return None
+    profile = {}
+    for label, share in dict(cfg.first_occupant_profile.value).items():
+        lo, _, hi = str(label).partition("-")
+        profile[(int(lo), int(hi) if hi else MAX_AGE)] = float(share)
+    return HousingSettings(
+        occupants_per_dwelling=float(cfg.occupants_per_dwelling.value),
+        from_outside_share=float(cfg.from_outside_share.value),
+        profile=profile,
+        male_share=float(cfg.male_share.value),
+    )
+
+
+def stochastic_defaults(cfg: StochasticConfig) -> StochasticSettings:
+    """Default processes (used where the city's history cannot calibrate them)."""
+    values = dict(cfg.default_processes.value)
+    return StochasticSettings(
+        **{name: AR1(float(p["phi"]), float(p["sigma"])) for name, p in values.items()}
     )

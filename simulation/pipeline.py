@@ -17,11 +17,7 @@ from omegaconf import OmegaConf
 
 from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
-from forecast.contract import CITY_DISTRICT
-from forecast.population.estimate import estimate_base_rates, population_array
-from forecast.population.paths import YOUNG_AGES, PopulationPaths
-from forecast.population.projection import PopulationProjection, project_population
-from simulation import figures
+from forecast.population.paths import PopulationPaths
 from simulation.config import (
     PROJECT_ROOT,
     JhplanConfig,
@@ -29,7 +25,6 @@ from simulation.config import (
     population_assumptions,
     resolve_data_dir,
 )
-from simulation.results import to_results, write_results
 from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
 
 log = logging.getLogger(__name__)
@@ -44,6 +39,8 @@ class StageContext:
         folder: the run folder being written (results go to ``folder.work``).
         population: set by the population stage; the trajectories every demand model uses.
         summary: one line per finished stage.
+        extras: what a stage leaves for later stages (e.g. ``hze_model``: the fitted
+            ``forecast.hze.model.HzeModel``, which the abm stage uses instead of refitting).
     """
 
     cfg: JhplanConfig
@@ -51,6 +48,7 @@ class StageContext:
     folder: RunFolder
     population: PopulationPaths | None = None
     summary: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
 
     def seed(self, stage: str) -> np.random.SeedSequence:
         """The stage's own seed sequence, derived from the root seed by the stage's fixed key.
@@ -62,11 +60,16 @@ class StageContext:
 
 
 STAGE_FUNCTIONS: dict[str, str] = {
-    "population": "simulation.pipeline:population_stage",
+    "population": "simulation.stage_population:population_stage",
+    "kita": "simulation.stage_kita:kita_stage",
+    "hze": "simulation.stage_hze:hze_stage",
 }
 """Stage name -> ``module:function(ctx: StageContext) -> str``, in pipeline order."""
 
-STAGE_REQUIRES: dict[str, tuple[str, ...]] = {}
+STAGE_REQUIRES: dict[str, tuple[str, ...]] = {
+    "hze": ("population",),
+    "kita": ("population",),
+}
 """Stages that must run before a stage (e.g. kita needs population)."""
 
 SEED_KEYS = {"population": 0, "kita": 1, "hze": 2, "abm": 3}
@@ -142,71 +145,18 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     return ctx.summary
 
 
-def population_stage(ctx: StageContext) -> str:
-    """Project the population; results, figures and the trajectories for the demand models."""
-    cfg, city, folder = ctx.cfg, ctx.city, ctx.folder
-    rates = estimate_base_rates(city, estimation_settings(cfg.population))
-    projection = project_population(rates, population_assumptions(cfg.population), cfg.horizon)
-    folder.manifest["fallbacks"].extend(n for n in rates.notes if n.startswith("Fallback"))
-    folder.manifest["population"] = {
-        "base_year": rates.base_year,
-        "horizon": cfg.horizon,
-        "notes": list(rates.notes),
-        "diagnostics": rates.diagnostics,
-        "variants": {
-            "fertility": cfg.population.fertility.variant,
-            "mortality": cfg.population.mortality.variant,
-            "migration": cfg.population.migration.variant,
-        },
-    }
-    results = to_results(projection.to_long(), "population", cfg.scenario, folder.run_id)
-    write_results(results, folder.work, part="population")
-    ctx.population = PopulationPaths(
-        years=projection.years,
-        districts=projection.districts,
-        population=projection.population[None, ..., :YOUNG_AGES].copy(),
-    )
-    if cfg.population.figures:
-        _population_figures(city, projection, folder)
-    return projection.summary()
-
-
-def _population_figures(
-    city: CityData, projection: PopulationProjection, folder: RunFolder
-) -> None:
-    pop, years = population_array(city)
-    names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
-    codes = list(projection.districts) + [CITY_DISTRICT]
-    history = np.concatenate([pop, pop.sum(axis=1, keepdims=True)], axis=1).sum(axis=(-1, -2))
-    proj = projection.population
-    proj = np.concatenate([proj, proj.sum(axis=1, keepdims=True)], axis=1)
-    y0, y1 = int(projection.years[0]), int(projection.years[-1])
-    for i, code in enumerate(codes):
-        figures.pyramid(
-            folder.path("figures", f"pyramid_{code}.png"),
-            f"{names[code]}: Altersaufbau {y0} und {y1}",
-            proj[0, i],
-            proj[-1, i],
-            y0,
-            y1,
-        )
-        figures.total_chart(
-            folder.path("figures", f"total_{code}.png"),
-            f"{names[code]}: Einwohner",
-            {int(y): float(v) for y, v in zip(years, history[:, i], strict=True)},
-            {int(y): float(v) for y, v in zip(projection.years, proj[:, i].sum(axis=(-1, -2)), strict=True)},
-        )
-
-
 def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> str:
     """Backtest the configured target; writes ``backtest_<target>.parquet`` and returns a summary."""
     bt = cfg.backtest
-    if bt.target != "population":
+    if bt.target not in ("population", "hze"):
         raise ValueError(
-            f"backtest.target={bt.target!r} is not available yet; available: population"
+            f"backtest.target={bt.target!r} is not available; available: population, hze "
+            "(the Kita quota models are validated by validation/validate_kita_kreise.py)"
         )
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     start_manifest(folder, cfg, city, overrides, task="backtest")
+    if bt.target == "hze":
+        return _backtest_hze(cfg, city, folder)
     with folder.stage("backtest"):
         result = backtest_population(
             city,
@@ -229,3 +179,36 @@ def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     folder.manifest["backtest"]["district_errors"] = districts.to_dict(orient="records")
     return result.summary()
 
+
+
+def _backtest_hze(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> str:
+    """HzE forecast from ``backtest.base_year`` against the city's later ``hze_cases``."""
+    from forecast.hze.backtest import backtest_hze
+    from simulation.config_hze import hze_settings
+
+    bt = cfg.backtest
+    if not city.has("hze_cases"):
+        raise ValueError("backtest.target=hze needs an hze_cases file in the city folder")
+    with folder.stage("backtest"):
+        table = backtest_hze(city, bt.base_year, bt.horizon, hze_settings(cfg.hze), seed=cfg.seed)
+        table.to_parquet(folder.path("backtest_hze.parquet"), index=False)
+    if table.empty:
+        raise ValueError(f"no observed HzE year after backtest.base_year={bt.base_year}")
+    city_rows = table[(table["district"] == "_city") & (table["hilfeart"] == "Total")]
+    by_var = table.groupby("variable")["in80"].mean()
+    folder.manifest["backtest"] = {
+        "target": "hze",
+        "base_year": bt.base_year,
+        "horizon": bt.horizon,
+        "coverage_80_by_variable": {k: round(float(v), 3) for k, v in by_var.items()},
+        "city_total": city_rows[["year", "variable", "observed", "p10", "p50", "p90"]].to_dict(
+            orient="records"
+        ),
+    }
+    cases = city_rows[city_rows["variable"] == city_rows["variable"].iloc[0]]
+    return (
+        f"HzE backtest from {bt.base_year}: {len(table):,} cells; 80 % intervals cover "
+        + ", ".join(f"{k} {100 * v:.0f} %" for k, v in by_var.items())
+        + f"; city {cases['variable'].iloc[0]} {int(cases['year'].iloc[-1])}: observed "
+        f"{cases['observed'].iloc[-1]:,.0f}, P50 {cases['p50'].iloc[-1]:,.0f}"
+    )

@@ -59,7 +59,8 @@ def test_run_writes_manifest_results_and_figures(tiny_run):
     assert (run_dir / "figures" / "total_a.png").exists()
     results = read_results(run_dir)
     assert list(results.columns) == list(COLUMNS)
-    assert set(results["scenario"]) == {"tiny"} and set(results["model"]) == {"population"}
+    assert set(results["scenario"]) == {"tiny"}
+    assert set(results["model"]) == set(manifest["summary"])  # one model per stage run
     assert set(results["district"]) == {"a", "b", "c", "_city"}
 
 
@@ -67,6 +68,7 @@ def test_results_satisfy_accounting_identity(tiny_run):
     """From the written results alone: P(t+1) = P(t) + births - deaths + net migration."""
     run_dir, _ = tiny_run
     r = read_results(run_dir)
+    r = r[r["model"] == "population"]
     wide = r[
         r["variable"].isin(
             [
@@ -208,3 +210,34 @@ def test_backtest_command_writes_error_table(tmp_path):
     assert set(table["age_group"]) == {"all", "0-2", "3-5", "6-9", "10-15", "16-20", "21-64", "65+"}
     # Errors are projected minus observed, and the register of 2021-2022 is the observed truth.
     np.testing.assert_allclose(table["error"], table["projected"] - table["observed"])
+
+
+def test_stochastic_run_carries_draws_through_every_stage(tmp_path):
+    """draws=N: population quantiles and samples; Kita and HzE get the N trajectories."""
+    tiny = ROOT / "tests" / "data" / "tinycity"
+    res = jhplan(
+        "run",
+        f"city.data_dir={tiny}",
+        f"run_root={tmp_path}",
+        "horizon=5",
+        "draws=30",
+        "population.figures=false",
+    )
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    stochastic = manifest["population"]["stochastic"]
+    assert stochastic["draws"] == 30 and "backtest" in stochastic["calibration"]
+    results = read_results(run_dir)
+    pop = results[results["model"] == "population"]
+    q = pop[(pop["statistic"] == "quantile") & (pop["variable"] == "Population|Total")]
+    assert sorted(q["quantile"].unique()) == [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
+    wide = q.pivot_table(index=["district", "year"], columns="quantile", values="value")
+    assert (wide.diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()  # P5 <= ... <= P95
+    last = wide.xs(int(wide.index.get_level_values("year").max()), level="year")
+    assert (last[0.95] > last[0.05]).all()  # the draws spread
+    samples = pop[pop["statistic"] == "sample"]
+    assert set(samples["replicate"]) == set(range(30))
+    for model in ("kita", "hze"):
+        rows = results[(results["model"] == model) & (results["statistic"] == "quantile")]
+        assert len(rows) > 0, model

@@ -68,14 +68,10 @@ def test_tinycity_loads_typed(tinycity_dir: Path) -> None:
     assert isinstance(city, CityData)
     assert (city.name, city.ags, city.district_codes) == ("Tinycity", "00000000", ("a", "b", "c"))
     assert [d.sozialraum for d in city.districts] == ["nord", "nord", "sued"]
-    assert set(city.tables) == {"population", "births", "deaths", "migration"}
-    assert set(city.files) == {
-        "city.yaml",
-        "population.csv",
-        "births.csv",
-        "deaths.csv",
-        "migration.csv",
-    }
+    stems = {"population", "births", "deaths", "migration", "kita_children", "kita_places"}
+    stems |= {"hze_cases", "social"}
+    assert set(city.tables) == stems
+    assert set(city.files) == {"city.yaml"} | {f"{stem}.csv" for stem in stems}
     pop = city.table("population")
     assert list(pop.columns) == ["year", "district", "sex", "age", "count"]
     assert pop["year"].dtype == np.int64 and pop["count"].dtype == np.int64
@@ -84,9 +80,9 @@ def test_tinycity_loads_typed(tinycity_dir: Path) -> None:
     assert len(pop) == 8 * 3 * 2 * 101
     assert city.table("births")["mother_age"].dtype == "Int64"
     assert set(city.table("migration")["direction"]) == {"in", "out"}
-    assert city.has("births") and not city.has("social")
-    with pytest.raises(KeyError, match="social"):
-        city.table("social")
+    assert city.has("births") and not city.has("moves")
+    with pytest.raises(KeyError, match="moves"):
+        city.table("moves")
 
 
 def test_tinycity_accounting_identity_holds_exactly(tinycity_dir: Path) -> None:
@@ -115,12 +111,17 @@ def test_tinycity_accounting_identity_holds_exactly(tinycity_dir: Path) -> None:
 
 
 def test_tinycity_files_match_generator(tinycity_dir: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "make_tinycity", tinycity_dir.parent / "make_tinycity.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_tinycity(tmp_path)
+    """The register, the Kita files and the HzE files are each rebuilt by their generator."""
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, tinycity_dir.parent / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    load("make_tinycity").make_tinycity(tmp_path)
+    load("make_tinycity_kita").make_tinycity_kita(tmp_path)
+    load("make_tinycity_hze").make(tmp_path)
     for file in tinycity_dir.iterdir():
         assert (tmp_path / file.name).read_bytes() == file.read_bytes(), file.name
 

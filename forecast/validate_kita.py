@@ -1,0 +1,181 @@
+"""Rules of the Kita files: the shape of ``kita_children`` and Betreuungsquoten that cannot be.
+
+``kita_children`` rows hold either a single age or an age group (``u3``, ``ue3``), and a setting
+(``kita``, ``tagespflege``) or an empty cell for both together. Within one year and district a file
+uses one way or the other, because rows of both kinds would be added. ``kita_places`` needs no rule
+of its own: places are counts (negative values are reported by the cell check) and districts are
+checked against city.yaml like in every file.
+
+One rule needs two files: children in care at 1 March cannot outnumber the children of the same
+ages living in the district at the 31.12. before (a Betreuungsquote above 1). It runs after every
+file was read (``CITY_RULES``) and uses only cells that passed their own checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import CITY_DISTRICT, KITA_AGE_GROUPS, KITA_SETTINGS
+from forecast.problems import ProblemReport
+from forecast.validate_table import LINE, TableCheck
+
+U3_AGES = (0, 1, 2)
+UE3_CHECK_AGES = (3, 4, 5, 6, 7)
+"""Ages at 31.12. that bound the Ü3 count: generous on purpose (school entry varies by Land and
+child), so that only impossible counts are reported."""
+
+
+def check_kita_children(t: TableCheck) -> None:
+    """Each row has an age or an age group, valid codes, and no year mixes the two ways."""
+    if not {"year", "district", "age", "age_group", "setting"} <= set(t.frame.columns):
+        return  # a missing column is reported by the column check
+    age, group, setting = (t.frame[c].to_numpy() for c in ("age", "age_group", "setting"))
+    has_age, has_group = age != "", group != ""
+    t.flag(
+        "age_group",
+        "age+group",
+        has_age & has_group,
+        lambda p: f"age {age[p]} and age_group {group[p]!r} both given: expected one of them",
+    )
+    t.flag(
+        "age",
+        "no age",
+        ~has_age & ~has_group,
+        lambda _: (
+            "age and age_group both empty: expected a single age 0..7 or an age group "
+            "('u3' = under 3, 'ue3' = 3 to school entry)"
+        ),
+    )
+    codes = {"age_group": (group, KITA_AGE_GROUPS), "setting": (setting, KITA_SETTINGS)}
+    for column, (cells, allowed) in codes.items():
+        bad = (cells != "") & ~np.isin(cells, allowed)
+        listed = ", ".join(f"'{a}'" for a in allowed)
+        t.flag(
+            column,
+            "code",
+            bad,
+            lambda p, c=cells, s=listed: f"value {c[p]!r}: expected one of {s} or an empty cell",
+        )
+    _flag_mixed(t, has_age, "single ages", "age groups")
+    _flag_mixed(t, setting != "", "rows by setting", "rows for both settings together")
+
+
+def _flag_mixed(t: TableCheck, kind: np.ndarray, first: str, second: str) -> None:
+    """Report the rows of a (year, district) that uses both kinds of row; they would be added."""
+    keys = t.frame["year"] + "\x00" + t.frame["district"]
+    mixed = pd.Series(kind).groupby(keys.to_numpy()).transform("nunique").to_numpy() > 1
+    # Report the rows of the less frequent kind, where the fix most likely belongs.
+    minority = mixed & (kind if kind.sum() <= (~kind).sum() else ~kind)
+    year, district = t.frame["year"].to_numpy(), t.frame["district"].to_numpy()
+    t.flag(
+        None,
+        f"mixed {first}",
+        minority,
+        lambda p: (
+            f"year {year[p]}, district '{district[p]}' has both {first} and {second}: "
+            "expected one or the other (they would be added)"
+        ),
+    )
+
+
+def check_kita_quota(
+    tables: dict[str, pd.DataFrame], names: dict[str, str], report: ProblemReport
+) -> None:
+    """Children in care at 1 March of t must not outnumber the population at 31.12. of t-1.
+
+    Checked for the under-3s (ages 0-2) and, generously, for 3 to school entry (ages 3-7), per
+    district and for ``_city`` rows against the whole city. Years without the previous year's
+    population, and groups with an invalid population cell, are not checked.
+    """
+    kids, pop = tables.get("kita_children"), tables.get("population")
+    if kids is None or pop is None or kids.empty or pop.empty:
+        return
+    needed = {"kita_children": ("year", "district", "age", "age_group", "count")}
+    needed["population"] = ("year", "district", "age", "count")
+    if not all(set(cols) <= set(tables[stem].columns) for stem, cols in needed.items()):
+        return  # a missing column is reported by the column check
+    population = _population_bands(pop)
+    if population.empty:
+        return
+    children = _children_bands(kids)
+    if children.empty:
+        return
+    both = children.merge(population, on=["year", "district", "band"], how="inner")
+    bad = both[both["children"] > both["population"]]
+    for row in bad.itertuples(index=False):
+        if row.band == "u3":
+            what, ages = "children under 3", "0-2"
+        else:
+            what, ages = "children from 3 to school entry", "3-7"
+        place = "the city" if row.district == CITY_DISTRICT else f"district '{row.district}'"
+        report.add(
+            names.get("kita_children", "kita_children.csv"),
+            int(row.line),
+            "count",
+            f"{row.children:g} {what} in care at 1 March {row.year + 1:g} in {place}, but "
+            f"{row.population:g} children aged {ages} lived there at 31.12.{row.year:g} "
+            f"(a Betreuungsquote of {row.children / max(row.population, 1):.2f}): expected at "
+            "most as many children in care as children living there",
+            "quota",
+        )
+
+
+def _population_bands(pop: pd.DataFrame) -> pd.DataFrame:
+    """Population at 31.12. by (year, district, band); ``_city`` = all districts together.
+
+    A band is dropped when any of its cells did not parse, so that a bad cell reported elsewhere
+    does not also look like a too small population.
+    """
+    frame = pd.DataFrame(
+        {
+            "year": pd.to_numeric(pop["year"], errors="coerce"),
+            "district": pop["district"].astype(str),
+            "age": pd.to_numeric(pop["age"], errors="coerce"),
+            "count": pd.to_numeric(pop["count"], errors="coerce"),
+        }
+    )
+    frame = frame[frame["year"].notna() & frame["age"].isin(U3_AGES + UE3_CHECK_AGES)]
+    frame["band"] = np.where(frame["age"] <= max(U3_AGES), "u3", "ue3")
+    frame.loc[frame["count"] < 0, "count"] = np.nan
+    city = frame.assign(district=CITY_DISTRICT)
+    both = pd.concat([frame, city], ignore_index=True)
+    grouped = both.groupby(["year", "district", "band"])["count"]
+    out = grouped.sum(min_count=1).to_frame("population")
+    out["complete"] = grouped.count() == grouped.size()
+    out = out[out["complete"]].reset_index()
+    return out[["year", "district", "band", "population"]]
+
+
+def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
+    """Children in care by (year of the 31.12. before, district, band) and the first line."""
+    age = pd.to_numeric(kids["age"], errors="coerce")
+    group = kids["age_group"].astype(str)
+    band = np.where(
+        (group == "u3") | (age <= max(U3_AGES)),
+        "u3",
+        np.where((group == "ue3") | (age >= min(UE3_CHECK_AGES)), "ue3", ""),
+    )
+    frame = pd.DataFrame(
+        {
+            "year": pd.to_numeric(kids["year"], errors="coerce") - 1,
+            "district": kids["district"].astype(str),
+            "band": band,
+            "children": pd.to_numeric(kids["count"], errors="coerce"),
+            "line": kids[LINE],
+        }
+    )
+    frame = frame[(frame["band"] != "") & frame["year"].notna() & (frame["children"] >= 0)]
+    return (
+        frame.groupby(["year", "district", "band"], as_index=False)
+        .agg(children=("children", "sum"), line=("line", "min"))
+        .astype({"line": int})
+    )
+
+
+CITY_RULES: tuple[Callable[[dict[str, pd.DataFrame], dict[str, str], ProblemReport], None], ...] = (
+    check_kita_quota,
+)
+"""Rules that need more than one file: ``rule(tables by stem, file name by stem, report)``."""

@@ -1,0 +1,185 @@
+"""The HzE stage of a run: fit the rate models, forecast cases and costs, write results and charts.
+
+Results (``model = hze``), per forecast year x district (``_city`` = whole city) x Hilfeart (and
+``Total`` = all Hilfearten forecast, § 35a included), each as the mean over draws and the quantiles
+0.1 / 0.5 / 0.9 (``statistic = mean | quantile``, ``replicate = -1``):
+
+============================  ===========================================================
+``HzE|Begun|<h>``             cases begun during the year
+``HzE|Ended|<h>``             cases ended during the year
+``HzE|Running|<h>``           cases running at 31.12.
+``HzE|Cases|<h>``             Fallzahl of the statistics: running at 31.12. + ended
+``HzE|Case-months|<h>``       months of running help during the year (what costs follow)
+``HzE|Cost|<h>``              EUR per budget (calendar) year, nominal
+``HzE|Real cost|<h>``         EUR per budget year in prices of ``hze.costs.price_year``
+``HzE|Rate|<h>``              Fallzahl per 10,000 persons under 21
+============================  ===========================================================
+
+Draws: one per population draw when the population is stochastic, else ``hze.draws``. Seeds come
+from ``ctx.seed("hze")``: its sub-sequence 0 seeds the backtests that choose the models, its
+sub-sequence 1 is spawned once per draw (draw d always gets child d, however draws are chunked). The manifest gets ``hze`` (models chosen, backtest scores and
+coverage, durations, base-year rates against the national ones) and the fallbacks used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.citydata import CityData
+from forecast.contract import CITY_DISTRICT
+from forecast.hze.catalogue import CATALOGUE
+from forecast.hze.forecast import HzeForecast, forecast_hze, future_exposure
+from forecast.hze.history import HzeHistory, load_history, weighted_exposure
+from forecast.hze.model import HzeModel, fit_hze
+from forecast.hze.selection import coverage
+from forecast.population.estimate import population_array
+from simulation.config_hze import cost_assumptions, hze_settings
+from simulation.results import to_results, write_results
+
+
+def hze_stage(ctx) -> str:
+    """Forecast HzE cases and costs from the population trajectories of the run."""
+    cfg, city, folder, paths = ctx.cfg, ctx.city, ctx.folder, ctx.population
+    if paths is None:
+        raise ValueError("the hze stage needs the population stage's trajectories")
+    settings, costs = hze_settings(cfg.hze), cost_assumptions(cfg.hze)
+    base = int(paths.years[0])
+    register, reg_years = population_array(city)
+    history = load_history(city, up_to=base)
+    root = ctx.seed("hze")
+    fit_seq, draw_seq = (
+        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, k)) for k in (0, 1)
+    )
+    model = fit_hze(
+        history,
+        city.district_codes,
+        base,
+        _base_exposure(register, reg_years, base),
+        settings,
+        seed=int(fit_seq.generate_state(1)[0]),
+    )
+    years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
+    if years.size == 0:
+        raise ValueError(
+            f"hze: nothing to forecast: hze_cases end in {model.last_year}, the projection too"
+        )
+    exposure, u21 = future_exposure(paths, register, reg_years, years)
+    n = paths.draws if paths.stochastic else int(cfg.hze.draws)
+    fc = forecast_hze(
+        model, exposure, u21, years, n, draw_seq.spawn(n), costs, float(cfg.hze.rate_change.value)
+    )
+    write_results(
+        to_results(fc.to_long(), "hze", cfg.scenario, folder.run_id), folder.work, part="hze"
+    )
+    folder.manifest["fallbacks"].extend(x for x in model.notes if x.startswith("Fallback"))
+    folder.manifest["hze"] = _manifest(model, history, fc, settings, costs, cfg.hze.variant)
+    if cfg.hze.figures:
+        _figures(city, fc, folder)
+    return fc.summary()
+
+
+def _base_exposure(register: np.ndarray, years: np.ndarray, base: int) -> np.ndarray:
+    """Weighted exposure of the base year (mid-year where the year before exists), (D, 11)."""
+    at = int(np.flatnonzero(years == base)[0])
+    return weighted_exposure(register[max(at - 1, 0) : at + 1], tuple(CATALOGUE))[-1]
+
+
+def _manifest(
+    model: HzeModel, history: HzeHistory | None, fc: HzeForecast, settings, costs, variant: str
+) -> dict:
+    out = {
+        "variant": variant,
+        "history": None if history is None else [int(history.years[0]), int(history.years[-1])],
+        "forecast_years": [int(fc.years[0]), int(fc.years[-1])],
+        "draws": int(fc.draws["Begun"].shape[0]),
+        "hilfearten": {code: hm.describe() for code, hm in model.hilfearten.items()},
+        "notes": list(model.notes),
+        "variables": {f"HzE|{k}|<Hilfeart or Total>": v for k, v in fc.units().items()},
+        "costs": {
+            "price_year": costs.price_year,
+            "growth": costs.growth,
+            "growth_range": list(costs.growth_range),
+            "inflation": costs.inflation,
+            "per_case": sorted(costs.per_case),
+        },
+    }
+    tables = [hm.backtest for hm in model.hilfearten.values() if hm.backtest is not None]
+    if tables:
+        out["backtest_coverage"] = coverage(pd.concat(tables, ignore_index=True))
+    if history is not None:
+        last = int(history.years[-1])
+        observed = history.fallzahl_rate(last)
+        out["base_year_rates"] = {
+            "year": last,
+            "unit": "Fallzahl per 10,000 under 21",
+            "observed": {h: round(v, 1) for h, v in observed.items()},
+            "national": {h: settings.national_rates.get(h) for h in observed},
+            "national_range": {
+                h: list(CATALOGUE[h].national_range) if CATALOGUE[h].national_range else None
+                for h in observed
+            },
+        }
+    return out
+
+
+def _figures(city: CityData, fc: HzeForecast, folder) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    years = fc.years
+    cost = fc.full("Cost")[:, :, -1, -1] / 1e6
+    real = fc.full("Real cost")[:, :, -1, -1] / 1e6
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=100)
+    for lo, hi, alpha, text in (
+        (0.05, 0.95, 0.18, "90 %-Intervall"),
+        (0.1, 0.9, 0.32, "80 %-Intervall (P10-P90)"),
+    ):
+        ax.fill_between(
+            years,
+            *np.quantile(cost, [lo, hi], axis=0),
+            color="#2c6fbb",
+            alpha=alpha,
+            lw=0,
+            label=text,
+        )
+    ax.plot(years, np.median(cost, 0), color="#2c6fbb", lw=2, label="Median, nominal")
+    ax.plot(
+        years,
+        np.median(real, 0),
+        color="black",
+        lw=1.2,
+        ls="--",
+        label=f"Median, in Preisen von {fc.price_year}",
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{city.name}: Kosten der Hilfen zur Erziehung je Haushaltsjahr")
+    ax.set_xlabel("Haushaltsjahr")
+    ax.set_ylabel("Mio. Euro")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(folder.path("figures", f"hze_kosten_{CITY_DISTRICT}.png"))
+    plt.close(fig)
+
+    cases = fc.full("Cases")[:, :, -1, :-1]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=100)
+    colours = plt.cm.tab20(np.linspace(0, 1, 20))[::2]  # ten distinct, then their light twins
+    colours = np.concatenate([colours, plt.cm.tab20(np.linspace(0, 1, 20))[1::2]])
+    for h, code in enumerate(fc.codes):
+        lo, mid, hi = np.quantile(cases[:, :, h], [0.1, 0.5, 0.9], axis=0)
+        ax.plot(years, mid, lw=1.5, color=colours[h], label=CATALOGUE[code].short)
+        ax.fill_between(years, lo, hi, color=colours[h], alpha=0.12, lw=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_yscale("log")
+    ax.set_title(f"{city.name}: Fallzahl nach Hilfeart (Median, P10-P90)")
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("Fälle (Bestand 31.12. + beendet)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    fig.tight_layout()
+    fig.savefig(folder.path("figures", f"hze_faelle_{CITY_DISTRICT}.png"))
+    plt.close(fig)

@@ -1,0 +1,363 @@
+"""The Kita stage of a run: children, demand, places and gap per district and Kita year.
+
+**Year convention.** Every Kita row carries ``year`` = the calendar year in which the Kita year
+starts on 1 August (2025 = Kita year 2025/26). Its children are counted from the population at
+31.12. of that year (``forecast.kita.cohorts``). The observed Betreuungsquote of 1 March m is
+written for Kita year m - 1 (the Kita year that 1 March falls in; Destatis denominator 31.12. of
+m - 1).
+
+Variables (``model = kita``; districts and ``_city``):
+
+* ``Kita|Children|U3`` (and ``|U3|Age 0``, ``|Age 1``, ``|Age 2``), ``Kita|Children|Ue3``,
+  ``Kita|Children|School entry``: children at 1 August (persons).
+* ``Kita|Demand quota|U3``, ``|Ue3``: demand / children (share).
+* ``Kita|Demand|U3`` (Kita and Tagespflege), ``|U3|Kita``, ``|U3|Tagespflege``, ``|Ue3``
+  (children); ``Kita|Demand FTE|U3``, ``|Ue3``: Kita demand in full-time place equivalents.
+* With ``kita_places``: ``Kita|Places|U3``, ``|Ue3`` (places), ``Kita|Gap|U3``, ``|Ue3`` (Kita
+  demand - places; positive = places missing), ``Kita|Gap groups|U3``, ``|Ue3`` (groups to
+  build). The city's places and gap need every district's places.
+* With ``kita_children``: ``Kita|Participation|U3``, ``|Ue3`` for past Kita years, by setting
+  (``|Kita``, ``|Tagespflege``) and single age (``|U3|Age 0`` ...) where the data allow.
+
+With N population draws (N > 1) the projected variables are P10/P50/P90 over the draws
+(``statistic = quantile``), draw d of the population giving draw d of the demand; with one
+trajectory they are ``statistic = value`` rows. Figures: ``figures/kita_<district>.png``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from forecast.citydata import CityData
+from forecast.contract import CITY_DISTRICT
+from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, kita_cohorts
+from forecast.kita.demand import KitaDemand, participation_shift, project_demand
+from forecast.kita.participation import observed_participation, participation_series
+from forecast.kita.quota_selection import QuotaSelection, select_quota_model
+from forecast.kita.supply import kita_gap, places_by_kita_year
+from forecast.population.estimate import population_array
+from simulation.config_kita import KitaSettings, kita_settings
+from simulation.figures_kita import demand_vs_places
+from simulation.results import to_results, write_results
+
+QUANTILES = (0.1, 0.5, 0.9)
+GROUP_VARIABLE = {
+    "U3": "U3",
+    "Ue3": "Ue3",
+    "U3|0": "U3|Age 0",
+    "U3|1": "U3|Age 1",
+    "U3|2": "U3|Age 2",
+}
+SETTING_SUFFIX = {"all": "", "kita": "|Kita", "tagespflege": "|Tagespflege"}
+
+
+def kita_stage(ctx) -> str:
+    """Kita demand, places and gap for every population draw; results, manifest, figures."""
+    cfg, city, folder = ctx.cfg, ctx.city, ctx.folder
+    if ctx.population is None:
+        raise ValueError("the kita stage needs the population stage's trajectories")
+    state = city.meta.get("state")
+    settings = kita_settings(cfg.kita, state)
+    paths = ctx.population
+    notes: list[str] = []
+    if (
+        cfg.kita.school_cutoff.value is None
+        and str(state or "").upper() not in SCHOOL_ENTRY_BY_STATE
+    ):
+        notes.append(
+            f"Fallback: no school-entry rule for state {state!r}; NRW cut-off 30 September "
+            "(set kita.school_cutoff)"
+        )
+    participation = _participation(city, settings, notes)
+    cohorts = kita_cohorts(
+        paths.population, paths.years, paths.districts, settings.month_shares, settings.school_entry
+    )
+    selections = _select_models(participation, paths.districts, settings)
+    shifts = {"U3": None, "Ue3": None}
+    demand_settings = settings.demand
+    if demand_settings.path == "history":
+        if selections:
+            rngs = None
+            if paths.draws > 1:
+                rngs = [np.random.default_rng(s) for s in ctx.seed("kita").spawn(paths.draws)]
+            shifts = _history_shifts(participation, selections, paths, rngs)
+        else:
+            notes.append(
+                "Fallback: quota path 'history' without an observed Betreuungsquote "
+                "(no kita_children); the constant demand quotas are used"
+            )
+            demand_settings = replace(demand_settings, path="constant")
+    demand = project_demand(cohorts, demand_settings, shifts["U3"], shifts["Ue3"])
+    places = None
+    if city.has("kita_places"):
+        places = places_by_kita_year(city.table("kita_places"), paths.years, paths.districts)
+    else:
+        notes.append(
+            "Fallback: no kita_places file; Kita demand without places, no gap "
+            "(Kita|Places and Kita|Gap not written)"
+        )
+    arrays = _variables(cohorts, demand, places, settings)
+    long = pd.concat([_projected_rows(arrays, paths), _participation_rows(participation)])
+    write_results(
+        to_results(long, "kita", cfg.scenario, folder.run_id).astype({"replicate": "int32"}),
+        folder.work,
+        part="kita",
+    )
+    folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
+    folder.manifest["kita"] = _manifest(settings, cohorts, participation, selections, notes)
+    if cfg.kita.figures:
+        _figures(city, paths, arrays, folder)
+    return _summary(arrays, paths, demand_settings.path)
+
+
+def _participation(city: CityData, settings: KitaSettings, notes: list[str]) -> pd.DataFrame:
+    if not city.has("kita_children"):
+        notes.append(
+            "Fallback: no kita_children file; no observed Betreuungsquote (Kita|Participation)"
+        )
+        return pd.DataFrame()
+    pop, years = population_array(city)
+    table = observed_participation(
+        city.table("kita_children"),
+        pop,
+        years,
+        city.district_codes,
+        settings.age6_weight,
+        city.exclude_years,
+    )
+    skipped = sorted(set(city.table("kita_children")["year"] - 1) & set(city.exclude_years))
+    if skipped:
+        notes.append(
+            f"Betreuungsquote not computed for Kita year(s) {skipped}: their 31.12. register "
+            "year is in exclude_years"
+        )
+    return table
+
+
+def _select_models(
+    participation: pd.DataFrame, districts: tuple[str, ...], settings: KitaSettings
+) -> dict[tuple[str, str], tuple[pd.Series, QuotaSelection]]:
+    """(group, district or _city) -> (observed series, selected model); per district if all have
+    data, else for the city."""
+    out = {}
+    if participation.empty:
+        return out
+    for group, ceiling in zip(("U3", "Ue3"), settings.ceilings, strict=True):
+        series = {d: participation_series(participation, group, d) for d in districts}
+        if not all(len(s) for s in series.values()):
+            series = {CITY_DISTRICT: participation_series(participation, group, CITY_DISTRICT)}
+        for district, s in series.items():
+            if len(s) == 0:
+                continue
+            out[(group, district)] = (
+                s,
+                select_quota_model(
+                    s.to_numpy(),
+                    settings.models,
+                    settings.horizon,
+                    settings.min_train,
+                    ceiling,
+                    min_evaluations=settings.min_evaluations,
+                ),
+            )
+    return out
+
+
+def _history_shifts(participation, selections, paths, rngs) -> dict[str, np.ndarray]:
+    """Change of the Betreuungsquote since the first Kita year, shape (N, Y, D) per group."""
+    out = {}
+    for group in ("U3", "Ue3"):
+        shift = np.zeros((paths.draws if rngs else 1, len(paths.years), len(paths.districts)))
+        for d, code in enumerate(paths.districts):
+            key = (group, code) if (group, code) in selections else (group, CITY_DISTRICT)
+            if key not in selections:
+                continue
+            series, selection = selections[key]
+            shift[:, :, d] = participation_shift(series, selection, paths.years, rngs)
+        out[group] = shift
+    return out
+
+
+def _variables(cohorts, demand: KitaDemand, places, settings: KitaSettings) -> dict:
+    """Variable -> (array (N, Y, D + 1) with the city last, unit)."""
+
+    def with_city(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.concatenate([x, x.sum(axis=-1, keepdims=True)], axis=-1)
+
+    n = demand.demand_u3.shape[0]
+    shape = (n, *demand.demand_u3.shape[1:])
+    out = {
+        "Kita|Children|U3": (with_city(np.broadcast_to(cohorts.u3, shape)), "children"),
+        "Kita|Children|Ue3": (with_city(np.broadcast_to(cohorts.ue3, shape)), "children"),
+        "Kita|Children|School entry": (
+            with_city(np.broadcast_to(cohorts.school_entry, shape)),
+            "children",
+        ),
+    }
+    for a in range(3):
+        out[f"Kita|Children|U3|Age {a}"] = (
+            with_city(np.broadcast_to(cohorts.u3_by_age[..., a], shape)),
+            "children",
+        )
+    demands = {
+        "Kita|Demand|U3": demand.demand_u3,
+        "Kita|Demand|U3|Kita": demand.demand_u3_kita,
+        "Kita|Demand|U3|Tagespflege": demand.demand_u3_tagespflege,
+        "Kita|Demand|Ue3": demand.demand_ue3,
+    }
+    out.update({k: (with_city(v), "children") for k, v in demands.items()})
+    fte = "full-time place equivalents"
+    out["Kita|Demand FTE|U3"] = (with_city(demand.fte_u3), f"{fte} (Kita)")
+    out["Kita|Demand FTE|Ue3"] = (with_city(demand.fte_ue3), fte)
+    for group in ("U3", "Ue3"):
+        d, c = out[f"Kita|Demand|{group}"][0], out[f"Kita|Children|{group}"][0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"Kita|Demand quota|{group}"] = (np.where(c > 0, d / c, np.nan), "share")
+    if places is not None:
+        kita_demand = {"u3": demand.demand_u3_kita, "ue3": demand.demand_ue3}
+        for g, (label, k) in enumerate((("U3", "u3"), ("Ue3", "ue3"))):
+            seats = places[..., g]  # (Y, D); NaN where unknown
+            gap = kita_gap(kita_demand[k], seats)
+            groups = settings.forms.groups(gap, k, settings.share_45h)
+            # The city's places and gap exist only where every district's places are known.
+            city_seats = seats.sum(axis=-1, keepdims=True)
+            out[f"Kita|Places|{label}"] = (
+                np.broadcast_to(
+                    np.concatenate([seats, city_seats], axis=-1), shape[:2] + (seats.shape[1] + 1,)
+                ),
+                "places",
+            )
+            city_gap = kita_demand[k].sum(axis=-1, keepdims=True) - city_seats[None]
+            out[f"Kita|Gap|{label}"] = (np.concatenate([gap, city_gap], axis=-1), "places")
+            out[f"Kita|Gap groups|{label}"] = (with_city(groups), settings.forms.unit(k))
+    return out
+
+
+def _projected_rows(arrays: dict, paths) -> pd.DataFrame:
+    """Long rows: values (one trajectory) or P10/P50/P90 over the draws; NaN cells dropped."""
+    codes = [*paths.districts, CITY_DISTRICT]
+    years = np.asarray(paths.years, dtype=int)
+    frames = []
+    for variable, (x, unit) in arrays.items():
+        if variable.startswith("Kita|Places|"):
+            x = x[:1]  # places are an input, the same in every draw: value rows
+        if x.shape[0] == 1:
+            stats = [(np.nan, x[0])]
+        else:
+            qs = np.quantile(x, QUANTILES, axis=0)
+            stats = list(zip(QUANTILES, qs, strict=True))
+        for q, values in stats:
+            frame = pd.DataFrame(
+                {
+                    "district": np.tile(codes, len(years)),
+                    "year": np.repeat(years, len(codes)),
+                    "variable": variable,
+                    "unit": unit,
+                    "value": values.ravel(),
+                    "statistic": "value" if np.isnan(q) else "quantile",
+                    "quantile": q,
+                }
+            )
+            frames.append(frame[np.isfinite(frame["value"])])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _participation_rows(table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame(columns=["district", "year", "variable", "unit", "value"])
+    # By single age only for both settings together; by setting only for U3 and Ü3.
+    table = table[~table["group"].str.contains("|", regex=False) | (table["setting"] == "all")]
+    variable = (
+        "Kita|Participation|"
+        + table["group"].map(GROUP_VARIABLE)
+        + table["setting"].map(SETTING_SUFFIX)
+    )
+    return pd.DataFrame(
+        {
+            "district": table["district"],
+            "year": table["kita_year"].astype(int),
+            "variable": variable,
+            "unit": "share",
+            "value": table["quota"].astype(float),
+            "statistic": "value",
+            "quantile": np.nan,
+        }
+    )
+
+
+def _manifest(settings: KitaSettings, cohorts, participation, selections, notes) -> dict:
+    rule = settings.school_entry
+    models = {}
+    for (group, district), (series, sel) in selections.items():
+        fc = sel.forecast(settings.horizon, settings.level)
+        last = int(series.index.max())
+        models.setdefault(group, {})[district] = {
+            "chosen": sel.chosen,
+            "note": sel.note,
+            "scores_mae": {k: round(v, 5) for k, v in sel.scores.items() if np.isfinite(v)},
+            "last_observed": {"kita_year": last, "quota": round(float(series.loc[last]), 4)},
+            "forecast": {
+                "kita_years": list(range(last + 1, last + 1 + settings.horizon)),
+                "mean": [round(float(v), 4) for v in fc.mean],
+                f"lo_{settings.level:g}": [round(float(v), 4) for v in fc.lo],
+                f"hi_{settings.level:g}": [round(float(v), 4) for v in fc.hi],
+            },
+        }
+    return {
+        "year_convention": "year = Kita year starting 1 August; children from the 31.12. "
+        "population of that year; participation of 1 March m written for Kita year m-1",
+        "quota_path": settings.demand.path,
+        "school_entry": {"month": rule.month, "day": rule.day, "source": rule.source},
+        "share_born_before_1_august": round(cohorts.share_before_start, 5),
+        "share_born_by_cutoff": round(cohorts.share_by_cutoff, 5),
+        "participation_years": sorted({int(y) for y in participation.get("kita_year", [])}),
+        "quota_models": models,
+        "notes": notes,
+    }
+
+
+def _figures(city: CityData, paths, arrays: dict, folder) -> None:
+    names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
+    codes = [*paths.districts, CITY_DISTRICT]
+
+    def quantiles(x: np.ndarray) -> np.ndarray:
+        return np.quantile(x, QUANTILES, axis=0) if x.shape[0] > 1 else np.repeat(x, 3, axis=0)
+
+    demand = {
+        "u3": quantiles(arrays["Kita|Demand|U3|Kita"][0]),
+        "ue3": quantiles(arrays["Kita|Demand|Ue3"][0]),
+    }
+    places = {
+        "u3": arrays.get("Kita|Places|U3", (None,))[0],
+        "ue3": arrays.get("Kita|Places|Ue3", (None,))[0],
+    }
+    for i, code in enumerate(codes):
+        demand_vs_places(
+            folder.path("figures", f"kita_{code}.png"),
+            f"{names[code]}: Bedarf vs. Plätze",
+            np.asarray(paths.years),
+            {g: q[..., i] for g, q in demand.items()},
+            {g: (None if p is None else p[0, :, i]) for g, p in places.items()},
+        )
+
+
+def _summary(arrays: dict, paths, path: str) -> str:
+    def city(variable: str, t: int) -> float:
+        return float(np.median(arrays[variable][0][:, t, -1]))
+
+    y0, y1 = int(paths.years[0]), int(paths.years[-1])
+    text = (
+        f"Kita demand ({path}) {y0}/{(y0 + 1) % 100:02d}: U3 {city('Kita|Demand|U3', 0):,.0f}, "
+        f"Ü3 {city('Kita|Demand|Ue3', 0):,.0f}; {y1}/{(y1 + 1) % 100:02d}: "
+        f"U3 {city('Kita|Demand|U3', -1):,.0f}, Ü3 {city('Kita|Demand|Ue3', -1):,.0f}"
+    )
+    if "Kita|Gap|U3" in arrays and np.isfinite(arrays["Kita|Gap|U3"][0][:, 0, -1]).all():
+        text += (
+            f"; gap {y0}/{(y0 + 1) % 100:02d}: U3 {city('Kita|Gap|U3', 0):+,.0f}, "
+            f"Ü3 {city('Kita|Gap|Ue3', 0):+,.0f} places"
+        )
+    return text
