@@ -75,8 +75,8 @@ class _DrawStore:
             self.array = None
             self._tmp = tempfile.TemporaryDirectory(dir=scratch, prefix="jhplan-draws-")
             self.path = Path(self._tmp.name) / "draws.f32"
-            with open(self.path, "wb") as f:
-                f.truncate(size)
+            self._file = open(self.path, "w+b")  # noqa: SIM115 - closed in close()
+            self._file.truncate(size)
 
     @property
     def spilled(self) -> bool:
@@ -87,19 +87,20 @@ class _DrawStore:
         if self.array is not None:
             self.array[year, first : first + data.shape[0]] = data
             return
-        with open(self.path, "r+b") as f:
-            f.seek((year * self.shape[1] + first) * self.shape[2] * 4)
-            f.write(data.tobytes())
+        self._file.seek((year * self.shape[1] + first) * self.shape[2] * 4)
+        self._file.write(memoryview(data))
 
     def read_year(self, year: int) -> np.ndarray:
         if self.array is not None:
             return self.array[year]
         count = self.shape[1] * self.shape[2]
+        self._file.flush()
         data = np.fromfile(self.path, dtype=np.float32, count=count, offset=year * count * 4)
         return data.reshape(self.shape[1], self.shape[2])
 
     def close(self) -> None:
         if self._tmp is not None:
+            self._file.close()
             self._tmp.cleanup()
 
 
@@ -263,8 +264,10 @@ def simulate_population(
             store.write(0, a, np.broadcast_to(base_reduced, (b - a,) + base_reduced.shape[1:]))
             if young is not None:
                 young[a:b, 0] = plan.population[..., :young_ages]
-            for k, step in enumerate(run_steps(plan, shocks, components=False), start=1):
-                store.write(k, a, reduce(step.population))
+            steps = run_steps(plan, shocks, components=False, result_group=group_of_age)
+            for k, step in enumerate(steps, start=1):
+                grouped = step.grouped if step.grouped is not None else reduce(step.population)
+                store.write(k, a, grouped)
                 if young is not None:
                     young[a:b, k] = step.population[..., :young_ages]
         shape = (n_d + 1, 2, n_g)

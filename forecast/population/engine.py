@@ -201,16 +201,22 @@ class Step:
     """One projected year: the kernel's components plus the control-total adjustment.
 
     ``population`` = ``components.population + adjustment`` is the end-of-year population.
+    ``grouped`` (population-only path without control totals): persons by the requested result
+    age groups, districts plus the city, (n, D+1, 2, G).
     """
 
     year: int
     components: StepComponents | None
     adjustment: np.ndarray | float
     population: np.ndarray
+    grouped: np.ndarray | None = None
 
 
 def run_steps(
-    plan: ProjectionPlan, shocks: Shocks | None = None, components: bool = True
+    plan: ProjectionPlan,
+    shocks: Shocks | None = None,
+    components: bool = True,
+    result_group: np.ndarray | None = None,
 ) -> Iterator[Step]:
     """Project year by year; with ``shocks`` every array gets a leading draw axis of size n.
 
@@ -219,6 +225,8 @@ def run_steps(
         shocks: deviations for a block of draws, or None for the variant path itself.
         components: keep births, deaths and flows (``kernel.project_step``); False computes only
             the population (``fastpath.advance``, same arithmetic; needs ``shocks``).
+        result_group: age group index of each age; the population-only path then also sums
+            persons by these groups (``Step.grouped``).
 
     Yields:
         One ``Step`` per projected year, ``population`` of shape (D, 2, A) without shocks, else
@@ -245,8 +253,11 @@ def run_steps(
             survival = survival[:, None]
         # No cohort may end negative: s*C - (1+s)/2*o*C >= 0.
         cap = 2.0 * survival / (1.0 + survival)
+        grouped = None
         if not components:
-            end, _ = _advance_block(plan, shocks, k, population, survival, asfr, cap)
+            end, _, grouped = _advance_block(
+                plan, shocks, k, population, survival, asfr, cap, result_group
+            )
             step = None
         else:
             out_rate, in_count, internal = plan.out_rate, plan.in_count, plan.internal
@@ -276,7 +287,14 @@ def run_steps(
         if plan.control is not None:
             adjustment = plan.control.apply(year, population)
             population = population + adjustment
-        yield Step(year=year, components=step, adjustment=adjustment, population=population)
+            grouped = None  # the sums no longer hold after the adjustment
+        yield Step(
+            year=year,
+            components=step,
+            adjustment=adjustment,
+            population=population,
+            grouped=grouped if result_group is not None else None,
+        )
 
 
 def _migration_factors(shocks: Shocks, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +315,8 @@ def _advance_block(
     survival: np.ndarray,
     asfr: np.ndarray,
     cap: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+    result_group: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One year of a block of draws on the population-only path (``fastpath.advance``)."""
     n, n_d = shocks.fertility.shape[0], len(plan.population)
     n_a = plan.population.shape[-1]
@@ -318,4 +337,5 @@ def _advance_block(
         asfr,
         FERTILE,
         plan.male_share_at_birth,
+        result_group,
     )

@@ -35,11 +35,12 @@ numba.config.THREADING_LAYER = "workqueue"
 @njit(parallel=True, cache=True, error_model="numpy")
 def _advance(
     pop, surv, cap, out_base, emig, agef, in_base, imm, in_extra, move_base, fint, model, dest,
-    od_groups, house, fert_asfr, fert_start, male_share,
+    od_groups, house, fert_asfr, fert_start, male_share, result_group, n_result_groups,
 ):  # pragma: no cover - compiled
     n, n_d, _, n_a = pop.shape
     end = np.empty_like(pop)
     births = np.empty((n, n_d, 2))
+    grouped = np.zeros((n, n_d + 1, 2, n_result_groups))
     n_f = fert_asfr.shape[2]
     building = np.zeros(n_d, dtype=np.bool_)
     for d in range(n_d):
@@ -58,11 +59,15 @@ def _advance(
                 for a in range(1, n_a):
                     coh[d, s, a] = p[d, s, a - 1]
                 coh[d, s, n_a - 1] += p[d, s, n_a - 1]
+        # Work arrays are filled before they are read (no zeroing passes): ``moved`` and, with
+        # moves, ``arrive`` over every district; ``ratio`` only in building districts, the others
+        # read ``no_ratio``.
         movers = np.zeros((2, n_a))
-        moved = np.zeros((n_d, 2, n_a))  # movers by origin (for the OD model)
-        arrive = np.zeros((n_d, 2, n_a))  # arrivals from other districts
+        moved = np.empty((n_d, 2, n_a))  # movers by origin (for the OD model)
+        arrive = np.empty((n_d, 2, n_a)) if model != NONE else np.zeros((n_d, 2, n_a))
         total = np.zeros((2, n_a))
-        ratio = np.zeros((n_d, 2, n_a))  # new-housing draw on the other districts
+        ratio = np.empty((n_d, 2, n_a))  # new-housing draw on the other districts
+        no_ratio = np.zeros((2, n_a))
         loss = np.zeros((2, n_a))
         inv_age = 1.0 / agef[k]
         for phase in range(2):  # 0: ages 1.., 1: infants (after births are known)
@@ -110,11 +115,12 @@ def _advance(
             # The cell update itself: no branches, so the compiler can vectorise it.
             for d in range(n_d):
                 em, im, fi = emig[k, d], imm[k, d], fint[k, d]
+                own = ratio[d] if building[d] else no_ratio
                 for s in range(2):
                     for a in range(a_lo, a_hi):
                         c = coh[d, s, a]
                         rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
-                        rate += move_base[d, s, a] * fi + loss[s, a] - ratio[d, s, a]
+                        rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
                         net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
                         net += arrive[d, s, a] + house[d, s, a] - rate * c
                         sv = surv[k, s, a]
@@ -129,7 +135,14 @@ def _advance(
                     births[k, d, 1] = b * male_share
                     coh[d, 0, 0] = births[k, d, 0]
                     coh[d, 1, 0] = births[k, d, 1]
-    return end, births
+        # Persons by result age group while this draw is still in cache (districts + city).
+        for d in range(n_d):
+            for s in range(2):
+                for a in range(n_a):
+                    grouped[k, d, s, result_group[a]] += end[k, d, s, a]
+                for g in range(n_result_groups):
+                    grouped[k, n_d, s, g] += grouped[k, d, s, g]
+    return end, births, grouped
 
 
 def advance(
@@ -148,7 +161,8 @@ def advance(
     asfr: np.ndarray,
     fertile: slice,
     male_share_at_birth: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    result_group: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One annual step for a block of n draws.
 
     Args:
@@ -161,12 +175,17 @@ def advance(
         internal: ``InternalMoves`` or None; internal_factor: (n, D) factor on its out rates.
         housing_inside: (D, 2, A) first occupants from other districts, or None.
         asfr: (n, D, 35) fertility rates; fertile: their ages; male_share_at_birth.
+        result_group: age group index of every age for the summed output (default: one group).
 
     Returns:
-        End population (n, D, 2, A) and births (n, D, 2).
+        End population (n, D, 2, A), births (n, D, 2) and persons by age group with the city as
+        the last district (n, D+1, 2, G).
     """
     n_d, n_a = pop.shape[1], pop.shape[3]
     zeros = np.zeros((n_d, 2, n_a))
+    groups_out = (
+        np.zeros(n_a, dtype=np.int64) if result_group is None else result_group.astype(np.int64)
+    )
     if internal is None:
         model, move_base, dest, groups = NONE, zeros, zeros, np.zeros(n_a, dtype=np.int64)
     else:
@@ -195,6 +214,8 @@ def advance(
         np.ascontiguousarray(asfr),
         int(fertile.start),
         float(male_share_at_birth),
+        groups_out,
+        int(groups_out.max()) + 1,
     )
 
 
