@@ -64,7 +64,7 @@ def _advance(
         # read ``no_ratio``.
         movers = np.zeros((2, n_a))
         moved = np.empty((n_d, 2, n_a))  # movers by origin (for the OD model)
-        arrive = np.empty((n_d, 2, n_a)) if model != NONE else np.zeros((n_d, 2, n_a))
+        arrive = np.empty((n_d, 2, n_a)) if model == OD else np.zeros((n_d, 2, n_a))
         total = np.zeros((2, n_a))
         ratio = np.empty((n_d, 2, n_a))  # new-housing draw on the other districts
         no_ratio = np.zeros((2, n_a))
@@ -87,12 +87,7 @@ def _advance(
                         moved[d, s, a] = mv
                         movers[s, a] += mv
                         total[s, a] += c
-            if model == POOL:
-                for d in range(n_d):
-                    for s in range(2):
-                        for a in range(a_lo, a_hi):
-                            arrive[d, s, a] = dest[d, s, a] * movers[s, a]
-            elif model == OD:
+            if model == OD:
                 for d in range(n_d):
                     for s in range(2):
                         for a in range(a_lo, a_hi):
@@ -116,15 +111,28 @@ def _advance(
             for d in range(n_d):
                 em, im, fi = emig[k, d], imm[k, d], fint[k, d]
                 own = ratio[d] if building[d] else no_ratio
-                for s in range(2):
-                    for a in range(a_lo, a_hi):
-                        c = coh[d, s, a]
-                        rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
-                        rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
-                        net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
-                        net += arrive[d, s, a] + house[d, s, a] - rate * c
-                        sv = surv[k, s, a]
-                        end[k, d, s, a] = sv * c + 0.5 * (1.0 + sv) * net
+                # Pool arrivals are formed on the fly (dest * city movers); the OD model's were
+                # summed above. Two copies of the loop keep its body free of branches.
+                if model == POOL:
+                    for s in range(2):
+                        for a in range(a_lo, a_hi):
+                            c = coh[d, s, a]
+                            rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
+                            rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
+                            net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
+                            net += dest[d, s, a] * movers[s, a] + house[d, s, a] - rate * c
+                            sv = surv[k, s, a]
+                            end[k, d, s, a] = sv * c + 0.5 * (1.0 + sv) * net
+                else:
+                    for s in range(2):
+                        for a in range(a_lo, a_hi):
+                            c = coh[d, s, a]
+                            rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
+                            rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
+                            net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
+                            net += arrive[d, s, a] + house[d, s, a] - rate * c
+                            sv = surv[k, s, a]
+                            end[k, d, s, a] = sv * c + 0.5 * (1.0 + sv) * net
             if phase == 0:
                 for d in range(n_d):
                     b = 0.0
