@@ -13,11 +13,13 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from forecast.validate import InputDataError, validate_city
 from simulation.config import JhplanConfig, register_configs
 from simulation.rundir import RunFolderExists, open_run_folder
+from simulation.sweep import JobFailed
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 USAGE = """usage: jhplan COMMAND [ARGS]
@@ -26,8 +28,10 @@ commands:
   run [OVERRIDES] [-m]          main job (Hydra overrides, e.g. horizon=30 population/fertility=high)
   backtest [OVERRIDES]          ex-post evaluation: backtest.base_year=2014 backtest.horizon=5
   check-data DIR                validate a city data folder; list every problem, exit 1 if any
-  compare RUN_DIR...            compare runs (not available in this version)
-  report RUN_DIR                rebuild report.html and finance.xlsx (not available in this version)
+  compare RUN_DIR... [--out DIR] [--reference NAME]
+                                compare runs or sweeps (DuckDB): differences with intervals, charts
+  report RUN_DIR [--compare DIR...]
+                                (re)build report.html and finance.xlsx of a run
 
 `jhplan run --help` shows the configuration groups and every key."""
 
@@ -58,6 +62,8 @@ def _task(cfg: DictConfig, task: str) -> None:
     except (InputDataError, RunFolderExists, ValueError) as err:
         print(f"jhplan {task}: {err}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)
+        if hc.mode == RunMode.MULTIRUN:  # this job failed; the sweep goes on with the others
+            raise JobFailed(f"jhplan {task}: {err}") from err
         sys.exit(1)
     except KeyboardInterrupt:
         print(f"jhplan {task}: interrupted; the partial run folder was removed.", file=sys.stderr)
@@ -107,9 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "check-data":
         return check_data(rest)
-    if command in ("compare", "report"):
-        print(f"jhplan {command} is not available in this version.", file=sys.stderr)
-        return 2
+    if command == "compare":
+        from simulation.compare_output import compare_command  # DuckDB only when needed
+
+        return compare_command(rest)
+    if command == "report":
+        from simulation.report import report_command
+
+        return report_command(rest)
     print(f"jhplan: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

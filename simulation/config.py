@@ -19,8 +19,10 @@ from forecast.population.estimate import EstimationSettings
 from forecast.population.housing import HousingSettings
 from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
+from simulation.config_abm import AbmConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
+from simulation.config_report import ReportConfig
 from simulation.params import Param
 
 __all__ = ["KitaConfig", "Param"]  # Param lives in simulation.params (no import cycle)
@@ -32,6 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class CityConfig:
     name: str = MISSING
     data_dir: str = MISSING
+    housing_plan: str | None = None  # a scenario's planned dwellings (simulation.housing_plan)
 
 
 @dataclass
@@ -119,7 +122,10 @@ class JhplanConfig:
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     kita: KitaConfig = field(default_factory=KitaConfig)
     hze: HzeConfig = field(default_factory=HzeConfig)
+    abm: AbmConfig = field(default_factory=AbmConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     scenario: str = "baseline"
+    scenario_description: str = ""
     seed: int = 20261121
     draws: int = 0
     horizon: int = 20

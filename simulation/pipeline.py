@@ -25,6 +25,8 @@ from simulation.config import (
     population_assumptions,
     resolve_data_dir,
 )
+from simulation.housing_plan import add_housing_plan
+from simulation.progress import RunProgress
 from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
 
 log = logging.getLogger(__name__)
@@ -63,12 +65,15 @@ STAGE_FUNCTIONS: dict[str, str] = {
     "population": "simulation.stage_population:population_stage",
     "kita": "simulation.stage_kita:kita_stage",
     "hze": "simulation.stage_hze:hze_stage",
+    "abm": "simulation.stage_abm:abm_stage",
+    "report": "simulation.report:report_stage",  # last: reads what the stages before wrote
 }
 """Stage name -> ``module:function(ctx: StageContext) -> str``, in pipeline order."""
 
 STAGE_REQUIRES: dict[str, tuple[str, ...]] = {
     "hze": ("population",),
     "kita": ("population",),
+    "abm": ("population",),
 }
 """Stages that must run before a stage (e.g. kita needs population)."""
 
@@ -135,11 +140,15 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     """
     check_stages(cfg.pipeline.stages)
     city = load_city(resolve_data_dir(cfg.city.data_dir))
+    if cfg.city.housing_plan:  # a scenario's planned dwellings (e.g. experiment=neubau_plus)
+        city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
     start_manifest(folder, cfg, city, overrides, task="run")
     ctx = StageContext(cfg=cfg, city=city, folder=folder)
-    for stage in STAGE_FUNCTIONS:  # pipeline order, whatever order the config lists
-        if stage in cfg.pipeline.stages:
-            with folder.stage(stage):
+    stages = [s for s in STAGE_FUNCTIONS if s in cfg.pipeline.stages]  # pipeline order
+    with RunProgress(stages) as progress:  # a status line in a terminal, silent otherwise
+        ctx.extras["progress"] = progress
+        for stage in stages:
+            with folder.stage(stage), progress.stage(stage):
                 ctx.summary[stage] = _stage_function(stage)(ctx)
     folder.manifest["summary"] = ctx.summary
     return ctx.summary

@@ -59,6 +59,7 @@ def hze_stage(ctx) -> str:
         settings,
         seed=int(fit_seq.generate_state(1)[0]),
     )
+    ctx.extras["hze_model"] = model  # the abm stage uses the same fitted model
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
     if years.size == 0:
         raise ValueError(

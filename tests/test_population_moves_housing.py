@@ -177,3 +177,14 @@ def test_bad_control_totals_name_file_row_and_column(tinycity_copy: Path) -> Non
         load_city(tinycity_copy)
     assert "control_totals.csv, row 3, column 'age_from'" in str(err.value)
     assert "overlaps" in str(err.value)
+
+
+def test_housing_file_with_planned_years_only(tinycity_copy: Path) -> None:
+    """No completions in the base period: nothing is taken out, the plan still enters."""
+    pd.DataFrame({"year": [2025, 2026], "district": ["a", "a"], "dwellings": [50, 50]}).to_csv(
+        tinycity_copy / "housing.csv", index=False
+    )
+    rates = estimate_base_rates(load_city(tinycity_copy), EstimationSettings())
+    assert list(rates.housing_years) == [2025, 2026]
+    proj = project_population(rates, PopulationAssumptions(), 5)
+    assert proj.internal_in[2].sum() > 0  # 2025: first occupants from other districts

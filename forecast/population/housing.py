@@ -84,6 +84,8 @@ def completions(city: CityData, years: np.ndarray) -> np.ndarray:
     y_ix = {int(y): i for i, y in enumerate(years)}
     d_ix = {d: i for i, d in enumerate(city.district_codes)}
     rows = table[table["year"].isin(list(y_ix))]
+    if rows.empty:  # e.g. a file of planned completions only, asked about base-period years
+        return out
     np.add.at(
         out,
         (rows["year"].map(y_ix).to_numpy(), rows["district"].map(d_ix).to_numpy()),

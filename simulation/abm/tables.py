@@ -1,0 +1,155 @@
+"""Monthly results of an experiment as a long table: mean and P10/P50/P90 over replicates.
+
+Variables (``ABM|...``), per month (``year``, ``month`` 1..12) and Wirkungsraum (``district`` =
+its code; ``_city`` = whole city):
+
+==================================  ============================================================
+``ABM|Begun|<h or Total>``          helps begun in the month
+``ABM|Running|<h or Total>``        helps running at the end of the month
+``ABM|Waiting|<h or Total>``        referrals waiting at the end of the month (for the ASD's
+                                    Hilfeplan or for a place)
+``ABM|Cost|<h>``                    EUR in the month, nominal (case-months x unit cost x provider
+                                    price x price index; ``p28`` per begun case)
+``ABM|Cost|Prevention``             EUR for fallunspezifische/fallübergreifende work (SRO)
+``ABM|Cost|Transition``             EUR transition cost in years 1-2 (SRO)
+``ABM|Cost|Total``                  all of the above costs
+``ABM|Ended|Total``                 helps ended in the month
+``ABM|Case-months|Total``           months of help in the month
+``ABM|Stationary share``            running §§ 33, 34 / running helps other than § 28
+``ABM|Diverted``                    placements replaced by a Maßanzug, begun in the month (SRO)
+``ABM|Cost difference|Total``       cumulative cost since month 1, SRO - classic, EUR (SRO)
+``ABM|Cost difference|Percent``     the same in percent of the classic cumulative cost (SRO)
+==================================  ============================================================
+
+The quantiles of a difference are quantiles of each replicate's difference (common random
+numbers), not differences of quantiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import CITY_DISTRICT
+from simulation.abm.experiment import CLASSIC, QUANTILES, AbmRuns, Experiment
+
+UNITS = {
+    "Begun": "helps begun in the month",
+    "Running": "helps running at the end of the month",
+    "Waiting": "referrals waiting at the end of the month",
+    "Cost": "EUR per month, nominal",
+    "Ended": "helps ended in the month",
+    "Case-months": "months of help in the month",
+    "Stationary share": "share of running helps other than § 28 in §§ 33, 34",
+    "Diverted": "placements replaced by a Maßanzug, begun in the month",
+    "Cost difference|Total": "EUR cumulative since month 1, SRO - classic, nominal",
+    "Cost difference|Percent": "percent of the classic cumulative cost",
+}
+
+
+def _with_city(a: np.ndarray) -> np.ndarray:
+    """Append the city (sum over Wirkungsräume, axis 2) to (R, M, W[, ...])."""
+    return np.concatenate([a, a.sum(2, keepdims=True)], axis=2)
+
+
+def variables(runs: AbmRuns, experiment: Experiment | None = None) -> dict[str, tuple]:
+    """Variable -> (unit, per-replicate values (R, M, W+1)) of one scenario."""
+    a = runs.arrays
+    out: dict[str, tuple] = {}
+    for name in ("Begun", "Running", "Waiting"):
+        full = _with_city(a[name.lower()])  # (R, M, W+1, H)
+        for h, code in enumerate(runs.codes):
+            out[f"ABM|{name}|{code}"] = (UNITS[name], full[..., h])
+        out[f"ABM|{name}|Total"] = (UNITS[name], full.sum(-1))
+    cost = _with_city(a["cost"])
+    for h, code in enumerate(runs.codes):
+        out[f"ABM|Cost|{code}"] = (UNITS["Cost"], cost[..., h])
+    sro = experiment is not None and runs.scenario != CLASSIC
+    if sro:
+        out["ABM|Cost|Prevention"] = (UNITS["Cost"], _with_city(a["prevention"]))
+        out["ABM|Cost|Transition"] = (UNITS["Cost"], _with_city(a["transition"]))
+    out["ABM|Cost|Total"] = (UNITS["Cost"], _with_city(runs.total_cost()))
+    out["ABM|Ended|Total"] = (UNITS["Ended"], _with_city(a["ended"]).sum(-1))
+    out["ABM|Case-months|Total"] = (UNITS["Case-months"], _with_city(a["case_months"]).sum(-1))
+    running = _with_city(a["running"])
+    stationary = running[..., [c in ("p33", "p34") for c in runs.codes]].sum(-1)
+    helps = running[..., [c != "p28" for c in runs.codes]].sum(-1)
+    share = np.divide(stationary, helps, out=np.zeros_like(helps), where=helps > 0)
+    out["ABM|Stationary share"] = (UNITS["Stationary share"], share)
+    if sro:
+        out["ABM|Diverted"] = (UNITS["Diverted"], _with_city(a["diverted"]))
+        diff = _with_city(experiment.cost_difference(runs.scenario))
+        base = np.cumsum(_with_city(experiment.classic.total_cost()), axis=1)
+        pct = np.divide(100.0 * diff, base, out=np.zeros_like(diff), where=base > 0)
+        out["ABM|Cost difference|Total"] = (UNITS["Cost difference|Total"], diff)
+        out["ABM|Cost difference|Percent"] = (UNITS["Cost difference|Percent"], pct)
+    return out
+
+
+def to_long(
+    runs: AbmRuns,
+    experiment: Experiment | None = None,
+    quantiles: tuple[float, ...] = QUANTILES,
+    samples: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Mean and quantiles over replicates per month x Wirkungsraum x variable, long format.
+
+    Args:
+        runs: one scenario's runs.
+        experiment: the experiment it belongs to (for the SRO variables and differences).
+        quantiles: quantiles over replicates.
+        samples: variables also written per replicate for the city (``statistic = sample``).
+
+    Returns:
+        Columns district, year, month, variable, unit, statistic, quantile, replicate, value.
+    """
+    vars_ = variables(runs, experiment)
+    names = list(vars_)
+    stack = np.stack([vars_[n][1] for n in names])  # (V, R, M, D)
+    n_v, _, n_m, n_d = stack.shape
+    districts = np.array([*runs.areas, CITY_DISTRICT])
+    months = np.arange(n_m)
+    year, month = runs.start_year + months // 12, months % 12 + 1
+    units = np.array([vars_[n][0] for n in names])
+    stats = [("mean", np.nan, stack.mean(1))]
+    qs = np.quantile(stack, quantiles, axis=1)
+    stats += [("quantile", q, qs[i]) for i, q in enumerate(quantiles)]
+
+    def frame(values: np.ndarray, statistic: str, q: float, replicate: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "district": np.tile(districts, n_v * n_m),
+                "year": np.tile(np.repeat(year, n_d), n_v),
+                "month": np.tile(np.repeat(month, n_d), n_v),
+                "variable": np.repeat(np.array(names, dtype=object), n_m * n_d),
+                "unit": np.repeat(units, n_m * n_d),
+                "statistic": statistic,
+                "quantile": q,
+                "replicate": replicate,
+                "value": values.ravel(),
+            }
+        )
+
+    frames = [frame(values, statistic, q, -1) for statistic, q, values in stats]
+    for name in samples:
+        if name not in vars_:
+            continue
+        one = {name: vars_[name]}
+        for r in range(stack.shape[1]):
+            city = one[name][1][r, :, -1]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "district": CITY_DISTRICT,
+                        "year": year,
+                        "month": month,
+                        "variable": name,
+                        "unit": one[name][0],
+                        "statistic": "sample",
+                        "quantile": np.nan,
+                        "replicate": r,
+                        "value": city,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,343 @@
+"""The sheets of ``finance.xlsx`` that hold numbers: costs per scenario, the ABM's costs,
+scenario differences and cases per Stadtteil (see ``simulation.finance`` for the workbook).
+
+Every number is written as a number with a number format (``report.formats``); only cells kept
+secret (statistical confidentiality) hold the text "•".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from forecast.contract import CITY_DISTRICT
+from forecast.hze.catalogue import CATALOGUE
+from simulation.compare import METHODS_DE, Comparison
+from simulation.confidentiality import FOOTNOTE, suppress_frame
+from simulation.config_report import ReportConfig
+from simulation.report_data import RunData
+
+BOLD = Font(bold=True)
+HEAD = PatternFill("solid", fgColor="DCE6F1")
+QS = ("P10", "P50", "P90")
+
+
+def hilfeart_label(code: str) -> str:
+    return "Insgesamt" if code == "Total" else CATALOGUE[code].label if code in CATALOGUE else code
+
+
+def sheet_title(wb: Workbook, text: str) -> str:
+    """A valid, unique sheet name (31 characters, no []:*?/\\)."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", text)[:31]
+    name, k = base, 2
+    while name in wb.sheetnames:
+        name = f"{base[: 31 - len(str(k)) - 1]}~{k}"
+        k += 1
+    return name
+
+
+def header_row(ws, row: int, values: list, fill: bool = True) -> None:
+    for j, v in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=j, value=v)
+        cell.font = BOLD
+        if fill:
+            cell.fill = HEAD
+
+
+def column_widths(ws, first: int = 34, rest: int = 14) -> None:
+    for j in range(1, ws.max_column + 1):
+        ws.column_dimensions[get_column_letter(j)].width = first if j == 1 else rest
+
+
+def cost_sheet(wb: Workbook, scenario: str, cost: pd.DataFrame, cfg: ReportConfig) -> None:
+    """Rows Hilfeart (+ Insgesamt), per budget year P10/P50/P90 columns."""
+    ws = wb.create_sheet(sheet_title(wb, f"Kosten {scenario}"))
+    years = sorted(cost["year"].unique())
+    ws.cell(
+        row=1, column=1, value=f"HzE-Kosten je Haushaltsjahr, Euro nominal: Szenario {scenario}"
+    ).font = Font(bold=True, size=12)
+    ws.cell(row=3, column=1, value="Haushaltsjahr").font = BOLD
+    for k, year in enumerate(years):
+        col = 2 + 3 * k
+        ws.cell(row=3, column=col, value=int(year)).number_format = cfg.formats.year
+        ws.cell(row=3, column=col).font = BOLD
+        ws.cell(row=3, column=col).alignment = Alignment(horizontal="center")
+        ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 2)
+    header_row(ws, 4, ["Hilfeart"] + list(QS) * len(years))
+    codes = [c for c in CATALOGUE if c in set(cost["code"])] + ["Total"]
+    wide = cost.set_index(["code", "year"])
+    row = 5
+    for code in codes:
+        if code not in wide.index.get_level_values(0):
+            continue
+        ws.cell(row=row, column=1, value=hilfeart_label(code)).font = (
+            BOLD if code == "Total" else Font()
+        )
+        for k, year in enumerate(years):
+            for q, name in enumerate(QS):
+                value = wide.loc[(code, year), name] if (code, year) in wide.index else None
+                if value is not None and np.isfinite(value):
+                    cell = ws.cell(row=row, column=2 + 3 * k + q, value=float(value))
+                    cell.number_format = cfg.formats.eur
+        row += 1
+    ws.cell(
+        row=row + 1,
+        column=1,
+        value="Insgesamt = Verteilung der Summe aller Hilfearten (nicht die Summe der Mediane).",
+    )
+    ws.freeze_panes = "B5"
+    column_widths(ws)
+
+
+def long_sheet(wb: Workbook, costs: dict[str, pd.DataFrame], cfg: ReportConfig) -> None:
+    ws = wb.create_sheet("Kosten (Liste)")
+    header_row(ws, 1, ["Szenario", "Haushaltsjahr", "Hilfeart-Code", "Hilfeart", *QS])
+    row = 2
+    for scenario, cost in costs.items():
+        order = {code: k for k, code in enumerate([*CATALOGUE, "Total"])}
+        ranked = cost.assign(_order=cost["code"].map(order).fillna(len(order)))
+        for r in ranked.sort_values(["year", "_order"]).itertuples():
+            ws.append(
+                [
+                    scenario,
+                    int(r.year),
+                    r.code,
+                    hilfeart_label(r.code),
+                    *(float(getattr(r, q)) for q in QS),
+                ]
+            )
+            ws.cell(row=row, column=2).number_format = cfg.formats.year
+            for j in range(5, 8):
+                ws.cell(row=row, column=j).number_format = cfg.formats.eur
+            row += 1
+    ws.auto_filter.ref = f"A1:G{max(row - 1, 1)}"
+    ws.freeze_panes = "A2"
+    column_widths(ws, 22, 16)
+
+
+def abm_sheet(wb: Workbook, data: RunData, cfg: ReportConfig) -> None:
+    annual = data.abm_annual_cost()
+    if annual.empty:
+        return
+    ws = wb.create_sheet("Systemmodell")
+    ws.cell(
+        row=1,
+        column=1,
+        value="Systemmodell (ABM): HzE-Kosten der Stadt je Haushaltsjahr, Euro nominal",
+    ).font = Font(bold=True, size=12)
+    header_row(ws, 3, ["Leistungsmodell", "Haushaltsjahr", *QS, "Replikationen"])
+    for i, r in enumerate(annual.itertuples(), start=4):
+        ws.append(
+            [r.variant, int(r.year), float(r.P10), float(r.P50), float(r.P90), int(r.replicates)]
+        )
+        ws.cell(row=i, column=2).number_format = cfg.formats.year
+        for j in (3, 4, 5):
+            ws.cell(row=i, column=j).number_format = cfg.formats.eur
+    column_widths(ws, 22, 16)
+
+
+def difference_sheet(
+    wb: Workbook, data: RunData, comparison: Comparison | None, cfg: ReportConfig
+) -> None:
+    ws = wb.create_sheet("Szenariendifferenzen")
+    ws.cell(
+        row=1, column=1, value="Unterschiede zwischen Szenarien, Euro je Haushaltsjahr (nominal)"
+    ).font = Font(bold=True, size=12)
+    row = 3
+    diff = data.abm_annual_difference()
+    if not diff.empty:
+        ws.cell(
+            row=row,
+            column=1,
+            value="Systemmodell: Sozialraumorientierung minus klassisch, Lauf für Lauf (Intervall der Differenz)",
+        ).font = BOLD
+        row += 1
+        header_row(
+            ws,
+            row,
+            [
+                "Szenario",
+                "Referenz",
+                "Haushaltsjahr",
+                "Größe",
+                "Differenz P10",
+                "Differenz P50",
+                "Differenz P90",
+                "Methode",
+            ],
+        )
+        for r in diff.itertuples():
+            row += 1
+            ws.append(
+                [
+                    r.variant,
+                    "classic",
+                    int(r.year),
+                    "Kosten insgesamt",
+                    float(r.P10),
+                    float(r.P50),
+                    float(r.P90),
+                    "Differenz je Replikation (gleiche Zufallszahlen)",
+                ]
+            )
+            _formats(ws, row, cfg, eur=(5, 6, 7))
+        row += 2
+    if comparison is not None and not comparison.differences.empty:
+        d = comparison.differences
+        d = d[
+            (d["model"] == "hze")
+            & d["variable"].str.startswith("HzE|Cost|")
+            & (d["district"] == CITY_DISTRICT)
+            & (d["quantile"] == 0.5)
+        ]
+        ws.cell(
+            row=row,
+            column=1,
+            value=f"Andere Szenarien minus Referenz ({comparison.reference}): Differenz der Mediane",
+        ).font = BOLD
+        row += 1
+        header_row(
+            ws,
+            row,
+            [
+                "Szenario",
+                "Referenz",
+                "Haushaltsjahr",
+                "Hilfeart",
+                "Szenario P50",
+                "Referenz P50",
+                "Differenz der Mediane",
+                "Methode",
+            ],
+        )
+        for r in d.sort_values(["label", "year", "variable"]).itertuples():
+            row += 1
+            code = r.variable.split("|")[2]
+            ws.append(
+                [
+                    r.label,
+                    r.reference_label,
+                    int(r.year),
+                    hilfeart_label(code),
+                    float(r.value),
+                    float(r.reference_value),
+                    float(r.difference),
+                    "Differenz der Mediane (kein Intervall der Differenz)",
+                ]
+            )
+            _formats(ws, row, cfg, eur=(5, 6, 7))
+        s = comparison.summary
+        if not s.empty:
+            row += 2
+            ws.cell(
+                row=row,
+                column=1,
+                value="Kerngrößen (Median; Intervall der Differenz, wo Lauf für Lauf gebildet)",
+            ).font = BOLD
+            row += 1
+            header_row(
+                ws,
+                row,
+                [
+                    "Szenario",
+                    "Referenz",
+                    "Jahr",
+                    "Größe",
+                    "Differenz",
+                    "Differenz P10",
+                    "Differenz P90",
+                    "Methode",
+                ],
+            )
+            for r in s.itertuples():
+                row += 1
+                ws.append(
+                    [
+                        r.label,
+                        r.reference_label,
+                        int(r.year),
+                        r.title,
+                        float(r.difference),
+                        None if not np.isfinite(r.difference_lo) else float(r.difference_lo),
+                        None if not np.isfinite(r.difference_hi) else float(r.difference_hi),
+                        METHODS_DE.get(r.method, r.method),
+                    ]
+                )
+                _formats(
+                    ws,
+                    row,
+                    cfg,
+                    eur=(5, 6, 7) if "Euro" in r.title else (),
+                    cases=(5, 6, 7) if "Euro" not in r.title else (),
+                )
+    if row == 3:
+        ws.cell(
+            row=row,
+            column=1,
+            value="Keine Szenarien zum Vergleich in diesem Lauf (report.compare oder jhplan report --compare).",
+        )
+    column_widths(ws, 22, 16)
+
+
+def _formats(ws, row: int, cfg: ReportConfig, eur=(), cases=()) -> None:
+    ws.cell(row=row, column=3).number_format = cfg.formats.year
+    for j in eur:
+        ws.cell(row=row, column=j).number_format = cfg.formats.eur
+    for j in cases:
+        ws.cell(row=row, column=j).number_format = cfg.formats.cases
+
+
+def cases_sheet(wb: Workbook, data: RunData, cfg: ReportConfig) -> None:
+    if "hze" not in data.models:
+        return
+    ws = wb.create_sheet("Fälle nach Stadtteil")
+    years = data.years("hze", "HzE|Cases|")
+    row = 1
+    for year in sorted({years[0], min(years[0] + 5, years[-1])}):
+        cases = data.hze_cases_by_district(year)
+        codes = [c for c in cases.columns if c != "Total"]
+        districts = [c for c in data.district_names if c in cases.index and c != CITY_DISTRICT]
+        inner = cases.loc[districts, codes].round(0)
+        shown, _ = suppress_frame(inner, cfg.suppress_below, cfg.secondary_suppression)
+        ws.cell(
+            row=row, column=1, value=f"Fallzahl je Stadtteil und Hilfeart {year} (Median)"
+        ).font = Font(bold=True, size=12)
+        row += 1
+        header_row(ws, row, ["Stadtteil", *[hilfeart_label(c) for c in codes], "Insgesamt"])
+        for code in districts:
+            row += 1
+            values = [v if isinstance(v, str) else float(v) for v in shown.loc[code]]
+            total = float(round(cases.loc[code, "Total"])) if "Total" in cases.columns else None
+            ws.append([data.district_names.get(code, code), *values, total])
+            for j in range(2, len(codes) + 3):
+                ws.cell(row=row, column=j).number_format = cfg.formats.cases
+                if isinstance(ws.cell(row=row, column=j).value, str):
+                    ws.cell(row=row, column=j).alignment = Alignment(horizontal="right")
+        if CITY_DISTRICT in cases.index:
+            row += 1
+            city = cases.loc[CITY_DISTRICT]
+            ws.append(
+                [
+                    "Stadt",
+                    *[float(round(city[c])) for c in codes],
+                    float(round(city.get("Total", np.nan))),
+                ]
+            )
+            for j in range(1, len(codes) + 3):
+                ws.cell(row=row, column=j).font = BOLD
+                ws.cell(row=row, column=j).number_format = cfg.formats.cases if j > 1 else "General"
+        row += 1
+        ws.cell(
+            row=row,
+            column=1,
+            value=FOOTNOTE.format(threshold=cfg.suppress_below)
+            if cfg.suppress_below
+            else "Keine Geheimhaltung.",
+        )
+        row += 2
+    column_widths(ws, 24, 12)

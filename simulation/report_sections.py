@@ -1,0 +1,289 @@
+"""The content sections of the report: Bevölkerung, Kita, HzE, Szenarienvergleich, Sensitivität.
+
+Each function takes the run's data (``simulation.report_data.RunData``) and returns the body of
+its section as HTML. A section whose stage did not run says so instead of failing: the report
+stage must work whichever stages ran before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.contract import CITY_DISTRICT
+from forecast.hze.catalogue import CATALOGUE
+from simulation import figures, report_charts
+from simulation.confidentiality import FOOTNOTE, suppress_frame
+from simulation.report_data import RunData
+from simulation.report_html import band, empty, figure, note, num, table
+
+
+def paragraph(code: str) -> str:
+    """Hilfeart code -> paragraph label: ``p27_2`` -> "§ 27.2", ``p35a`` -> "§ 35a"."""
+    return "§ " + code[1:].replace("_", ".")
+
+
+def planning_year(years: list[int], ahead: int = 5) -> int:
+    """The year ``ahead`` years after the first projected one (or the last year)."""
+    return min(years[0] + ahead, years[-1])
+
+
+def population(data: RunData) -> str:
+    if "population" not in data.models:
+        return empty("Die Stufe population lief in diesem Lauf nicht.")
+    total = data.bands("Population|Total")
+    years = [int(y) for y in total.index]
+    y0, y1 = years[0], years[-1]
+    parts = []
+    base, later = data.pyramid(y0), data.pyramid(y1)
+    if base is not None and later is not None:
+        import io
+
+        buffer = io.BytesIO()
+        city = data.district_names[CITY_DISTRICT]
+        figures.pyramid(buffer, f"{city}: Altersaufbau {y0} und {y1}", base, later, y0, y1)
+        parts.append(
+            figure(
+                buffer.getvalue(),
+                f"Altersaufbau {y0} (Linie) und {y1} (Balken, Variante)",
+                "pyramide",
+            )
+        )
+    parts.append(
+        figure(
+            report_charts.fan_chart(
+                {"Einwohner": total},
+                f"{data.district_names[CITY_DISTRICT]}: Einwohner",
+                "Einwohner",
+                "Jahr (Stichtag 31.12.)",
+            ),
+            "Einwohner der Stadt (Median und 80 %-Band, wo Simulationsläufe vorliegen)",
+            "einwohner",
+        )
+    )
+    first = data.bands_by_district("Population|Total", y0)
+    last = data.bands_by_district("Population|Total", y1)
+    young = data.query(
+        f"""
+        SELECT district, year, sum(value) AS value FROM results
+        WHERE model = 'population' AND statistic = 'value' AND year IN ({y0}, {y1})
+              AND regexp_matches(variable, '^Population\\|[fm]\\|([0-9]|1[0-7])$')
+        GROUP BY ALL
+        """
+    ).pivot_table(index="district", columns="year", values="value")
+    rows, totals = [], []
+    for code in [*[c for c in data.district_names if c != CITY_DISTRICT], CITY_DISTRICT]:
+        if code not in first.index or code not in last.index:
+            continue
+        a, b = first.loc[code], last.loc[code]
+        change = 100 * (b["P50"] / a["P50"] - 1) if a["P50"] else np.nan
+        kids = young.loc[code] if code in young.index else pd.Series(dtype=float)
+        if code == CITY_DISTRICT:
+            totals.append(len(rows))
+        rows.append(
+            (
+                data.district_names.get(code, code),
+                num(a["P50"]),
+                band(b["P50"], b["P10"], b["P90"]),
+                f"{num(change, 1)} %",
+                num(kids.get(y0, np.nan)),
+                num(kids.get(y1, np.nan)),
+            )
+        )
+    parts.append(f"<h3>Stadtteile: Einwohner {y0} und {y1}</h3>")
+    parts.append(
+        table(
+            [
+                "Stadtteil",
+                f"{y0}",
+                f"{y1} Median (P10–P90)",
+                "Veränderung",
+                f"unter 18 {y0}",
+                f"unter 18 {y1} (Variante)",
+            ],
+            rows,
+            [False, True, True, True, True, True],
+            totals,
+        )
+    )
+    parts.append(note(f"Stichtag 31.12.; {y0} = Basisjahr (Melderegister)."))
+    return "\n".join(parts)
+
+
+def kita(data: RunData) -> str:
+    if "kita" not in data.models:
+        return empty("Die Stufe kita lief in diesem Lauf nicht.")
+    years = data.years("kita", "Kita|Demand|")
+    target = planning_year(years)
+    parts = []
+    city = {
+        "Bedarf U3 (Kita)": data.bands("Kita|Demand|U3|Kita"),
+        "Bedarf Ü3": data.bands("Kita|Demand|Ue3"),
+    }
+    parts.append(
+        figure(
+            report_charts.fan_chart(
+                city,
+                f"{data.district_names[CITY_DISTRICT]}: Kita-Bedarf",
+                "Kinder",
+                "Kita-Jahr (Beginn 1. August)",
+                from_zero=True,
+            ),
+            "Kita-Bedarf der Stadt je Kita-Jahr (Median, P10–P90)",
+            "kita_bedarf",
+        )
+    )
+    has_places = not data.bands("Kita|Places|U3").empty
+    for group, label in (("U3", "unter 3 Jahre"), ("Ue3", "3 Jahre bis Schuleintritt")):
+        variable = "Kita|Demand|U3|Kita" if group == "U3" else "Kita|Demand|Ue3"
+        demand = data.bands_by_district(variable, target)
+        demand = demand.reindex(
+            [c for c in data.district_names if c in demand.index and c != CITY_DISTRICT]
+        )
+        places = data.bands_by_district(f"Kita|Places|{group}", target)
+        seats = places["P50"].reindex(demand.index) if not places.empty else None
+        names = [data.district_names.get(c, c) for c in demand.index]
+        parts.append(
+            figure(
+                report_charts.district_bars(
+                    names,
+                    demand,
+                    seats,
+                    f"Bedarf vs. Plätze {label}, Kita-Jahr {target}/{(target + 1) % 100:02d}",
+                ),
+                f"Bedarf (Kita) und Plätze je Stadtteil, {label}",
+                f"kita_stadtteile_{group.lower()}",
+            )
+        )
+    rows, totals = [], []
+    first = years[0]
+    cols = {}
+    for year in (first, target):
+        for group in ("U3", "Ue3"):
+            variable = "Kita|Demand|U3|Kita" if group == "U3" else "Kita|Demand|Ue3"
+            cols[(year, group, "d")] = data.bands_by_district(variable, year)
+            cols[(year, group, "p")] = data.bands_by_district(f"Kita|Places|{group}", year)
+            cols[(year, group, "g")] = data.bands_by_district(f"Kita|Gap|{group}", year)
+    codes = [c for c in data.district_names if c in cols[(first, "U3", "d")].index]
+    codes = [c for c in codes if c != CITY_DISTRICT] + [CITY_DISTRICT]
+    kinds = ("d", "p", "g") if has_places else ("d",)
+    header = ["Stadtteil"]
+    for year in (first, target):
+        for gl in ("U3", "Ü3"):
+            header += [
+                f"{gl} {year} " + {"d": "Bedarf", "p": "Plätze", "g": "Lücke"}[k] for k in kinds
+            ]
+    for code in codes:
+        row = [data.district_names.get(code, code)]
+        for year in (first, target):
+            for group in ("U3", "Ue3"):
+                for kind in kinds:
+                    frame = cols[(year, group, kind)]
+                    if code in frame.index:
+                        r = frame.loc[code]
+                        row.append(band(r["P50"], r["P10"], r["P90"]))
+                    else:
+                        row.append("–")
+        if code == CITY_DISTRICT:
+            totals.append(len(rows))
+        rows.append(row)
+    parts.append(f"<h3>Bedarf, Plätze und Lücke je Stadtteil, Kita-Jahre {first} und {target}</h3>")
+    parts.append(table(header, rows, [False] + [True] * (len(header) - 1), totals))
+    text = (
+        "Bedarf U3 = Bedarf an Kita-Plätzen (ohne Kindertagespflege); Lücke = Bedarf minus "
+        "Plätze (positiv: Plätze fehlen); Median (P10–P90)."
+    )
+    if not has_places:
+        text += " Keine Platzdaten (Datei kita_places fehlt): nur der Bedarf."
+    parts.append(note(text))
+    return "\n".join(parts)
+
+
+def hze(data: RunData, suppress_below: int, secondary: bool) -> str:
+    if "hze" not in data.models:
+        return empty("Die Stufe hze lief in diesem Lauf nicht.")
+    years = data.years("hze", "HzE|Cases|")
+    target = planning_year(years)
+    cost_total = data.bands("HzE|Cost|Total", model="hze")
+    scale, unit, decimals = report_charts.money(cost_total.to_numpy())
+    parts = [
+        figure(
+            report_charts.fan_chart(
+                {"Kosten (nominal)": cost_total},
+                f"{data.district_names[CITY_DISTRICT]}: Kosten der Hilfen zur Erziehung",
+                unit,
+                "Haushaltsjahr",
+                scale=scale,
+                decimals=decimals,
+                from_zero=True,
+            ),
+            "Kosten je Haushaltsjahr, nominal (Median, P10–P90)",
+            "hze_kosten",
+        ),
+        figure(
+            report_charts.fan_chart(
+                {"Fallzahl": data.bands("HzE|Cases|Total", model="hze")},
+                f"{data.district_names[CITY_DISTRICT]}: Fallzahl der Hilfen zur Erziehung",
+                "Fälle",
+                "Jahr",
+                from_zero=True,
+            ),
+            "Fallzahl (laufend am 31.12. + beendet), alle Hilfearten (Median, P10–P90)",
+            "hze_faelle",
+        ),
+    ]
+    cost = data.hze_cost_by_hilfeart()
+    shown = sorted({years[0], target, years[-1]})
+    rows, totals = [], []
+    for code in [*[c for c in CATALOGUE if c in set(cost["code"])], "Total"]:
+        c = cost[cost["code"] == code].set_index("year")
+        if c.empty:
+            continue
+        if code == "Total":
+            totals.append(len(rows))
+        label = "Insgesamt" if code == "Total" else CATALOGUE[code].label
+        rows.append(
+            [label]
+            + [band(*c.loc[y, ["P50", "P10", "P90"]], scale=1e3) for y in shown if y in c.index]
+        )
+    parts.append("<h3>Kosten je Hilfeart (Tsd. Euro, nominal)</h3>")
+    parts.append(table(["Hilfeart", *map(str, shown)], rows, [False] + [True] * len(shown), totals))
+    parts.append(
+        note(
+            "Median (P10–P90). Die Zeile Insgesamt ist die Verteilung der Summe, nicht "
+            "die Summe der Mediane."
+        )
+    )
+    cases = data.hze_cases_by_district(years[0])
+    if not cases.empty:
+        parts.append(f"<h3>Fallzahl je Stadtteil und Hilfeart, {years[0]} (Median)</h3>")
+        parts.append(district_hilfeart_table(data, cases, suppress_below, secondary))
+    return "\n".join(parts)
+
+
+def district_hilfeart_table(
+    data: RunData, cases: pd.DataFrame, threshold: int, secondary: bool
+) -> str:
+    """District x Hilfeart case table with statistical confidentiality."""
+    codes = [c for c in cases.columns if c != "Total"]
+    districts = [c for c in data.district_names if c in cases.index and c != CITY_DISTRICT]
+    inner = cases.loc[districts, codes].round(0)
+    shown, mask = suppress_frame(inner, threshold, secondary)
+    rows = []
+    for code in districts:
+        total = cases.loc[code, "Total"] if "Total" in cases.columns else inner.loc[code].sum()
+        rows.append([data.district_names.get(code, code), *shown.loc[code].tolist(), round(total)])
+    if CITY_DISTRICT in cases.index:
+        city = cases.loc[CITY_DISTRICT]
+        rows.append(
+            ["Stadt", *[round(city[c]) for c in codes], round(city.get("Total", city[codes].sum()))]
+        )
+    header = ["Stadtteil", *[paragraph(c) for c in codes], "Insgesamt"]
+    body = table(
+        header,
+        rows,
+        [False] + [True] * (len(codes) + 1),
+        [len(rows) - 1] if CITY_DISTRICT in cases.index else [],
+    )
+    text = FOOTNOTE.format(threshold=threshold) if threshold > 0 else "Keine Geheimhaltung."
+    return body + note(f"{text} {int(mask.sum())} Zelle(n) betroffen.")

@@ -1,0 +1,173 @@
+"""Run folders as one DuckDB table: find the runs in run and sweep folders and query their results.
+
+A *run* is a folder with ``manifest.json`` (task ``run``) and a ``results/`` Parquet dataset
+(``simulation.results``); a *sweep* folder holds one run folder per job (and
+``sweep_manifest.json``). Hidden folders (partial runs being written, ``.submitit``) are never read.
+``connect`` opens an in-memory DuckDB database with a view ``results`` over every run's Parquet
+files, with three columns added:
+
+* ``run``: the run's position in the list (run ids need not be unique: two sweeps both have a
+  job folder ``0_baseline``);
+* ``base``: the scenario of the run (the part of ``scenario`` before ``+``);
+* ``variant``: the part after ``+`` (the ABM's service model, e.g. ``classic``; '' otherwise).
+
+References:
+    DuckDB, "Hive partitioning" and "Reading multiple files" (read_parquet), duckdb.org/docs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from simulation.results import RESULTS_DIR
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run folder.
+
+    Attributes:
+        path: the run folder.
+        manifest: its parsed ``manifest.json``.
+        label: a short name unique among the runs compared (the scenario, with the seed or the
+            folder name added where scenarios repeat).
+    """
+
+    path: Path
+    manifest: dict[str, Any] = field(repr=False)
+    label: str = ""
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id", self.path.name))
+
+    @property
+    def scenario(self) -> str:
+        return str(self.manifest.get("scenario", ""))
+
+    @property
+    def seed(self) -> int | None:
+        return self.manifest.get("root_seed")
+
+    @property
+    def draws(self) -> int | None:
+        return self.manifest.get("draws")
+
+    @property
+    def files(self) -> list[Path]:
+        """The run's Parquet result files."""
+        return sorted((self.path / RESULTS_DIR).glob("scenario=*/*.parquet"))
+
+
+def is_run_folder(path: Path) -> bool:
+    """A finished run of ``jhplan run`` (not a backtest, comparison or partial folder)."""
+    manifest = path / "manifest.json"
+    if path.name.startswith(".") or not manifest.is_file():
+        return False
+    try:
+        task = json.loads(manifest.read_text(encoding="utf-8")).get("task")
+    except (OSError, ValueError):
+        return False
+    return task == "run"
+
+
+def find_runs(paths: list[str | Path]) -> list[RunInfo]:
+    """The run folders in ``paths`` (each a run folder or a folder of runs, e.g. a sweep).
+
+    Runs are listed in the order given; within a folder of runs, by folder name. Each run gets a
+    unique label.
+
+    Raises:
+        ValueError: a path does not exist or holds no run folder.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if not path.is_dir():
+            raise ValueError(f"{raw}: no such folder")
+        if is_run_folder(path):
+            runs = [path]
+        else:
+            runs = sorted(
+                (p for p in path.rglob("manifest.json") if _visible(p.parent, path)),
+                key=lambda p: str(p),
+            )
+            runs = [p.parent for p in runs if is_run_folder(p.parent)]
+        if not runs:
+            raise ValueError(
+                f"{raw}: no run folder (a folder with manifest.json of `jhplan run`) in it"
+            )
+        found += [r for r in runs if r not in found]
+    infos = [
+        RunInfo(path=p, manifest=json.loads((p / "manifest.json").read_text(encoding="utf-8")))
+        for p in found
+    ]
+    return label_runs(infos)
+
+
+def _visible(folder: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in folder.relative_to(root).parts)
+
+
+def label_runs(runs: list[RunInfo]) -> list[RunInfo]:
+    """Give each run a unique short label: its scenario; where scenarios repeat, ``@seed=``;
+    where that repeats too, the folder name (or the position in the list if folder names repeat,
+    e.g. job ``0_baseline`` of two sweeps)."""
+    labels = [r.scenario or r.run_id for r in runs]
+    if len(set(labels)) < len(labels):
+        labels = [
+            f"{lab}@seed={r.seed}" if labels.count(lab) > 1 else lab
+            for lab, r in zip(labels, runs, strict=True)
+        ]
+    out = list(labels)
+    for lab in {x for x in labels if labels.count(x) > 1}:
+        group = [i for i, x in enumerate(labels) if x == lab]
+        names = [runs[i].path.name for i in group]
+        unique = len(set(names)) == len(names)
+        for i, name in zip(group, names, strict=True):
+            out[i] = f"{lab} [{name}]" if unique else f"{lab} #{i}"
+    return [RunInfo(r.path, r.manifest, lab) for r, lab in zip(runs, out, strict=True)]
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database with the view ``results`` over the runs' Parquet files.
+
+    Runs without result files contribute no rows. The scenario comes from the hive partition and
+    is always text (``hive_types``), even when a scenario is named like a number.
+    """
+    con = duckdb.connect()
+    parts = []
+    for i, run in enumerate(runs):
+        files = run.files
+        if not files:
+            continue
+        listed = ", ".join(_sql_str(str(f)) for f in files)
+        parts.append(
+            f"SELECT {i}::INTEGER AS run, * EXCLUDE (scenario), scenario::VARCHAR AS scenario "
+            f"FROM read_parquet([{listed}], hive_partitioning = true, "
+            f"hive_types = {{'scenario': VARCHAR}})"
+        )
+    if not parts:  # an empty view with the results columns
+        parts.append(
+            "SELECT NULL::INTEGER AS run, NULL::VARCHAR AS model, NULL::VARCHAR AS run_id, "
+            "NULL::INTEGER AS replicate, NULL::VARCHAR AS district, NULL::INTEGER AS year, "
+            "NULL::TINYINT AS month, NULL::VARCHAR AS variable, NULL::VARCHAR AS unit, "
+            "NULL::VARCHAR AS statistic, NULL::DOUBLE AS quantile, NULL::DOUBLE AS value, "
+            "NULL::VARCHAR AS scenario WHERE false"
+        )
+    con.execute(
+        "CREATE VIEW results AS SELECT *, split_part(scenario, '+', 1) AS base, "
+        "coalesce(nullif(split_part(scenario, '+', 2), ''), '') AS variant FROM ("
+        + " UNION ALL ".join(parts)
+        + ")"
+    )
+    return con

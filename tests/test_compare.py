@@ -1,0 +1,275 @@
+"""Comparing runs (simulation.compare, simulation.rundb) on small synthetic run folders.
+
+The runs are written with the real results writer, so DuckDB reads exactly what a run writes;
+the numbers are chosen so that every expected difference can be computed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.compare import INDEPENDENT, MEDIANS, PAIRED, compare_runs
+from simulation.compare_output import compare_command
+from simulation.results import to_results, write_results
+from simulation.rundb import find_runs
+
+YEARS = (2025, 2026, 2027)
+
+
+def write_run(
+    root: Path,
+    name: str,
+    scenario: str,
+    seed: int,
+    draws: int,
+    samples: np.ndarray,
+    cost_median: float = 100.0,
+    task: str = "run",
+) -> Path:
+    """A run folder: Population|Total samples (draws x years) and quantiles; an HzE cost median."""
+    run = root / name
+    frames = []
+    for d in range(samples.shape[0]):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district": "_city",
+                    "year": YEARS,
+                    "variable": "Population|Total",
+                    "unit": "persons",
+                    "value": samples[d],
+                    "statistic": "sample",
+                    "replicate": d,
+                }
+            )
+        )
+    q = np.quantile(samples, [0.1, 0.5, 0.9], axis=0)
+    for k, level in enumerate((0.1, 0.5, 0.9)):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district": "_city",
+                    "year": YEARS,
+                    "variable": "Population|Total",
+                    "unit": "persons",
+                    "value": q[k],
+                    "statistic": "quantile",
+                    "quantile": level,
+                    "replicate": -1,
+                }
+            )
+        )
+    long = pd.concat(frames, ignore_index=True)
+    write_results(to_results(long, "population", scenario, name), run, part="population")
+    hze = pd.DataFrame(
+        {
+            "district": "_city",
+            "year": YEARS,
+            "variable": "HzE|Cost|Total",
+            "unit": "EUR",
+            "value": [cost_median, cost_median + 1, cost_median + 2],
+            "statistic": "quantile",
+            "quantile": 0.5,
+        }
+    )
+    write_results(to_results(hze, "hze", scenario, name), run, part="hze")
+    manifest = {
+        "run_id": name,
+        "task": task,
+        "scenario": scenario,
+        "root_seed": seed,
+        "draws": draws,
+        "overrides": [f"seed={seed}"],
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return run
+
+
+@pytest.fixture
+def base_samples() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return 1000 + rng.normal(0, 10, size=(9, len(YEARS)))
+
+
+def test_same_config_and_seed_differs_by_exactly_zero(tmp_path, base_samples):
+    write_run(tmp_path, "a", "baseline", 1, 9, base_samples)
+    write_run(tmp_path, "b", "baseline", 1, 9, base_samples.copy())
+    c = compare_runs([tmp_path])
+    assert len(c.pairs) == 1 and bool(c.pairs["paired"].iloc[0])  # one pair, not both ways
+    assert (c.differences["difference"] == 0.0).all()
+    assert len(c.differences) == 3 * 3 + 3  # population quantiles + HzE medians, all lined up
+    assert (c.intervals[["mean", "p10", "p50", "p90"]].to_numpy() == 0.0).all()
+    assert int(c.pairs["unmatched_rows"].iloc[0]) == 0
+
+
+def test_paired_interval_is_the_quantile_of_per_replicate_differences(tmp_path, base_samples):
+    """With common random numbers the difference is computed draw by draw; its P10-P90 is not
+    the difference of the two runs' P10 and P90."""
+    shift = np.linspace(0.0, 80.0, base_samples.shape[0])[:, None]  # effect differs by draw
+    scenario = base_samples + shift
+    write_run(tmp_path, "base", "baseline", 7, 9, base_samples)
+    write_run(tmp_path, "sro", "sozialraum", 7, 9, scenario, cost_median=90.0)
+    c = compare_runs([tmp_path / "base", tmp_path / "sro"])
+    row = c.intervals[c.intervals["year"] == 2026].iloc[0]
+    expected = np.quantile(shift[:, 0], [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(row[["p10", "p50", "p90"]].to_numpy(float), expected, rtol=1e-12)
+    assert row["method"] == PAIRED and row["replicates"] == 9
+    # Difference of medians vs median of differences: not the same number here.
+    med = c.differences[
+        (c.differences["quantile"] == 0.5)
+        & (c.differences["year"] == 2026)
+        & (c.differences["model"] == "population")
+    ]["difference"].iloc[0]
+    assert med == pytest.approx(np.median(scenario[:, 1]) - np.median(base_samples[:, 1]))
+    assert abs(med - expected[1]) > 1e-6
+    cost = c.differences[c.differences["model"] == "hze"]["difference"]
+    np.testing.assert_array_equal(cost.to_numpy(), [-10.0, -10.0, -10.0])
+    summary = c.summary.set_index(["variable", "year"])
+    assert summary.loc[("Population|Total", 2026), "method"] == PAIRED
+    assert summary.loc[("HzE|Cost|Total", 2026), "method"] == MEDIANS
+    assert summary.loc[("HzE|Cost|Total", 2026), "difference_pct"] == pytest.approx(-10 / 101 * 100)
+
+
+def test_pairs_by_seed_and_says_when_replicates_are_independent(tmp_path, base_samples):
+    write_run(tmp_path, "b1", "baseline", 1, 9, base_samples)
+    write_run(tmp_path, "b2", "baseline", 2, 9, base_samples + 1)
+    write_run(tmp_path, "h2", "high_migration", 2, 9, base_samples + 5)
+    write_run(tmp_path, "h3", "high_migration", 3, 9, base_samples + 5)
+    c = compare_runs([tmp_path])
+    pairs = {(r.label, r.reference_label): bool(r.paired) for r in c.pairs.itertuples()}
+    assert pairs == {
+        ("high_migration@seed=2", "baseline@seed=2"): True,  # same seed: paired
+        ("high_migration@seed=3", "baseline@seed=1"): False,  # no seed 3 baseline: the first
+    }
+    unpaired = c.intervals[c.intervals["label"] == "high_migration@seed=3"]
+    assert set(unpaired["method"]) == {INDEPENDENT}
+    paired = c.intervals[c.intervals["label"] == "high_migration@seed=2"]
+    np.testing.assert_allclose(paired[["p10", "p90"]].to_numpy(), 4.0, atol=1e-9)
+
+
+def test_reference_by_label_and_errors(tmp_path, base_samples):
+    write_run(tmp_path, "x", "low", 1, 9, base_samples)
+    write_run(tmp_path, "y", "high", 1, 9, base_samples + 2)
+    c = compare_runs([tmp_path], reference="high")
+    assert list(c.pairs["label"]) == ["low"]
+    np.testing.assert_allclose(
+        c.differences.loc[c.differences["model"] == "population", "difference"], -2.0, atol=1e-9
+    )
+    with pytest.raises(ValueError, match="names no run"):
+        compare_runs([tmp_path], reference="nosuch")
+    only = tmp_path / "only"
+    only.mkdir()
+    write_run(only, "z", "baseline", 1, 9, base_samples)
+    with pytest.raises(ValueError, match="nothing to compare"):
+        compare_runs([only])
+
+
+def test_finds_runs_in_sweeps_and_skips_partial_backtest_and_empty(tmp_path, base_samples):
+    sweep = tmp_path / "sweep"
+    write_run(sweep, "0_baseline", "baseline", 1, 9, base_samples)
+    write_run(sweep, "1_baseline", "baseline", 2, 9, base_samples)
+    write_run(sweep, ".2_baseline.partial-123", "baseline", 3, 9, base_samples)
+    write_run(sweep, "bt", "baseline", 1, 9, base_samples, task="backtest")
+    other = tmp_path / "other"
+    write_run(other, "0_baseline", "baseline", 1, 9, base_samples)
+    runs = find_runs([sweep, other])
+    assert [r.path.name for r in runs] == ["0_baseline", "1_baseline", "0_baseline"]
+    labels = [r.label for r in runs]
+    assert len(set(labels)) == 3 and labels[1] == "baseline@seed=2"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no run folder"):
+        find_runs([tmp_path / "empty"])
+    with pytest.raises(ValueError, match="no such folder"):
+        find_runs([tmp_path / "missing"])
+
+
+def test_numeric_scenario_names_stay_text(tmp_path, base_samples):
+    write_run(tmp_path, "a", "2030", 1, 9, base_samples)
+    write_run(tmp_path, "b", "007", 1, 9, base_samples + 3)
+    c = compare_runs([tmp_path], reference="007")
+    assert list(c.pairs["label"]) == ["2030"]
+    np.testing.assert_allclose(
+        c.differences.loc[c.differences["model"] == "population", "difference"], -3.0, atol=1e-9
+    )
+
+
+def test_abm_yearly_cost_difference_per_replicate_from_monthly_samples(tmp_path):
+    """Yearly sums per replicate, complete years only, then the per-replicate difference."""
+    runs = []
+    for name, scenario, extra in (("c", "baseline+classic", 0.0), ("s", "sro+classic", 2.0)):
+        rows = []
+        for r in range(4):
+            for month in range(1, 13):
+                rows.append(("_city", 2026, month, r, 10.0 * r + month + extra))
+            rows.append(("_city", 2027, 1, r, 5.0))  # an incomplete year: not summed
+        long = pd.DataFrame(rows, columns=["district", "year", "month", "replicate", "value"])
+        long["variable"], long["unit"], long["statistic"] = "ABM|Cost|Total", "EUR", "sample"
+        run = tmp_path / name
+        write_results(to_results(long, "abm", scenario, name), run, part="abm")
+        base = scenario.split("+")[0]
+        (run / "manifest.json").write_text(
+            json.dumps(
+                {"run_id": name, "task": "run", "scenario": base, "root_seed": 1, "draws": 4}
+            )
+        )
+        runs.append(run)
+    c = compare_runs(runs)
+    monthly = c.intervals[(c.intervals["model"] == "abm") & (c.intervals["month"] > 0)]
+    assert len(monthly) == 13  # 12 months of 2026, January 2027
+    assert np.allclose(monthly.loc[monthly["year"] == 2026, "p50"], 2.0)  # 2 EUR more a month
+    abm = c.intervals[(c.intervals["model"] == "abm") & (c.intervals["month"] == 0)]
+    assert list(abm["year"]) == [2026] and list(abm["variant"]) == ["classic"]
+    assert abm["p50"].iloc[0] == pytest.approx(24.0)  # 12 months x 2 EUR, every replicate
+    level = c.levels[(c.levels["variable"] == "ABM|Cost|Total") & (c.levels["label"] == "baseline")]
+    assert level["value"].iloc[0] == pytest.approx(np.median([120 * r + 78 for r in range(4)]))
+
+
+def test_compare_command_writes_a_folder_once(tmp_path, base_samples, capsys):
+    write_run(tmp_path / "runs", "a", "baseline", 1, 9, base_samples)
+    write_run(tmp_path / "runs", "b", "high", 1, 9, base_samples + 1)
+    out = tmp_path / "cmp"
+    assert compare_command([str(tmp_path / "runs"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "high vs baseline (paired)" in printed and "comparison folder" in printed
+    for name in (
+        "manifest.json",
+        "runs.csv",
+        "pairs.csv",
+        "summary.csv",
+        "differences.parquet",
+        "intervals.parquet",
+        "summary.txt",
+    ):
+        assert (out / name).is_file(), name
+    assert any((out / "charts").glob("*.png"))
+    assert json.loads((out / "manifest.json").read_text())["task"] == "compare"
+    before = (out / "summary.csv").read_bytes()
+    assert compare_command([str(tmp_path / "runs"), "--out", str(out)]) == 1
+    assert "never overwrites" in capsys.readouterr().err
+    assert (out / "summary.csv").read_bytes() == before
+    # The comparison folder itself is not a run: comparing its parent finds the two runs only.
+    assert len(find_runs([tmp_path])) == 2
+
+
+def test_rows_only_in_one_run_are_counted_not_compared(tmp_path, base_samples):
+    a = write_run(tmp_path, "a", "baseline", 1, 9, base_samples)
+    b = write_run(tmp_path, "b", "other", 1, 9, base_samples)
+    extra = pd.DataFrame(
+        {
+            "district": "_city",
+            "year": [2030],
+            "variable": "Kita|Demand|U3",
+            "unit": "children",
+            "value": [5.0],
+        }
+    )
+    write_results(to_results(extra, "kita", "other", "b"), b, part="kita")
+    c = compare_runs([a, b])
+    assert int(c.pairs["unmatched_rows"].iloc[0]) == 1
+    assert int(c.pairs["matched_rows"].iloc[0]) == 9 * 3 + 3 * 3 + 3  # samples, quantiles, HzE
+    assert "Kita|Demand|U3" not in set(c.differences["variable"])
