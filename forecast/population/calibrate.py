@@ -32,6 +32,7 @@ from forecast.population.estimate import (
     _yearly_total,
     estimate_base_rates,
     population_array,
+    usable_transitions,
 )
 from forecast.population.kernel import FEMALE, age_cohorts
 from forecast.population.stochastic import AR1, StochasticSettings, draw_shocks, fit_ar1
@@ -40,23 +41,13 @@ BACKTEST_GROUPS = ((0, 5), (6, 17), (18, 24), (25, 34), (35, 49), (50, 64), (65,
 """Age groups of the backtest comparison (city-wide, by sex)."""
 
 
-def _transitions(city: CityData, years: np.ndarray, base_year: int) -> list[int]:
-    have = {int(y) for y in years}
-    bad = set(city.exclude_years)
-    return [
-        t
-        for t in range(int(years[0]), base_year)
-        if t in have and t + 1 in have and t not in bad and t + 1 not in bad
-    ]
-
-
 def calibrate_processes(
     city: CityData, rates: BaseRates, defaults: StochasticSettings
 ) -> tuple[StochasticSettings, dict]:
     """Fit every process the history allows; keep the default (and say so) where it does not."""
     pop, years = population_array(city)
     y_ix = {int(y): i for i, y in enumerate(years)}
-    trans = _transitions(city, years, rates.base_year)
+    trans = usable_transitions(city, years, rates.base_year)
     report: dict[str, object] = {"transitions": [f"{t}->{t + 1}" for t in trans]}
     fitted = dict(defaults.processes())
     if len(trans) < 4:
@@ -168,10 +159,10 @@ def backtest_scale(
     sq_err_g, pred_var_g, cells_g, horizon_g = np.zeros(n_g), np.zeros(n_g), np.zeros(n_g), 0.0
     turnover = np.zeros(n_g)
     origins = []
-    for origin in _transitions(city, years, base_year):
+    for origin in usable_transitions(city, years, base_year):
         if origin + 1 > base_year or origin in bad:
             continue
-        if len(_transitions(city, years, origin)) < estimation.base_period:
+        if len(usable_transitions(city, years, origin)) < estimation.base_period:
             continue
         horizon = min(max_horizon, base_year - origin)
         targets = [h for h in range(1, horizon + 1) if origin + h in y_ix and origin + h not in bad]
@@ -265,7 +256,8 @@ def calibrate(
             settings = replace(trial, age_group_sigma=tuple(float(x) for x in sigma))
         bt["migration_scale"] = round(factor, 4)
         bt["age_group_sigma"] = {
-            f"{lo}-{hi}": round(float(x), 4) for (lo, hi), x in zip(BACKTEST_GROUPS, sigma, strict=True)
+            f"{lo}-{hi}": round(float(x), 4)
+            for (lo, hi), x in zip(BACKTEST_GROUPS, sigma, strict=True)
         }
     bt.pop("_by_group", None)
     report["backtest"] = bt

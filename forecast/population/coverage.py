@@ -46,9 +46,15 @@ def interval_coverage(
     tq = sim.total_quantiles[-1, :, :-1]  # (Q, D)
     d_inside = (obs_d >= tq[lo_q]) & (obs_d <= tq[hi_q])
     table = [
-        (f"{'fm'[s]} {group_label(*RESULT_AGE_GROUPS[g])}", int(obs_city[s, g]),
-         int(q[lo_q, s, g]), int(q[mid, s, g]), int(q[hi_q, s, g]))
-        for s in range(2) for g in range(len(RESULT_AGE_GROUPS))
+        (
+            f"{'fm'[s]} {group_label(*RESULT_AGE_GROUPS[g])}",
+            int(obs_city[s, g]),
+            int(q[lo_q, s, g]),
+            int(q[mid, s, g]),
+            int(q[hi_q, s, g]),
+        )
+        for s in range(2)
+        for g in range(len(RESULT_AGE_GROUPS))
     ]
     return {
         "cells": int(inside.size),

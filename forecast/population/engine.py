@@ -98,12 +98,6 @@ class Shocks:
     internal: np.ndarray
     age_migration: np.ndarray | None = None
 
-    @classmethod
-    def none(cls, n: int, horizon: int, districts: int) -> Shocks:
-        """No deviation: every draw is the variant path."""
-        ones = np.ones((n, horizon, districts))
-        return cls(ones, np.ones((n, horizon)), ones, ones, ones)
-
 
 @dataclass(frozen=True)
 class ProjectionPlan:

@@ -159,6 +159,17 @@ def _yearly_total(city: CityData, stem: str, **filters: str) -> pd.Series:
     return table.groupby("year")["count"].sum()
 
 
+def usable_transitions(city: CityData, years: np.ndarray, base_year: int) -> list[int]:
+    """Years t < base_year with registers at t and t+1, neither listed in ``exclude_years``."""
+    have = {int(y) for y in years}
+    bad = set(city.exclude_years)
+    return [
+        t
+        for t in range(int(years[0]), base_year)
+        if t in have and t + 1 in have and t not in bad and t + 1 not in bad
+    ]
+
+
 def rogers_castro(ages: np.ndarray, p: dict[str, float] = ROGERS_CASTRO) -> np.ndarray:
     """Rogers-Castro model migration rates by age (shape only)."""
     x = ages.astype(float)
@@ -192,11 +203,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     year_ix = {int(y): i for i, y in enumerate(years)}
     excluded = set(city.exclude_years)
     # The most recent usable transitions: both years registered and neither listed as suspect.
-    usable = [
-        t
-        for t in range(int(years[0]), base_year)
-        if t in year_ix and t + 1 in year_ix and t not in excluded and t + 1 not in excluded
-    ]
+    usable = usable_transitions(city, years, base_year)
     transitions = usable[-settings.base_period :] if settings.base_period > 0 else []
     if not transitions:
         raise ValueError(f"no usable pair of consecutive register years up to {base_year}")

@@ -34,8 +34,26 @@ numba.config.THREADING_LAYER = "workqueue"
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _advance(
-    pop, surv, cap, out_base, emig, agef, in_base, imm, in_extra, move_base, fint, model, dest,
-    od_groups, house, fert_asfr, fert_start, male_share, result_group, n_result_groups,
+    pop,
+    surv,
+    cap,
+    out_base,
+    emig,
+    agef,
+    in_base,
+    imm,
+    in_extra,
+    move_base,
+    fint,
+    model,
+    dest,
+    od_groups,
+    house,
+    fert_asfr,
+    fert_start,
+    male_share,
+    result_group,
+    n_result_groups,
 ):  # pragma: no cover - compiled
     n, n_d, _, n_a = pop.shape
     end = np.empty_like(pop)
@@ -228,7 +246,9 @@ def advance(
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def group_ages(pop: np.ndarray, group_of_age: np.ndarray, n_groups: int) -> np.ndarray:  # pragma: no cover - compiled
+def group_ages(
+    pop: np.ndarray, group_of_age: np.ndarray, n_groups: int
+) -> np.ndarray:  # pragma: no cover - compiled
     """Persons by age group, districts plus the city as the last district: (n, D, 2, A) ->
     (n, D+1, 2, G)."""
     n, n_d, _, n_a = pop.shape

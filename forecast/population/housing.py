@@ -94,6 +94,15 @@ def completions(city: CityData, years: np.ndarray) -> np.ndarray:
     return out
 
 
+def first_occupants(
+    dwellings: np.ndarray, settings: HousingSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dwellings (Y, D) -> first occupants (from outside, from other districts), (Y, D, 2, 101)."""
+    people = dwellings[..., None, None] * settings.per_dwelling()
+    outside = settings.from_outside_share * people
+    return outside, people - outside
+
+
 def housing_arrivals(
     city: CityData, years: np.ndarray, settings: HousingSettings
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,9 +111,7 @@ def housing_arrivals(
     Returns:
         (from outside the city, from other districts), each shape (len(years), D, 2, 101), persons.
     """
-    people = completions(city, years)[..., None, None] * settings.per_dwelling()
-    outside = settings.from_outside_share * people
-    return outside, people - outside
+    return first_occupants(completions(city, years), settings)
 
 
 def housing_arrivals_from_completions(
@@ -123,9 +130,7 @@ def housing_arrivals_from_completions(
     for j, y in enumerate(listed_years):
         if int(y) in pos:
             done[pos[int(y)]] += listed[j]
-    people = done[..., None, None] * settings.per_dwelling()
-    outside = settings.from_outside_share * people
-    return outside, people - outside
+    return first_occupants(done, settings)
 
 
 def remove_base_period(

@@ -63,5 +63,7 @@ class PopulationPaths:
         """Position of ``year`` on the year axis; ValueError when it is not projected."""
         hits = np.flatnonzero(self.years == year)
         if hits.size == 0:
-            raise ValueError(f"year {year} is not in the projection {self.years[0]}..{self.years[-1]}")
+            raise ValueError(
+                f"year {year} is not in the projection {self.years[0]}..{self.years[-1]}"
+            )
         return int(hits[0])
