@@ -14,7 +14,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from validation.validate_kita_kreise import load_panel, run  # noqa: E402
+from forecast.kita.quota_backtest import panel_backtest  # noqa: E402
+from forecast.kita.quota_panel import PanelQuotaModel  # noqa: E402
+from validation.validate_kita_kreise import land_of, load_panel, run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +64,42 @@ def test_figures_on_the_sample(backtests) -> None:
     # 80 % intervals: 100 Kreise x 3 origins, binomial standard error about 2.5 points.
     assert 0.70 <= ue3.loc["selected", "coverage"] <= 0.90
     assert 0.70 <= u3.loc["selected", "coverage"] <= 0.97  # naive's width from the expansion
+
+
+def test_panel_model_on_the_sample(backtests) -> None:
+    """The panel model beats naive for Ü3 and its 80 % intervals cover 70-90 % for both groups;
+    the pooled selection has nothing to score at the first origin and takes naive there."""
+    for col, bt in backtests.items():
+        s = bt.summary().set_index("model")
+        assert 0.70 <= s.loc["panel", "coverage"] <= 0.90, col
+        assert 0.70 <= s.loc["pooled", "coverage"] <= 0.90, col
+        first = bt.table[(bt.table["model"] == "pooled") & (bt.table["origin"] == 2014)]
+        assert (first["chosen"] == "naive").all()
+    ue3 = backtests["betreuungsquote_3_5_pct"].summary().set_index("model")
+    assert ue3.loc["panel", "relative_mae"] < 1.0
+
+
+def test_panel_forecasts_do_not_look_ahead() -> None:
+    """Changing the values after 2015 leaves every forecast from origins up to 2015 as it was
+    (the panel fit and the pooled choice see only the years up to the origin)."""
+    panel = load_panel("betreuungsquote_3_5_pct").sample(n=80, random_state=1).sort_index()
+    changed = panel.copy()
+    changed.loc[:, 2016:] = changed.loc[:, 2016:] * 1.1
+    runs = [
+        panel_backtest(
+            p,
+            horizon=3,
+            min_train=3,
+            level=0.8,
+            ceiling=1.05,
+            select=False,
+            panel_model=PanelQuotaModel(),
+            groups=land_of(p.index),
+        ).table
+        for p in (panel, changed)
+    ]
+    early = [t[(t["origin"] <= 2015) & t["model"].isin(["panel", "pooled"])] for t in runs]
+    assert len(early[0]) > 100
+    for column in ("forecast", "lo", "hi", "chosen"):
+        np.testing.assert_array_equal(early[0][column].to_numpy(), early[1][column].to_numpy())
+    assert not np.array_equal(early[0]["actual"].to_numpy(), early[1]["actual"].to_numpy())

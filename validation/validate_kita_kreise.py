@@ -13,6 +13,15 @@ Printed per age group (U3 = 0-2, Ü3 = 3-5), per model and per origin:
   one-year change); compare with the naive model's own MASE;
 * **coverage** of the central 80 % intervals (share of actual values inside).
 
+Besides the single-series family (naive, drift, damped, logistic, and their per-Kreis selection
+``selected``) it evaluates the panel model of ``forecast.kita.quota_panel`` (``panel``: the Land's
+common path naive, each Kreis's deviation from it with pooled dynamics; Land = the first two
+digits of the AGS, because Kita law and funding are Land matters) and the pooled selection
+(``pooled``: one candidate per origin for all Kreise, chosen on the earlier forecasts whose
+targets were observed by the origin). U3 uses ``regime_start`` 2014 (the first count after the
+U3 entitlement of 1 August 2013) for the common paths' variance. A cluster bootstrap over Kreise
+gives a 90 % interval of each relative MAE.
+
 Usage:
     python validation/validate_kita_kreise.py [--horizon 3] [--min-train 4] [--level 0.8]
         [--sample N] [--csv OUT.csv]
@@ -27,17 +36,20 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from forecast.kita.quota_backtest import PanelBacktest, panel_backtest  # noqa: E402
+from forecast.kita.quota_panel import PanelQuotaModel  # noqa: E402
 
 DATA = REPO / "data" / "kita_kreise" / "regionalatlas_betreuungsquoten_kreise_2011-2019.csv"
-GROUPS = {  # column -> (label, logistic ceiling as in conf/kita/default.yaml)
-    "betreuungsquote_u3_pct": ("U3 (0-2)", 0.70),
-    "betreuungsquote_3_5_pct": ("Ü3 (3-5)", 1.05),
+GROUPS = {  # column -> (label, logistic ceiling as in conf/kita/default.yaml, regime start)
+    "betreuungsquote_u3_pct": ("U3 (0-2)", 0.70, 2014),
+    "betreuungsquote_3_5_pct": ("Ü3 (3-5)", 1.05, None),
 }
+BOOTSTRAP = 1000
 
 
 def load_panel(column: str, path: Path = DATA) -> pd.DataFrame:
@@ -54,8 +66,35 @@ def run(
     panel = load_panel(column)
     if sample:
         panel = panel.sample(n=min(sample, len(panel)), random_state=20240301).sort_index()
-    _, ceiling = GROUPS[column]
-    return panel_backtest(panel, horizon=horizon, min_train=min_train, level=level, ceiling=ceiling)
+    _, ceiling, regime_start = GROUPS[column]
+    return panel_backtest(
+        panel,
+        horizon=horizon,
+        min_train=min_train,
+        level=level,
+        ceiling=ceiling,
+        panel_model=PanelQuotaModel(regime_start=regime_start),
+        groups=land_of(panel.index),
+    )
+
+
+def land_of(ags: pd.Index) -> np.ndarray:
+    """The Land of each Kreis: the first two digits of its AGS."""
+    return np.array([str(code)[:2] for code in ags])
+
+
+def bootstrap_relative_mae(
+    bt: PanelBacktest, model: str, reps: int = BOOTSTRAP, seed: int = 20240301
+) -> tuple[float, float]:
+    """90 % interval of the relative MAE, resampling whole Kreise (their origins together)."""
+    t = bt.table[bt.table["model"] == model]
+    per = t.groupby("series")[["abs_error", "naive_abs_error"]].sum().to_numpy()
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(per), size=(reps, len(per)))
+    sums = per[draws].sum(axis=1)
+    ratio = sums[:, 0] / sums[:, 1]
+    lo, hi = np.quantile(ratio, [0.05, 0.95])
+    return float(lo), float(hi)
 
 
 def main() -> None:
@@ -68,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     pd.set_option("display.width", 120)
     tables = []
-    for column, (label, _) in GROUPS.items():
+    for column, (label, _, _) in GROUPS.items():
         t0 = time.perf_counter()
         bt = run(column, args.horizon, args.min_train, args.level, args.sample)
         series = bt.table["series"].nunique()
@@ -86,6 +125,15 @@ def main() -> None:
             f"{sel['relative_mae']:.3f} -> {beats} naive; {args.level:.0%} interval coverage "
             f"{sel['coverage']:.1%} (naive {naive['coverage']:.1%})"
         )
+        for model in ("panel", "pooled"):
+            row = summary.set_index("model").loc[model]
+            lo, hi = bootstrap_relative_mae(bt, model)
+            print(
+                f"{model}: relative MAE {row['relative_mae']:.3f} (90 % bootstrap over Kreise "
+                f"{lo:.3f}-{hi:.3f}), MASE {row['mase']:.3f}, coverage {row['coverage']:.1%}"
+            )
+        pooled = bt.table[bt.table["model"] == "pooled"].groupby("origin")["chosen"].first()
+        print("pooled selection by origin:", ", ".join(f"{o} {c}" for o, c in pooled.items()))
         print("by origin:")
         by_origin = bt.summary(by=["origin"])
         print(by_origin.round(3).to_string(index=False))

@@ -2,7 +2,11 @@
 
 For every series and every origin T with at least ``min_train`` values up to T and an observed
 value at T + h, each model of the family, and the per-series rolling-origin selection
-(``select_quota_model`` on the values up to T only), forecasts h years ahead. Reported per model:
+(``select_quota_model`` on the values up to T only), forecasts h years ahead. With a panel model
+(``forecast.kita.quota_panel``), it is fitted at every origin to all series up to the origin
+(``panel``), and a pooled selection (``pooled``) picks one candidate for all series at each
+origin by the mean absolute error of every series' earlier forecasts whose target year has been
+observed by then. Reported per model:
 
 * **MAE** (percentage points) and **relative MAE** = sum |error| / sum |naive error| over the
   same forecasts: below 1 means the model beats the naive last-value forecast out of sample;
@@ -23,10 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.kita.quota_models import make_model, prepare_series
+from forecast.kita.quota_models import MODELS, make_model, prepare_series
+from forecast.kita.quota_panel import PanelForecast, PanelQuotaModel
 from forecast.kita.quota_selection import DEFAULT_CANDIDATES, select_quota_model
 
 SELECTED = "selected"
+POOLED = "pooled"
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ def panel_backtest(
     ceiling: float = 1.0,
     select: bool = True,
     min_evaluations: int = 3,
+    panel_model: PanelQuotaModel | None = None,
+    groups: np.ndarray | None = None,
 ) -> PanelBacktest:
     """Rolling-origin backtest of the quota models on a panel.
 
@@ -88,6 +96,12 @@ def panel_backtest(
         ceiling: saturation level of the logistic model (share).
         select: also evaluate the per-series rolling-origin selection among ``models``.
         min_evaluations: passed to ``select_quota_model``.
+        panel_model: an unfitted ``PanelQuotaModel``; a copy is fitted at every origin to all
+            series' values up to the origin (rows ``panel``), and a pooled selection among
+            ``models`` and ``panel`` is evaluated too (rows ``pooled``, see ``pooled_choice``).
+            When the pooled selection picks naive, its interval is the panel's for a naive
+            forecast (``terms=()``): estimated from every series' changes, not 3-5 of one.
+        groups: group label per series for the panel model (e.g. the Land).
 
     Returns:
         The backtest with one row per (series, origin, model).
@@ -97,45 +111,82 @@ def panel_backtest(
     if np.any(np.diff(years) != 1):
         raise ValueError(f"panel years must be consecutive, got {years.tolist()}")
     values = panel.to_numpy(dtype=float)
-    rows = []
-    for series, y in zip(panel.index, values, strict=True):
-        observed = np.isfinite(y)
-        if not observed.any():
-            continue
-        first = int(np.argmax(observed))
-        for origin in range(first + min_train - 1, len(years) - horizon):
-            if not (observed[origin] and observed[origin + horizon]):
+    observed = np.isfinite(values)
+    first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
+    panel_fc, naive_fc = {}, {}
+    if panel_model is not None:
+        for o in range(2, len(years) - 1):
+            past = panel.iloc[:, : o + 1]
+            panel_fc[o] = panel_model.clone().fit(past, groups).predict(horizon, level)
+            naive_fc[o] = panel_model.clone(terms=()).fit(past, groups).predict(horizon, level)
+    # Every model's forecasts 1..h from every origin with at least two values (scores for the
+    # pooled selection; the evaluation takes step h from origins with min_train values).
+    local: dict[tuple[int, int], dict[str, object]] = {}
+    for i, y in enumerate(values):
+        for o in range(first[i] + 1, len(years) - 1):
+            if not observed[i, o]:
                 continue
-            train = prepare_series(y[first : origin + 1])
-            actual = y[origin + horizon]
-            scale = float(np.mean(np.abs(np.diff(train))))
-            fits = {m: make_model(m, ceiling).forecast(train, horizon, level) for m in models}
-            chosen = {m: m for m in models}
-            if select:
-                sel = select_quota_model(
-                    train, models, horizon, min_train, ceiling, min_evaluations=min_evaluations
+            train = prepare_series(y[first[i] : o + 1])
+            local[(i, o)] = {
+                m: make_model(m, ceiling).forecast(train, horizon, level)
+                for m in models
+                if train.size >= MODELS[m].min_points
+            }
+    candidates = [*models, "panel"] if panel_model is not None else models
+    choice = (
+        pooled_choice(values, local, panel_fc, candidates, horizon)
+        if panel_model is not None
+        else {}
+    )
+    rows = []
+    for (i, o), fits in local.items():
+        if (
+            o < first[i] + min_train - 1
+            or o + horizon >= len(years)
+            or not observed[i, o + horizon]
+        ):
+            continue
+        train = prepare_series(values[i, first[i] : o + 1])
+        actual = values[i, o + horizon]
+        scale = float(np.mean(np.abs(np.diff(train))))
+        out = {m: (f.lo[-1], f.mean[-1], f.hi[-1]) for m, f in fits.items()}
+        chosen = {m: m for m in fits}
+        if select:
+            sel = select_quota_model(
+                train, models, horizon, min_train, ceiling, min_evaluations=min_evaluations
+            )
+            fc = sel.forecast(horizon, level)
+            out[SELECTED] = (fc.lo[-1], fc.mean[-1], fc.hi[-1])
+            chosen[SELECTED] = sel.chosen
+        if o in panel_fc:
+            pf = panel_fc[o]
+            out["panel"] = (pf.lo[i, -1], pf.mean[i, -1], pf.hi[i, -1])
+            chosen["panel"] = "panel"
+            pick = choice[o] if choice[o] in out else "naive"  # too short for the chosen one
+            if pick == "naive":
+                nf = naive_fc[o]
+                out[POOLED] = (nf.lo[i, -1], nf.mean[i, -1], nf.hi[i, -1])
+            else:
+                out[POOLED] = out[pick]
+            chosen[POOLED] = pick
+        naive_error = abs(actual - out["naive"][1])
+        for name, (lo, mean, hi) in out.items():
+            rows.append(
+                (
+                    panel.index[i],
+                    int(years[o]),
+                    name,
+                    chosen[name],
+                    actual,
+                    mean,
+                    lo,
+                    hi,
+                    abs(actual - mean),
+                    naive_error,
+                    scale if scale > 0 else np.nan,
+                    bool(lo <= actual <= hi),
                 )
-                fits[SELECTED] = sel.forecast(horizon, level)
-                chosen[SELECTED] = sel.chosen
-            naive_error = abs(actual - fits["naive"].mean[-1])
-            for name, fc in fits.items():
-                lo, mean, hi = fc.lo[-1], fc.mean[-1], fc.hi[-1]
-                rows.append(
-                    (
-                        series,
-                        int(years[origin]),
-                        name,
-                        chosen[name],
-                        actual,
-                        mean,
-                        lo,
-                        hi,
-                        abs(actual - mean),
-                        naive_error,
-                        scale if scale > 0 else np.nan,
-                        bool(lo <= actual <= hi),
-                    )
-                )
+            )
     table = pd.DataFrame(
         rows,
         columns=[
@@ -154,3 +205,41 @@ def panel_backtest(
         ],
     )
     return PanelBacktest(table=table, horizon=horizon, level=level)
+
+
+def pooled_choice(
+    values: np.ndarray,
+    local: dict[tuple[int, int], dict[str, object]],
+    panel_fc: dict[int, PanelForecast],
+    candidates: Sequence[str],
+    horizon: int,
+) -> dict[int, str]:
+    """Origin -> the candidate with the lowest mean absolute error over every series' forecasts
+    1..horizon years ahead from earlier origins whose target is at or before the origin.
+
+    Only (series, origin, step) where every candidate forecasts are scored, so all candidates
+    are compared on the same forecasts; ties go to the earlier candidate (naive first). An
+    origin with nothing to score gets naive.
+    """
+    errors: dict[tuple[int, int], np.ndarray] = {}  # (origin, target) -> (k, candidates)
+    for (i, o), fits in local.items():
+        if o not in panel_fc or not all(c in fits for c in candidates if c != "panel"):
+            continue
+        for step in range(1, horizon + 1):
+            target = o + step
+            if target >= values.shape[1] or not np.isfinite(values[i, target]):
+                continue
+            means = [
+                panel_fc[o].mean[i, step - 1] if c == "panel" else fits[c].mean[step - 1]
+                for c in candidates
+            ]
+            errors.setdefault((o, target), []).append(np.abs(values[i, target] - np.array(means)))
+    choice = {}
+    for origin in panel_fc:
+        scored = [np.vstack(e) for (o, t), e in errors.items() if t <= origin]
+        if not scored:
+            choice[origin] = "naive"
+            continue
+        mae = np.vstack(scored).mean(axis=0)
+        choice[origin] = candidates[int(np.argmin(mae))]
+    return choice

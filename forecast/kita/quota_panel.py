@@ -1,0 +1,256 @@
+"""A panel model for many short quota series: a common path per group plus pooled local dynamics.
+
+One Kreis (or one district) has five to ten annual Betreuungsquoten: too few to estimate a trend
+or a smoothing weight of its own, and every series of the 2011-2019 Kreis panel starts inside the
+U3 expansion before the 2013 entitlement, so a trend fitted to it overshoots the plateau that
+followed. What the panel does show (``validation/validate_kita_kreise.py``):
+
+* most of the year-to-year movement is common to all Kreise of a Land (Kita law and funding are
+  Land matters) and is not predictable from its own past (a regime break in 2013/14);
+* a Kreis's deviation from its Land's path partly reverts: a jump against the Land is followed
+  by a change the other way (lag-1 autocorrelation of the deviations' changes -0.1 for U3, -0.3
+  for Ü3), and far-off Kreise drift back a little (convergence).
+
+So the model splits y_it = c_gt + u_it, with c_g the path of the group g (the Land; for districts,
+the city) formed from the mean year-on-year change of the group's series observed in both years
+(so a series entering or leaving does not move the path), and u_it the series' deviation. Then:
+
+* the common path is a random walk without drift: its forecast is its last value (naive), its
+  variance grows by sigma_c^2 a year, sigma_c^2 = mean squared common change (pooled over the
+  groups; only the changes since ``regime_start`` once there are any, e.g. 2014 for U3: the first
+  count after the U3 entitlement of 1 August 2013, DOMAIN.md § 2.1);
+* the deviation follows one pooled regression, fitted by least squares over all series and years
+  up to the origin: u_{t+1} - u_t = b_level u_t + b_lag (u_t - u_{t-1}) + e, Var e = sigma_e^2;
+* h years ahead: mean y_T + (u_{T+h} - u_T) with u iterated, variance
+  h sigma_c^2 + sigma_e^2 sum_{j<h} psi_j^2 (psi: impulse responses of the AR(2) in u); normal
+  quantiles (hundreds of pooled residuals).
+
+With b = 0 the forecast is the naive one, so the model can only gain from what the panel says
+about deviations; it cannot forecast a change of the common path. Everything is estimated from
+the values up to the origin only.
+
+References:
+    Baltagi, B.H. (2013). Forecasting with panel data. Handbook of Economic Forecasting 2B,
+    995-1024 (pooled dynamic panel forecasts beat single-series ones for short series).
+    Montero-Manso, P. & Hyndman, R.J. (2021). Principles and algorithms for forecasting groups
+    of time series: locality and globality. International Journal of Forecasting 37(4),
+    1632-1653.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TERMS = ("level", "lag")
+
+
+@dataclass(frozen=True)
+class PanelForecast:
+    """Forecasts of every series of the panel, 1..h years after the last year.
+
+    Attributes:
+        series: the series' labels (the panel's index), length N.
+        years: the forecast years, length h.
+        mean: point forecasts (N, h), share; NaN where the series has no value in the last year.
+        lo, hi: central ``level`` interval (N, h), never negative.
+        sd: forecast standard deviation (N, h).
+        level: coverage of the intervals.
+    """
+
+    series: pd.Index
+    years: np.ndarray
+    mean: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    sd: np.ndarray
+    level: float
+
+    def frame(self) -> pd.DataFrame:
+        """Long table: series, year, mean, lo, hi."""
+        n, h = self.mean.shape
+        return pd.DataFrame(
+            {
+                "series": np.repeat(self.series.to_numpy(), h),
+                "year": np.tile(self.years, n),
+                "mean": self.mean.ravel(),
+                "lo": self.lo.ravel(),
+                "hi": self.hi.ravel(),
+            }
+        )
+
+
+def _fill_inner_gaps(values: np.ndarray) -> np.ndarray:
+    """Interpolate NaN between two observed values of each row; leading/trailing NaN stay."""
+    out = values.copy()
+    idx = np.arange(values.shape[1])
+    for row in out:
+        ok = np.flatnonzero(np.isfinite(row))
+        if ok.size >= 2:
+            inner = np.arange(ok[0], ok[-1] + 1)
+            row[inner] = np.interp(inner, idx[ok], row[ok])
+    return out
+
+
+def common_paths(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The group paths c (G, T) and the deviations u = y - c[group] (N, T).
+
+    c_g moves by the mean change of the group's series observed in both years (0 when none
+    is) and is centred so that the deviations of the group average 0 over all observed values.
+
+    Returns:
+        (c, u): the paths, one row per group label in sorted order, and the deviations.
+    """
+    labels, index = np.unique(groups, return_inverse=True)
+    c = np.zeros((labels.size, values.shape[1]))
+    for g in range(labels.size):
+        y = values[index == g]
+        both = np.isfinite(y[:, 1:]) & np.isfinite(y[:, :-1])
+        step = np.where(both, np.diff(y, axis=1), 0.0).sum(axis=0)
+        counts = both.sum(axis=0)
+        c[g, 1:] = np.cumsum(np.divide(step, counts, out=np.zeros_like(step), where=counts > 0))
+        dev = y - c[g]
+        if np.isfinite(dev).any():  # a group with no value at all keeps c = 0
+            c[g] += np.nanmean(dev)
+    return c, values - c[index]
+
+
+class PanelQuotaModel:
+    """Common group path (naive) plus pooled dynamics of each series' deviation from it.
+
+    Args:
+        terms: regressors of the deviation's change: ``level`` (u_t, convergence) and/or
+            ``lag`` (u_t - u_{t-1}, reversal of the last change); () gives the naive forecast
+            with panel-based intervals.
+        regime_start: first year of the current regime (e.g. 2014 for U3); the common paths'
+            variance uses only changes between years from it on, once there are any. None: all.
+
+    After ``fit``: ``coef_`` (dict term -> coefficient), ``sigma_e_``, ``sigma_c_``,
+    ``n_obs_`` (pooled regression rows), ``groups_`` (number of groups).
+    """
+
+    def __init__(self, terms: tuple[str, ...] = TERMS, regime_start: int | None = None) -> None:
+        unknown = [t for t in terms if t not in TERMS]
+        if unknown:
+            raise ValueError(f"unknown panel term(s) {unknown}; known: {list(TERMS)}")
+        self.terms = tuple(terms)
+        self.regime_start = regime_start
+
+    def clone(self, terms: tuple[str, ...] | None = None) -> PanelQuotaModel:
+        """An unfitted copy, optionally with other ``terms``."""
+        return PanelQuotaModel(self.terms if terms is None else terms, self.regime_start)
+
+    # --- estimation ---------------------------------------------------------------------------
+
+    def fit(self, panel: pd.DataFrame, groups: pd.Series | np.ndarray | None = None):
+        """Estimate from a panel: one row per series, one column per consecutive year, shares.
+
+        Args:
+            panel: NaN = missing; inner gaps of a series are interpolated.
+            groups: group label per row (e.g. the Land); None puts all series in one group.
+        """
+        years = np.asarray(panel.columns, dtype=int)
+        if years.size < 3 or np.any(np.diff(years) != 1):
+            raise ValueError(
+                f"panel years must be 3 or more consecutive years, got {years.tolist()}"
+            )
+        values = _fill_inner_gaps(panel.to_numpy(dtype=float))
+        if np.any(values[np.isfinite(values)] < 0):
+            raise ValueError("a quota cannot be negative")
+        group = np.zeros(len(panel), dtype=int) if groups is None else np.asarray(groups)
+        if group.shape != (len(panel),):
+            raise ValueError(
+                f"groups: expected one label per series ({len(panel)}), got {group.shape}"
+            )
+        c, u = common_paths(values, group)
+        self.series_, self.years_, self.values_, self.u_ = panel.index, years, values, u
+        self.groups_ = c.shape[0]
+        self._fit_deviations(u)
+        self._fit_common(c, years)
+        return self
+
+    def _features(self, u: np.ndarray, t: int) -> np.ndarray:
+        lag = u[:, t] - u[:, t - 1] if t >= 1 else np.full(u.shape[0], np.nan)
+        cols = {"level": u[:, t], "lag": lag}
+        return (
+            np.column_stack([cols[k] for k in self.terms])
+            if self.terms
+            else np.empty((u.shape[0], 0))
+        )
+
+    def _fit_deviations(self, u: np.ndarray) -> None:
+        xs, ys = [], []
+        for t in range(1, u.shape[1] - 1):
+            x, y = self._features(u, t), u[:, t + 1] - u[:, t]
+            ok = np.isfinite(y) & np.all(np.isfinite(x), axis=1)
+            xs.append(x[ok])
+            ys.append(y[ok])
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if y.size <= x.shape[1]:
+            raise ValueError(f"the panel gives {y.size} usable changes, too few for {self.terms}")
+        beta = np.linalg.lstsq(x, y, rcond=None)[0] if x.shape[1] else np.empty(0)
+        resid = y - x @ beta
+        self.coef_ = dict(zip(self.terms, beta.tolist(), strict=True))
+        self.sigma_e_ = float(np.sqrt(resid @ resid / (y.size - x.shape[1])))
+        self.n_obs_ = int(y.size)
+
+    def _fit_common(self, c: np.ndarray, years: np.ndarray) -> None:
+        changes = np.diff(c, axis=1)  # (G, T - 1), change into years[1:]
+        recent = (
+            years[:-1] >= self.regime_start
+            if self.regime_start is not None
+            else np.ones(years.size - 1, dtype=bool)
+        )
+        use = recent if recent.any() else np.ones_like(recent)
+        self.sigma_c_ = float(np.sqrt(np.mean(changes[:, use] ** 2)))
+        self.common_changes_used_ = int(changes[:, use].size)
+
+    # --- forecasting --------------------------------------------------------------------------
+
+    def _impulse(self, h: int) -> np.ndarray:
+        """psi_0..psi_{h-1} of u_{t+1} = (1 + b_level + b_lag) u_t - b_lag u_{t-1} + e."""
+        b_level, b_lag = self.coef_.get("level", 0.0), self.coef_.get("lag", 0.0)
+        phi1, phi2 = 1 + b_level + b_lag, -b_lag
+        psi = np.ones(h)
+        for j in range(1, h):
+            psi[j] = phi1 * psi[j - 1] + (phi2 * psi[j - 2] if j >= 2 else 0.0)
+        return psi
+
+    def predict(self, h: int, level: float = 0.8) -> PanelForecast:
+        """Forecasts of every series 1..h years after the panel's last year."""
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("call fit() before predict()")
+        if int(h) != h or h < 1:
+            raise ValueError(f"horizon {h}: expected a whole number >= 1")
+        if not 0 < level < 1:
+            raise ValueError(f"level {level}: expected a share between 0 and 1")
+        u = self.u_
+        prev, last = u[:, -2].copy(), u[:, -1].copy()
+        prev = np.where(np.isfinite(prev), prev, last)  # one value only: no last change
+        path = np.empty((u.shape[0], h))
+        cur = last
+        for k in range(h):
+            step = np.zeros_like(cur)
+            if "level" in self.coef_:
+                step += self.coef_["level"] * cur
+            if "lag" in self.coef_:
+                step += self.coef_["lag"] * (cur - prev)
+            prev, cur = cur, cur + step
+            path[:, k] = cur
+        mean = self.values_[:, -1:] + (path - last[:, None])
+        steps = np.arange(1, h + 1)
+        var = steps * self.sigma_c_**2 + self.sigma_e_**2 * np.cumsum(self._impulse(h) ** 2)
+        sd = np.broadcast_to(np.sqrt(var), mean.shape)
+        half = stats.norm.ppf(0.5 + level / 2) * sd
+        return PanelForecast(
+            series=self.series_,
+            years=self.years_[-1] + steps,
+            mean=np.maximum(mean, 0.0),
+            lo=np.maximum(mean - half, 0.0),
+            hi=np.maximum(mean + half, 0.0),
+            sd=np.array(sd),
+            level=level,
+        )
