@@ -113,28 +113,12 @@ def panel_backtest(
     values = panel.to_numpy(dtype=float)
     observed = np.isfinite(values)
     first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
-    panel_fc, naive_fc = {}, {}
-    if panel_model is not None:
-        for o in range(2, len(years) - 1):
-            past = panel.iloc[:, : o + 1]
-            panel_fc[o] = panel_model.clone().fit(past, groups).predict(horizon, level)
-            naive_fc[o] = panel_model.clone(terms=()).fit(past, groups).predict(horizon, level)
-    # Every model's forecasts 1..h from every origin with at least two values (scores for the
-    # pooled selection; the evaluation takes step h from origins with min_train values).
-    local: dict[tuple[int, int], dict[str, object]] = {}
-    for i, y in enumerate(values):
-        for o in range(first[i] + 1, len(years) - 1):
-            if not observed[i, o]:
-                continue
-            train = prepare_series(y[first[i] : o + 1])
-            local[(i, o)] = {
-                m: make_model(m, ceiling).forecast(train, horizon, level)
-                for m in models
-                if train.size >= MODELS[m].min_points
-            }
+    local, panel_fc, naive_fc = origin_forecasts(
+        panel, models, horizon, level, ceiling, panel_model, groups
+    )
     candidates = [*models, "panel"] if panel_model is not None else models
     choice = (
-        pooled_choice(values, local, panel_fc, candidates, horizon)
+        pooled_choice(values, local, panel_fc, candidates, horizon)[0]
         if panel_model is not None
         else {}
     )
@@ -213,13 +197,18 @@ def pooled_choice(
     panel_fc: dict[int, PanelForecast],
     candidates: Sequence[str],
     horizon: int,
-) -> dict[int, str]:
+    last: int | None = None,
+) -> tuple[dict[int, str], dict[int, int]]:
     """Origin -> the candidate with the lowest mean absolute error over every series' forecasts
     1..horizon years ahead from earlier origins whose target is at or before the origin.
 
     Only (series, origin, step) where every candidate forecasts are scored, so all candidates
     are compared on the same forecasts; ties go to the earlier candidate (naive first). An
-    origin with nothing to score gets naive.
+    origin with nothing to score gets naive. Choices are made for the origins of ``panel_fc``
+    and for ``last`` (e.g. the last year, to forecast beyond the data).
+
+    Returns:
+        (origin -> chosen candidate, origin -> number of scored forecasts per candidate).
     """
     errors: dict[tuple[int, int], np.ndarray] = {}  # (origin, target) -> (k, candidates)
     for (i, o), fits in local.items():
@@ -234,12 +223,79 @@ def pooled_choice(
                 for c in candidates
             ]
             errors.setdefault((o, target), []).append(np.abs(values[i, target] - np.array(means)))
-    choice = {}
-    for origin in panel_fc:
+    choice, counts = {}, {}
+    for origin in sorted({*panel_fc, *([] if last is None else [last])}):
         scored = [np.vstack(e) for (o, t), e in errors.items() if t <= origin]
         if not scored:
-            choice[origin] = "naive"
+            choice[origin], counts[origin] = "naive", 0
             continue
-        mae = np.vstack(scored).mean(axis=0)
-        choice[origin] = candidates[int(np.argmin(mae))]
-    return choice
+        stacked = np.vstack(scored)
+        choice[origin] = candidates[int(np.argmin(stacked.mean(axis=0)))]
+        counts[origin] = int(stacked.shape[0])
+    return choice, counts
+
+
+def origin_forecasts(
+    panel: pd.DataFrame,
+    models: Sequence[str],
+    horizon: int,
+    level: float,
+    ceiling: float,
+    panel_model: PanelQuotaModel | None,
+    groups: np.ndarray | None = None,
+) -> tuple[dict, dict[int, PanelForecast], dict[int, PanelForecast]]:
+    """Every model's forecasts 1..horizon from every origin (column index) before the last year.
+
+    Returns:
+        ``local`` (series row, origin) -> model -> ``QuotaForecast`` for series observed at the
+        origin with at least two values (models needing more are left out); ``panel`` and
+        ``naive`` origin -> ``PanelForecast`` of the panel model and of its naive variant
+        (origins with three or more years whose panel can be fitted).
+    """
+    values = panel.to_numpy(dtype=float)
+    observed = np.isfinite(values)
+    first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
+    n_years = values.shape[1]
+    panel_fc, naive_fc = {}, {}
+    if panel_model is not None:
+        for o in range(2, n_years - 1):
+            past = panel.iloc[:, : o + 1]
+            try:
+                panel_fc[o] = panel_model.clone().fit(past, groups).predict(horizon, level)
+                naive_fc[o] = panel_model.clone(terms=()).fit(past, groups).predict(horizon, level)
+            except ValueError:  # too few series or years at this origin
+                continue
+    local: dict[tuple[int, int], dict[str, object]] = {}
+    for i, y in enumerate(values):
+        for o in range(first[i] + 1, n_years - 1):
+            if not observed[i, o]:
+                continue
+            train = prepare_series(y[first[i] : o + 1])
+            local[(i, o)] = {
+                m: make_model(m, ceiling).forecast(train, horizon, level)
+                for m in models
+                if train.size >= MODELS[m].min_points
+            }
+    return local, panel_fc, naive_fc
+
+
+def select_pooled(
+    panel: pd.DataFrame,
+    models: Sequence[str],
+    panel_model: PanelQuotaModel,
+    horizon: int = 3,
+    ceiling: float = 1.0,
+    groups: np.ndarray | None = None,
+) -> tuple[str, int]:
+    """The pooled choice for forecasting after the panel's last year (see ``pooled_choice``).
+
+    Returns:
+        (chosen candidate, number of scored forecasts per candidate); naive with 0 when the
+        panel is too short to score anything.
+    """
+    models = list(dict.fromkeys(["naive", *models]))
+    values = panel.to_numpy(dtype=float)
+    local, panel_fc, _ = origin_forecasts(panel, models, horizon, 0.8, ceiling, panel_model, groups)
+    last = values.shape[1] - 1
+    choice, scored = pooled_choice(values, local, panel_fc, [*models, "panel"], horizon, last)
+    return choice[last], scored[last]
