@@ -47,6 +47,8 @@ class KitaConfig:
     quota_horizon: int = 3
     quota_min_train: int = 4
     quota_min_evaluations: int = 3
+    quota_panel: bool = True
+    quota_regime_start: Param = field(default_factory=Param)
     interval_level: float = 0.8
     figures: bool = True
 
@@ -64,6 +66,10 @@ class KitaSettings:
         ceilings: (U3, Ü3) ceiling of the logistic quota model.
         models: candidate quota models.
         horizon, min_train, min_evaluations: rolling-origin selection settings.
+        panel: with district histories, choose one model for all districts on their pooled
+            errors, the panel model (``forecast.kita.quota_panel``) among the candidates.
+        regime_start: (U3, Ü3) first Kita year of the current regime for the panel model's
+            common-path variance, or None.
         level: coverage of the quota forecast intervals.
         share_45h: share of Kita children booked for 45 hours (group form III sizes).
     """
@@ -80,6 +86,8 @@ class KitaSettings:
     min_evaluations: int
     level: float
     share_45h: float
+    panel: bool = True
+    regime_start: tuple[int | None, int | None] = (None, None)
 
 
 def _share(name: str, value: Any) -> float:
@@ -176,4 +184,22 @@ def kita_settings(cfg: KitaConfig, state: str | None = None) -> KitaSettings:
         min_evaluations=int(cfg.quota_min_evaluations),
         level=float(cfg.interval_level),
         share_45h=float(hours.get(45.0, 0.0)),
+        panel=bool(cfg.quota_panel),
+        regime_start=_regime_start(cfg.quota_regime_start),
     )
+
+
+def _regime_start(param: Param) -> tuple[int | None, int | None]:
+    """(U3, Ü3) first Kita year of the current regime (a whole year or null)."""
+    if param.value is None:
+        return None, None
+    starts = _mapping("quota_regime_start", param, ("u3", "ue3"))
+    out = []
+    for key in ("u3", "ue3"):
+        value = starts[key]
+        if value is not None and (int(value) != value or not 1990 <= int(value) <= 2100):
+            raise ValueError(
+                f"kita.quota_regime_start.value.{key} = {value}: expected a year or null"
+            )
+        out.append(None if value is None else int(value))
+    return out[0], out[1]

@@ -36,6 +36,9 @@ from forecast.contract import CITY_DISTRICT
 from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, kita_cohorts
 from forecast.kita.demand import KitaDemand, participation_shift, project_demand
 from forecast.kita.participation import observed_participation, participation_series
+from forecast.kita.quota_backtest import select_pooled
+from forecast.kita.quota_models import make_model
+from forecast.kita.quota_panel import PanelMember, PanelQuotaModel
 from forecast.kita.quota_selection import QuotaSelection, select_quota_model
 from forecast.kita.supply import kita_gap, places_by_kita_year
 from forecast.population.estimate import population_array
@@ -113,6 +116,9 @@ def kita_stage(ctx) -> str:
     return _summary(arrays, paths, demand_settings.path)
 
 
+PANEL_MIN_DISTRICTS = 3  # fewer: a district panel says too little about deviations
+
+
 def _participation(city: CityData, settings: KitaSettings, notes: list[str]) -> pd.DataFrame:
     if not city.has("kita_children"):
         notes.append(
@@ -145,10 +151,16 @@ def _select_models(
     out = {}
     if participation.empty:
         return out
-    for group, ceiling in zip(("U3", "Ue3"), settings.ceilings, strict=True):
+    groups = zip(("U3", "Ue3"), settings.ceilings, settings.regime_start, strict=True)
+    for group, ceiling, regime_start in groups:
         series = {d: participation_series(participation, group, d) for d in districts}
         if not all(len(s) for s in series.values()):
             series = {CITY_DISTRICT: participation_series(participation, group, CITY_DISTRICT)}
+        elif settings.panel and len(series) >= PANEL_MIN_DISTRICTS:
+            pooled = _pooled_selections(series, settings, ceiling, regime_start)
+            if pooled:
+                out.update({(group, d): (series[d], sel) for d, sel in pooled.items()})
+                continue
         for district, s in series.items():
             if len(s) == 0:
                 continue
@@ -164,6 +176,38 @@ def _select_models(
                 ),
             )
     return out
+
+
+def _pooled_selections(
+    series: dict[str, pd.Series], settings: KitaSettings, ceiling: float, regime_start
+) -> dict[str, QuotaSelection]:
+    """One model for all districts, chosen on their pooled rolling-origin errors with the panel
+    model among the candidates (as validated on the Kreis panel); {} when the district panel
+    cannot carry it (different last years, too few years)."""
+    panel = pd.DataFrame(series).T.sort_index(axis=1)
+    panel = panel.reindex(columns=range(int(panel.columns.min()), int(panel.columns.max()) + 1))
+    if panel.shape[1] < 4 or panel.iloc[:, -1].isna().any():
+        return {}
+    template = PanelQuotaModel(regime_start=regime_start)
+    try:
+        chosen, scored = select_pooled(panel, settings.models, template, settings.horizon, ceiling)
+    except ValueError:
+        return {}
+    if scored < settings.min_evaluations:
+        chosen = "naive"
+    note = (
+        f"{chosen} for all {len(series)} districts: lowest mean absolute error over {scored} "
+        f"pooled rolling-origin forecasts of 1-{settings.horizon} years"
+    )
+    if chosen in ("panel", "naive"):
+        fitted = template.clone(terms=None if chosen == "panel" else ()).fit(panel)
+        models = {d: PanelMember(fitted, i) for i, d in enumerate(panel.index)}
+    else:
+        models = {d: make_model(chosen, ceiling).fit(s.to_numpy()) for d, s in series.items()}
+    return {
+        d: QuotaSelection(chosen=chosen, model=m, evaluations=scored, note=note)
+        for d, m in models.items()
+    }
 
 
 def _history_shifts(participation, selections, paths, rngs) -> dict[str, np.ndarray]:

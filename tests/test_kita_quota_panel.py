@@ -133,3 +133,26 @@ def test_unknown_term_and_unfitted_predict() -> None:
         PanelQuotaModel(terms=("trend",))
     with pytest.raises(RuntimeError, match="fit"):
         PanelQuotaModel().predict(3)
+
+
+def test_a_panel_member_keeps_the_single_series_contract() -> None:
+    """What the Kita stage uses per district: the panel's forecast of that row, and simulated
+    paths whose 10th/90th percentiles are the 80 % interval."""
+    from forecast.kita.quota_panel import PanelMember
+
+    rng = np.random.default_rng(SEED + 3)
+    panel, groups = simulate_panel(rng, groups=4, per_group=5)
+    fitted = PanelQuotaModel().fit(panel, groups)
+    member = PanelMember(fitted, 7)
+    fc, whole = member.predict(3, 0.8), fitted.predict(3, 0.8)
+    np.testing.assert_allclose(fc.mean, whole.mean[7], rtol=1e-9)
+    np.testing.assert_allclose(fc.hi, whole.hi[7], rtol=1e-6)
+    paths = member.simulate(3, 20_000, np.random.default_rng(SEED))
+    q10, q90 = np.quantile(paths, [0.1, 0.9], axis=0)
+    width = (fc.hi - fc.lo).max()
+    np.testing.assert_allclose(q10, fc.lo, atol=0.03 * width)
+    np.testing.assert_allclose(q90, fc.hi, atol=0.03 * width)
+    gap = panel.copy()
+    gap.iloc[2, -1] = np.nan
+    with pytest.raises(ValueError, match="no value in 2019"):
+        PanelMember(PanelQuotaModel().fit(gap, groups), 2)

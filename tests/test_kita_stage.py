@@ -205,3 +205,38 @@ def test_without_kita_files_the_fallbacks_are_named(tinycity_copy, tmp_path) -> 
     assert not any(
         v.startswith(("Kita|Participation", "Kita|Places", "Kita|Gap")) for v in variables
     )
+
+
+def test_district_histories_get_one_pooled_choice(tinycity_dir, tmp_path) -> None:
+    """Tinycity has quotas for its three districts: one model is chosen for all on their pooled
+    errors (panel model among the candidates); the history path runs on it; switching the
+    pooling off gives a choice per district."""
+    manifests = {}
+    for pooled in (True, False):
+        cfg = config(
+            f"city.data_dir={tinycity_dir}",
+            "horizon=4",
+            "pipeline.stages=[population,kita]",
+            "population.figures=false",
+            "kita.figures=false",
+            "kita.quota_path=history",
+            f"kita.quota_panel={str(pooled).lower()}",
+        )
+        run_dir = tmp_path / f"run_{pooled}"
+        with open_run_folder(run_dir) as folder:
+            run_scenario(cfg, folder, [])
+        manifests[pooled] = json.loads((run_dir / "manifest.json").read_text())["kita"]
+        results = read_results(run_dir)
+        demand = results[results["variable"] == "Kita|Demand|U3"]
+        assert len(demand) and np.isfinite(demand["value"]).all() and (demand["value"] >= 0).all()
+    for group in ("U3", "Ue3"):
+        pooled = manifests[True]["quota_models"][group]
+        assert set(pooled) == {"a", "b", "c"}
+        chosen = {m["chosen"] for m in pooled.values()}
+        assert len(chosen) == 1
+        assert all("for all 3 districts" in m["note"] for m in pooled.values())
+        for m in pooled.values():
+            lo, mean, hi = (np.array(m["forecast"][k]) for k in ("lo_0.8", "mean", "hi_0.8"))
+            assert np.all(lo <= mean) and np.all(mean <= hi) and np.all(np.diff(hi - lo) > 0)
+        single = manifests[False]["quota_models"][group]
+        assert not any("for all" in m["note"] for m in single.values())

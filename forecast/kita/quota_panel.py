@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecast.kita.quota_models import QuotaForecast, QuotaModel, prepare_series
+
 TERMS = ("level", "lag")
 
 
@@ -254,3 +256,42 @@ class PanelQuotaModel:
             sd=np.array(sd),
             level=level,
         )
+
+
+class PanelMember(QuotaModel):
+    """One series of a fitted panel model under the single-series contract (``predict``,
+    ``simulate``), so the Kita stage can use it where it uses a ``QuotaModel``.
+
+    Simulated paths draw each year's deviate on its own (the marginals match the intervals);
+    the panel's common shock is not shared between the members' paths.
+
+    Args:
+        fitted: a fitted ``PanelQuotaModel``.
+        row: the series' row in the panel; it must have a value in the panel's last year.
+    """
+
+    def __init__(self, fitted: PanelQuotaModel, row: int) -> None:
+        if not np.isfinite(fitted.values_[row, -1]):
+            raise ValueError(
+                f"series {fitted.series_[row]!r} has no value in {fitted.years_[-1]}: "
+                "the panel model forecasts from the last year"
+            )
+        self.fitted, self.row = fitted, row
+        self.name = "panel" if fitted.terms else "naive"
+        self.y_ = prepare_series(fitted.values_[row])
+        self.df_ = fitted.n_obs_
+
+    def predict(self, h: int, level: float = 0.8) -> QuotaForecast:
+        """The panel's forecast of this series (normal quantiles, as the panel's)."""
+        self._check_fitted(h, level)
+        f = self.fitted.predict(h, level)
+        return QuotaForecast(self.name, f.mean[self.row], f.lo[self.row], f.hi[self.row], level)
+
+    def fit(self, y: np.ndarray) -> PanelMember:
+        raise TypeError("a PanelMember is fitted with its panel (PanelQuotaModel.fit)")
+
+    def _mean(self, h: int) -> np.ndarray:
+        return self.fitted.predict(h).mean[self.row]
+
+    def _scale(self, h: int) -> np.ndarray:
+        return self.fitted.predict(h).sd[self.row]
