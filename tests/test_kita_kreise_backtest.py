@@ -1,7 +1,7 @@
 """A light Kreis backtest (100 sampled Kreise): the procedure's rules and the figures' shape.
 
 The full backtest prints its figures: ``python validation/validate_kita_kreise.py`` (about 400
-Kreise, origins 2014-2016, 3 years ahead, about 10 seconds).
+Kreise, origins 2014-2016, 3 years ahead, about 15 seconds).
 """
 
 from __future__ import annotations

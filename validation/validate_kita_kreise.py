@@ -26,7 +26,7 @@ Usage:
     python validation/validate_kita_kreise.py [--horizon 3] [--min-train 4] [--level 0.8]
         [--sample N] [--csv OUT.csv]
 
-Runs in about 10 seconds on one core.
+Runs in about 15 seconds on one core.
 """
 
 from __future__ import annotations

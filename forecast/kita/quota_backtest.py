@@ -111,8 +111,7 @@ def panel_backtest(
     if np.any(np.diff(years) != 1):
         raise ValueError(f"panel years must be consecutive, got {years.tolist()}")
     values = panel.to_numpy(dtype=float)
-    observed = np.isfinite(values)
-    first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
+    observed, first = _observed(values)
     local, panel_fc, naive_fc = origin_forecasts(
         panel, models, horizon, level, ceiling, panel_model, groups
     )
@@ -235,6 +234,13 @@ def pooled_choice(
     return choice, counts
 
 
+def _observed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which values exist, and each row's first observed column (the width when none is)."""
+    observed = np.isfinite(values)
+    first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
+    return observed, first
+
+
 def origin_forecasts(
     panel: pd.DataFrame,
     models: Sequence[str],
@@ -253,8 +259,7 @@ def origin_forecasts(
         (origins with three or more years whose panel can be fitted).
     """
     values = panel.to_numpy(dtype=float)
-    observed = np.isfinite(values)
-    first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), values.shape[1])
+    observed, first = _observed(values)
     n_years = values.shape[1]
     panel_fc, naive_fc = {}, {}
     if panel_model is not None:
@@ -295,6 +300,7 @@ def select_pooled(
     """
     models = list(dict.fromkeys(["naive", *models]))
     values = panel.to_numpy(dtype=float)
+    # Only the point forecasts are scored, so the interval level does not matter here.
     local, panel_fc, _ = origin_forecasts(panel, models, horizon, 0.8, ceiling, panel_model, groups)
     last = values.shape[1] - 1
     choice, scored = pooled_choice(values, local, panel_fc, [*models, "panel"], horizon, last)

@@ -86,14 +86,13 @@ class PanelForecast:
 
 
 def _fill_inner_gaps(values: np.ndarray) -> np.ndarray:
-    """Interpolate NaN between two observed values of each row; leading/trailing NaN stay."""
+    """Each row's inner NaN interpolated (``prepare_series``, which also rejects negative
+    quotas); leading and trailing NaN stay."""
     out = values.copy()
-    idx = np.arange(values.shape[1])
     for row in out:
         ok = np.flatnonzero(np.isfinite(row))
-        if ok.size >= 2:
-            inner = np.arange(ok[0], ok[-1] + 1)
-            row[inner] = np.interp(inner, idx[ok], row[ok])
+        if ok.size:
+            row[ok[0] : ok[-1] + 1] = prepare_series(row)
     return out
 
 
@@ -160,8 +159,6 @@ class PanelQuotaModel:
                 f"panel years must be 3 or more consecutive years, got {years.tolist()}"
             )
         values = _fill_inner_gaps(panel.to_numpy(dtype=float))
-        if np.any(values[np.isfinite(values)] < 0):
-            raise ValueError("a quota cannot be negative")
         group = np.zeros(len(panel), dtype=int) if groups is None else np.asarray(groups)
         if group.shape != (len(panel),):
             raise ValueError(
@@ -208,7 +205,6 @@ class PanelQuotaModel:
         )
         use = recent if recent.any() else np.ones_like(recent)
         self.sigma_c_ = float(np.sqrt(np.mean(changes[:, use] ** 2)))
-        self.common_changes_used_ = int(changes[:, use].size)
 
     # --- forecasting --------------------------------------------------------------------------
 
