@@ -363,10 +363,13 @@ both margins. Births, deaths and migration (whole-city totals, `_city`, no age o
 1995 only: `births.csv`, `deaths.csv`, `migration.csv` cover 1995-{K_LAST}.
 
 **Consequence for backtests**: the current estimator needs births for every flow year of its base
-period (`estimate_base_rates` raises "births file lacks years"); with the default base period of 3
-transitions the earliest usable base year is 1997 (1998 in `konstanz_stadtteile`, where the
-transitions around 1993 are excluded anyway). Years before 1995 are usable as history for
-methods that need only stocks (e.g. district shares, Hamilton-Perry).
+period (`estimate_base_rates` raises "births file lacks years"), and `jhplan backtest` also runs
+Hamilton-Perry with 5-year ratios (register 5 years before the base year needed). With the
+default base period of 3 transitions the earliest base year of `jhplan backtest` is **1997** in
+`konstanz_stadtteile` (base 1995 and 1996 reach back to the flow years 1991/1992 because the
+transitions into and out of 1993 are skipped) and **1999** in `konstanz_stadtteile15`. Years
+before 1995 are usable as history for methods that need only stocks (district shares and their
+trends, Hamilton-Perry).
 
 ## What is exact and what is estimated
 
@@ -774,6 +777,8 @@ berlin (a grouping for reading results, not an official one).
   not demographic. Excluding 2011 keeps both transitions touching it out of rate estimation; a
   backtest from a base year up to 2010 evaluated after 2010 also carries the level break in its
   errors (Destatis publishes no back-cast series here).
+* **Backtests**: `jhplan backtest` needs the register 5 years before the base year
+  (Hamilton-Perry): base years 1995-2017 for a 5-year horizon.
 * **2022** is still on the Zensus 2011 basis (the file's Stand is 03.12.2023, before the Zensus
   2022 results).
 
@@ -796,7 +801,8 @@ berlin (a grouping for reading results, not an official one).
   so that the Länder's 85+ counts by sex equal the national ones. This ignores Land differences
   in the sex ratio (young men in the city-states, the East's male surplus at 20-50 after the
   out-migration of young women), so 2014 -> 2015 has a **break in the sex structure** of each Land (totals by age are
-  unaffected). Size of that error, measured on 2015-2021 where the true split is known
+  unaffected); sex-specific rates estimated across 2014 -> 2015 (base years 2015-2017 with 3
+  transitions) carry it. Size of that error, measured on 2015-2021 where the true split is known
   (mean over Länder of |estimated - published males| / published males, %, by age group):
 
 {chr(10).join(check)}
