@@ -21,9 +21,11 @@ import pandas as pd
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
 from forecast.population.baselines import constant_population, hamilton_perry
+from forecast.population.combination import CombinationSettings
 from forecast.population.district_methods import constant_share, linear_trend
+from forecast.population.district_projection import project_city
 from forecast.population.estimate import EstimationSettings, estimate_base_rates, population_array
-from forecast.population.projection import PopulationAssumptions, project_population
+from forecast.population.projection import PopulationAssumptions
 
 AGE_GROUPS: dict[str, tuple[int, int]] = {
     "0-2": (0, 2),
@@ -36,7 +38,14 @@ AGE_GROUPS: dict[str, tuple[int, int]] = {
 }
 """Age groups of the evaluation (Kita U3 and Ü3, primary school, secondary, youth, adults, old)."""
 
-METHODS = ("cohort_component", "constant", "hamilton_perry", "linear_trend", "constant_share")
+METHODS = (
+    "cohort_component",
+    "combination",
+    "constant",
+    "hamilton_perry",
+    "linear_trend",
+    "constant_share",
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,7 @@ def backtest_population(
     settings: EstimationSettings | None = None,
     assumptions: PopulationAssumptions | None = None,
     hp_span: int = 5,
+    combination: CombinationSettings | None = None,
 ) -> PopulationBacktest:
     """Project from ``base_year`` with data up to it only and compare with the register.
 
@@ -118,30 +128,47 @@ def backtest_population(
         horizon: years ahead; only years present in the register are evaluated.
         settings: estimation settings (the base year is overridden).
         assumptions: variant assumptions; the default is the main variant.
-        hp_span: span of the Hamilton-Perry cohort-change ratios, years.
+        hp_span: longest span of the Hamilton-Perry cohort-change ratios, years (shorter when
+            the register does not reach back so far; left out without an earlier year).
+        combination: the combination of district methods (weights chosen on the register up to
+            ``base_year`` only); default: on, as in a run.
 
     Returns:
         The error table and the estimation notes.
     """
     settings = settings or EstimationSettings()
+    combination = combination or CombinationSettings()
     assumptions = assumptions or PopulationAssumptions()
     past = city.restrict_to(base_year)
-    rates = estimate_base_rates(past, dataclasses.replace(settings, base_year=base_year))
-    projection = project_population(rates, assumptions, horizon)
+    estimation = dataclasses.replace(settings, base_year=base_year)
+    rates = estimate_base_rates(past, estimation)
+    published = project_city(past, rates, estimation, assumptions, horizon, combination=combination)
+    cohort_component = published.cohort_component
 
     pop, years = population_array(city)
     year_ix = {int(y): i for i, y in enumerate(years)}
-    if base_year - hp_span not in year_ix:
-        raise ValueError(f"Hamilton-Perry needs the register of {base_year - hp_span}")
     base = pop[year_ix[base_year]]
     earlier = [pop[year_ix[t]] for t in rates_years(rates) if t in year_ix]
     forecasts = {
-        "cohort_component": projection.population,
+        "cohort_component": cohort_component,
+        "combination": published.projection.population,
         "constant": constant_population(base, horizon),
-        "hamilton_perry": hamilton_perry(pop[year_ix[base_year - hp_span]], base, hp_span, horizon),
         "linear_trend": linear_trend(np.stack(earlier + [base]), horizon),
-        "constant_share": constant_share(base, projection.population.sum(axis=1)),
+        "constant_share": constant_share(base, cohort_component.sum(axis=1)),
     }
+    # Hamilton-Perry over the longest span up to hp_span years that the register allows.
+    span = next(
+        (
+            s
+            for s in range(hp_span, 0, -1)
+            if base_year - s in year_ix and base_year - s not in city.exclude_years
+        ),
+        None,
+    )
+    if span is not None:
+        forecasts["hamilton_perry"] = hamilton_perry(
+            pop[year_ix[base_year - span]], base, span, horizon
+        )
     rows = []
     for h in range(1, horizon + 1):
         year = base_year + h

@@ -15,6 +15,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from forecast.contract import MAX_AGE
+from forecast.population.combination import CombinationSettings
 from forecast.population.estimate import EstimationSettings
 from forecast.population.housing import HousingSettings
 from forecast.population.migration import DistrictMigrationSettings
@@ -100,6 +101,19 @@ class StochasticConfig:
     chunk: int = 50
     memory_budget_mb: int = 512
     write_samples: bool = True
+    widen_to_backtests: bool = True
+
+
+@dataclass
+class CombinationConfig:
+    """Combination of district methods (forecast.population.combination)."""
+
+    enabled: bool = True
+    hp_span: int = 5
+    min_origins: int = 3
+    max_origins: int = 10
+    max_horizon: int = 10
+    step: float = 0.25
 
 
 @dataclass
@@ -110,6 +124,7 @@ class PopulationConfig:
     estimation: EstimationConfig = field(default_factory=EstimationConfig)
     housing: HousingConfig = field(default_factory=HousingConfig)
     stochastic: StochasticConfig = field(default_factory=StochasticConfig)
+    combination: CombinationConfig = field(default_factory=CombinationConfig)
     control_totals: bool = True
     figures: bool = True
 
@@ -185,6 +200,19 @@ def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
             persistence=float(est.district_migration.persistence.value),
             shrink=bool(est.district_migration.shrink),
         ),
+    )
+
+
+def combination_settings(cfg: PopulationConfig) -> CombinationSettings:
+    """Library settings of the combination of district methods."""
+    c = cfg.combination
+    return CombinationSettings(
+        enabled=bool(c.enabled),
+        hp_span=int(c.hp_span),
+        min_origins=int(c.min_origins),
+        max_origins=int(c.max_origins),
+        max_horizon=int(c.max_horizon),
+        step=float(c.step),
     )
 
 

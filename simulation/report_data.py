@@ -105,6 +105,18 @@ class RunData:
             """
         ).set_index("district")
 
+    def expected_error(self, group: str, year: int) -> pd.Series:
+        """Expected error (%) of the district population ``group`` in ``year`` from the city's own
+        backtests (``Expected error|<group>``), by district; empty when the run has none."""
+        rows = self.query(
+            f"""
+            SELECT district, value FROM results
+            WHERE model = 'population' AND variable = 'Expected error|{group}'
+                  AND year = {int(year)} AND statistic = 'value'
+            """
+        )
+        return rows.set_index("district")["value"] if len(rows) else pd.Series(dtype=float)
+
     def years(self, model: str, prefix: str) -> list[int]:
         rows = self.query(
             f"""SELECT DISTINCT year FROM results WHERE model = '{model}' AND statistic <> 'value'

@@ -71,6 +71,7 @@ def population(data: RunData) -> str:
         GROUP BY ALL
         """
     ).pivot_table(index="district", columns="year", values="value")
+    expected = data.expected_error("Total", y1)
     rows, totals = [], []
     for code in [*[c for c in data.district_names if c != CITY_DISTRICT], CITY_DISTRICT]:
         if code not in first.index or code not in last.index:
@@ -88,6 +89,7 @@ def population(data: RunData) -> str:
                 f"{num(change, 1)} %",
                 num(kids.get(y0, np.nan)),
                 num(kids.get(y1, np.nan)),
+                f"± {num(expected[code], 1)} %" if code in expected.index else "–",
             )
         )
     parts.append(f"<h3>Stadtteile: Einwohner {y0} und {y1}</h3>")
@@ -100,13 +102,21 @@ def population(data: RunData) -> str:
                 "Veränderung",
                 f"unter 18 {y0}",
                 f"unter 18 {y1} (Variante)",
+                f"erwarteter Fehler {y1}",
             ],
             rows,
-            [False, True, True, True, True, True],
+            [False, True, True, True, True, True, True],
             totals,
         )
     )
-    parts.append(note(f"Stichtag 31.12.; {y0} = Basisjahr (Melderegister)."))
+    text = f"Stichtag 31.12.; {y0} = Basisjahr (Melderegister)."
+    if len(expected):
+        text += (
+            " Erwarteter Fehler: mittlere absolute Abweichung der Einwohnerzahl eines Stadtteils "
+            "dieser Größe in Rückrechnungen der Stadt (Prognosen aus früheren Jahren mit dem "
+            "Melderegister verglichen); jenseits der geprüften Jahre linear fortgeschrieben."
+        )
+    parts.append(note(text))
     return "\n".join(parts)
 
 
@@ -187,6 +197,11 @@ def kita(data: RunData) -> str:
         if code == CITY_DISTRICT:
             totals.append(len(rows))
         rows.append(row)
+    expected = data.expected_error("0-5", target)
+    if len(expected):
+        header.append(f"erwarteter Fehler Kinder 0–5, {target}")
+        for code, row in zip(codes, rows, strict=True):
+            row.append(f"± {num(expected[code], 1)} %" if code in expected.index else "–")
     parts.append(f"<h3>Bedarf, Plätze und Lücke je Stadtteil, Kita-Jahre {first} und {target}</h3>")
     parts.append(table(header, rows, [False] + [True] * (len(header) - 1), totals))
     text = (

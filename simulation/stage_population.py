@@ -8,12 +8,16 @@ x sex x age group, and the demand models receive the N draws instead of the vari
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
 from forecast.population.calibrate import calibrate
+from forecast.population.combination import COMBINATION_GROUPS
+from forecast.population.district_projection import CityProjection, project_city
 from forecast.population.draws import QUANTILES, StochasticProjection, simulate_population
 from forecast.population.engine import ControlTotals, make_plan
+from forecast.population.error_bands import widen_draws, widening
 from forecast.population.estimate import (
     BaseRates,
     EstimationSettings,
@@ -21,13 +25,10 @@ from forecast.population.estimate import (
     population_array,
 )
 from forecast.population.paths import YOUNG_AGES, PopulationPaths
-from forecast.population.projection import (
-    PopulationAssumptions,
-    PopulationProjection,
-    project_population,
-)
+from forecast.population.projection import PopulationAssumptions, PopulationProjection
 from simulation import figures
 from simulation.config import (
+    combination_settings,
     estimation_settings,
     population_assumptions,
     stochastic_defaults,
@@ -54,25 +55,38 @@ def population_stage(ctx) -> str:
             notes.append(
                 "Control totals: file present but switched off (population.control_totals)"
             )
-    projection = project_population(rates, assumptions, cfg.horizon, control)
+    published = project_city(
+        city,
+        rates,
+        settings,
+        assumptions,
+        cfg.horizon,
+        control,
+        combination_settings(cfg.population),
+    )
+    projection = published.projection
     folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
     folder.manifest["population"] = {
         "base_year": rates.base_year,
         "horizon": cfg.horizon,
         "notes": notes,
         "diagnostics": rates.diagnostics,
+        "district_method": _district_method(published),
         "variants": {
             "fertility": cfg.population.fertility.variant,
             "mortality": cfg.population.mortality.variant,
             "migration": cfg.population.migration.variant,
         },
     }
-    results = to_results(projection.to_long(), "population", cfg.scenario, folder.run_id)
+    if published.expected is not None:
+        folder.manifest["population"]["expected_error"] = published.expected.to_manifest()
+    long = pd.concat([projection.to_long(), _expected_error_rows(published)], ignore_index=True)
+    results = to_results(long, "population", cfg.scenario, folder.run_id)
     write_results(results, folder.work, part="population")
     summary = projection.summary()
     draws = None
     if cfg.draws > 0:
-        draws = _stochastic(ctx, rates, settings, assumptions, control)
+        draws = _stochastic(ctx, rates, settings, assumptions, control, published)
         ctx.population = PopulationPaths(
             years=draws.years, districts=draws.districts, population=draws.young, stochastic=True
         )
@@ -98,6 +112,7 @@ def _stochastic(
     settings: EstimationSettings,
     assumptions: PopulationAssumptions,
     control: ControlTotals | None,
+    published: CityProjection,
 ) -> StochasticProjection:
     cfg, folder = ctx.cfg, ctx.folder
     sc = cfg.population.stochastic
@@ -125,13 +140,27 @@ def _stochastic(
         young_ages=YOUNG_AGES,
         keep_samples=sc.write_samples,
         scratch=folder.work,
+        reallocation=published.reallocation,
     )
+    expected = published.expected_ape("Total")
+    widened = None
+    if expected is not None and sc.widen_to_backtests:
+        factor = widening(sim.total_quantiles[:, :, :-1], expected, QUANTILES)
+        widened = {
+            "max_factor": float(factor.max()),
+            "district_years_widened": int((factor > 1).sum()),
+            "of": int(factor[1:].size),
+        }
+        sim = widen_draws(
+            sim, np.concatenate([factor, np.ones((len(factor), 1))], axis=1), QUANTILES
+        )
     folder.manifest["population"]["stochastic"] = {
         "draws": cfg.draws,
         "variance_scale": scale,
         "calibration": report,
         "processes_used": processes.as_dict(),
         "spilled_to_disk": sim.spilled,
+        "widened_to_backtest_errors": widened,
         "quantiles": list(QUANTILES),
     }
     long = sim.to_long(samples=sc.write_samples)
@@ -141,6 +170,38 @@ def _stochastic(
         part="population_draws",
     )
     return sim
+
+
+def _expected_error_rows(published: CityProjection) -> pd.DataFrame:
+    """``Expected error|<group>`` (%, population model) per district and projected year."""
+    if published.expected is None:
+        return pd.DataFrame(columns=["district", "year", "variable", "unit", "value"])
+    years = published.projection.years[1:]
+    districts = list(published.projection.districts)
+    frames = []
+    for group in ["Total", *COMBINATION_GROUPS]:
+        ape = published.expected_ape(group)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district": np.tile(districts, len(years)),
+                    "year": np.repeat(years, len(districts)),
+                    "variable": f"Expected error|{group}",
+                    "unit": "percent (mean absolute percentage error in backtests)",
+                    "value": ape.reshape(-1),
+                }
+            ).dropna(subset=["value"])
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _district_method(published: CityProjection) -> dict:
+    """What the manifest says about how the districts were projected."""
+    combined = published.reallocation is not None
+    return {
+        "method": "combination of district methods" if combined else "cohort component",
+        **published.weights.to_manifest(),
+    }
 
 
 def _population_figures(

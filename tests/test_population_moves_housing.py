@@ -41,7 +41,7 @@ def write_moves(folder: Path, rate: float = 0.04) -> None:
 
 
 def identity_residual(proj) -> float:
-    """Largest |P(t+1) - (cohorts + births - deaths + in - out + internal + adjustment)|."""
+    """Largest |P(t+1) - (cohorts + births - deaths + in - out + internal + adjustments)|."""
     worst = 0.0
     for k in range(len(proj.years) - 1):
         expected = age_cohorts(proj.population[k])
@@ -49,6 +49,8 @@ def identity_residual(proj) -> float:
         expected = expected - proj.deaths[k] + proj.net_migration[k] + proj.internal_net[k]
         if proj.adjustment is not None:
             expected = expected + proj.adjustment[k]
+        if proj.method_adjustment is not None:
+            expected = expected + proj.method_adjustment[k]
         worst = max(worst, float(np.abs(proj.population[k + 1] - expected).max()))
     return worst
 

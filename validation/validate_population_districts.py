@@ -30,8 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from forecast.citydata import load_city  # noqa: E402
-from forecast.population.baselines import constant_population  # noqa: E402
-from forecast.population.combination import choose_weights, combine_paths  # noqa: E402
+from forecast.population.baselines import constant_population, hamilton_perry  # noqa: E402
+from forecast.population.combination import (  # noqa: E402
+    CombinationSettings,
+    choose_weights,
+    combine_paths,
+)
 from forecast.population.district_methods import (  # noqa: E402
     combine,
     constant_share,
@@ -101,6 +105,7 @@ def forecasts_at(
     )
     if span is not None:
         out["hp_share"] = hamilton_perry_shares(pop[ix[origin - span]], base, span, city_path)
+        out["hamilton_perry"] = hamilton_perry(pop[ix[origin - span]], base, span, horizon)
     groups = np.zeros(101, dtype=int)
     for name, members in {
         "comb_cc_cs": ("cc_p85", "constant_share"),
@@ -159,8 +164,10 @@ def selected_combination(
     pop, years = population_array(city)
     register = {int(y): pop[i] for i, y in enumerate(years) if y <= origin}
     earlier = {o: p for o, p in history.items() if o < origin}
-    if not earlier or origin not in history:
+    if origin not in history:
         return None
+    if len(earlier) < CombinationSettings().min_origins:  # as a run: too few origins to choose
+        return history[origin]["cohort_component"]
     weights = choose_weights(city, earlier, register)
     return combine_paths(history[origin], weights.weights)
 

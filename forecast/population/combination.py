@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 from forecast.citydata import CityData
 from forecast.population.district_methods import cell_shares, constant_share, hamilton_perry_shares
 from forecast.population.kernel import age_cohorts
+from forecast.population.register import population_array, usable_transitions
 
 COMBINATION_GROUPS: dict[str, tuple[int, int]] = {
     "0-5": (0, 5),
@@ -205,3 +207,103 @@ def choose_weights(
     return CombinationWeights(
         best, f"backtest over origins {origins[0]}..{origins[-1]} ({len(origins)})", errors
     )
+
+
+@dataclass(frozen=True)
+class CombinationSettings:
+    """How the district methods are combined.
+
+    Attributes:
+        enabled: combine at all (False publishes the cohort-component districts).
+        hp_span: longest span of the Hamilton-Perry cohort-change ratios, years.
+        min_origins: fewest backtest origins for weights chosen on the city's own history;
+            with fewer the default weights are used.
+        max_origins: most recent origins used (bounds the cost for long histories).
+        max_horizon: longest horizon evaluated, years.
+        step: grid step of the weights.
+    """
+
+    enabled: bool = True
+    hp_span: int = 5
+    min_origins: int = 3
+    max_origins: int = 10
+    max_horizon: int = 10
+    step: float = 0.25
+
+
+def fit_combination(
+    city: CityData,
+    base_year: int,
+    project: Callable[[CityData, int, int], np.ndarray],
+    settings: CombinationSettings,
+) -> CombinationWeights:
+    """Weights chosen on rolling-origin backtests over the city's history up to ``base_year``.
+
+    Args:
+        city: the city (its register up to ``base_year`` is used, nothing later).
+        base_year: the projection's base year.
+        project: ``(city up to origin, origin, horizon) -> cohort-component districts`` (H+1, D,
+            2, A), with the run's estimation settings and the main variant.
+        settings: origins, horizon and grid.
+    """
+    pop, years = population_array(city)
+    register = {int(y): pop[i] for i, y in enumerate(years) if y <= base_year}
+    origins = [
+        int(y)
+        for y in years
+        if y < base_year
+        and int(y) not in city.exclude_years
+        and usable_transitions(city, years, int(y))
+    ][-settings.max_origins :]
+    if not origins:
+        return CombinationWeights.default()
+    forecasts = {}
+    for origin in origins:
+        horizon = min(settings.max_horizon, base_year - origin)
+        earlier = {y: p for y, p in register.items() if y <= origin}
+        cc = project(city.restrict_to(origin), origin, horizon)
+        forecasts[origin] = method_paths(cc, earlier, origin, settings.hp_span)
+    chosen = choose_weights(city, forecasts, register, settings.step)
+    if len(origins) < settings.min_origins:  # too few to choose by: errors only, for the bands
+        default = CombinationWeights.default()
+        return CombinationWeights(
+            default.weights, f"default (only {len(origins)} backtest origin(s))", chosen.errors
+        )
+    return chosen
+
+
+def published_errors(weights: CombinationWeights) -> pd.DataFrame:
+    """Backtest errors of the combination with ``weights`` (rows as ``choose_weights``'s)."""
+    if weights.errors.empty:
+        return weights.errors
+    keys = ["origin", "horizon", "group", "district"]
+    wide = weights.errors.pivot_table(index=keys, columns="method", values="projected")
+    wide = wide.fillna(
+        {"hamilton_perry": wide["cohort_component"]} if "hamilton_perry" in wide else {}
+    )
+    groups = wide.index.get_level_values("group").to_numpy()
+    projected = np.zeros(len(wide))
+    for name, w in weights.weights.items():
+        column = wide[name] if name in wide else wide["cohort_component"]
+        projected += column.to_numpy() * np.asarray(w)[groups]
+    observed = weights.errors.groupby(keys)["observed"].first().reindex(wide.index)
+    return pd.DataFrame(
+        {"projected": projected, "observed": observed.to_numpy()}, index=wide.index
+    ).reset_index()
+
+
+def reallocation_ratio(cohort_component: np.ndarray, combined: np.ndarray) -> np.ndarray:
+    """Per projected year, the factor on each district cell that moves its share of the city to
+    the combination's, (H, D, 2, A); used on the draws, which are then renormalised to their city.
+    """
+    cc = cell_shares(cohort_component[1:])
+    target = cell_shares(combined[1:])
+    return np.divide(target, cc, out=np.ones_like(cc), where=cc > 0)
+
+
+def reallocate(population: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Districts (..., D, 2, A) times ``ratio``, rescaled so each city cell keeps its total."""
+    moved = population * ratio
+    city = population.sum(axis=-3, keepdims=True)
+    now = moved.sum(axis=-3, keepdims=True)
+    return moved * np.divide(city, now, out=np.ones_like(now), where=now > 0)

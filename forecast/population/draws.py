@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
+from forecast.population.combination import reallocate
 from forecast.population.engine import ProjectionPlan, Shocks, run_steps
 from forecast.population.fastpath import group_ages
 from forecast.population.stochastic import StochasticSettings, draw_shocks
@@ -215,6 +216,7 @@ def simulate_population(
     keep_samples: bool = True,
     scratch: Path | None = None,
     draw_range: tuple[int, int] | None = None,
+    reallocation: np.ndarray | None = None,
 ) -> StochasticProjection:
     """Project ``draws`` trajectories and summarise them.
 
@@ -231,6 +233,9 @@ def simulate_population(
             when they had to be spilled, which means they do not fit in memory.
         scratch: folder for the spill file (default: the system's temporary folder).
         draw_range: compute only draws ``[a, b)`` of the N (what one parallel job does).
+        reallocation: factors (H, D, 2, A) that move each draw's districts to the combination of
+            district methods of the variant path (``combination.reallocation_ratio``); every
+            draw keeps its own city. None = the cohort-component districts.
 
     Returns:
         The summary of the computed draws.
@@ -264,12 +269,20 @@ def simulate_population(
             store.write(0, a, np.broadcast_to(base_reduced, (b - a,) + base_reduced.shape[1:]))
             if young is not None:
                 young[a:b, 0] = plan.population[..., :young_ages]
-            steps = run_steps(plan, shocks, components=False, result_group=group_of_age)
+            steps = run_steps(
+                plan,
+                shocks,
+                components=False,
+                result_group=group_of_age if reallocation is None else None,
+            )
             for k, step in enumerate(steps, start=1):
-                grouped = step.grouped if step.grouped is not None else reduce(step.population)
+                population = step.population
+                if reallocation is not None:
+                    population = reallocate(population, reallocation[k - 1])
+                grouped = step.grouped if step.grouped is not None else reduce(population)
                 store.write(k, a, grouped)
                 if young is not None:
-                    young[a:b, k] = step.population[..., :young_ages]
+                    young[a:b, k] = population[..., :young_ages]
         shape = (n_d + 1, 2, n_g)
         quantiles = np.empty((n_y, len(QUANTILES)) + shape)
         totals = np.empty((n_y, len(QUANTILES), n_d + 1))

@@ -12,12 +12,14 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
+from forecast.population.combination import method_adjustment
 from forecast.population.engine import ControlTotals, make_plan, run_steps
 from forecast.population.estimate import BaseRates
 
@@ -60,9 +62,13 @@ class PopulationProjection:
         internal_in: arrivals from other districts (moves and new housing), (H, D, 2, 101).
         internal_out: departures to other districts, (H, D, 2, 101).
         adjustment: change made to meet control totals, (H, D, 2, 101), persons.
+        method_adjustment: reallocation between districts that turns the cohort-component
+            districts into the combination of district methods (``combination``), (H, D, 2, 101),
+            persons; sums to zero over districts in every cell.
+        combination: the weights and their source, when districts were combined.
 
     The accounting identity holds cell by cell: population[k+1] = cohorts of population[k] +
-    births - deaths + in - out + internal_in - internal_out + adjustment.
+    births - deaths + in - out + internal_in - internal_out + adjustment + method_adjustment.
     """
 
     years: np.ndarray
@@ -77,6 +83,22 @@ class PopulationProjection:
     internal_in: np.ndarray | None = None
     internal_out: np.ndarray | None = None
     adjustment: np.ndarray | None = None
+    method_adjustment: np.ndarray | None = None
+    combination: dict | None = None
+
+    def combined(self, population: np.ndarray, combination: dict) -> PopulationProjection:
+        """The same projection with the districts of a combination of methods.
+
+        Args:
+            population: districts (H+1, D, 2, A) with the same city in every cell.
+            combination: weights and their source, for the manifest.
+        """
+        return dataclasses.replace(
+            self,
+            population=population,
+            method_adjustment=method_adjustment(self.population, population),
+            combination=combination,
+        )
 
     @property
     def net_migration(self) -> np.ndarray:
@@ -121,6 +143,8 @@ class PopulationProjection:
             flows["Population|Internal net moves"] = _pad(self.internal_net.sum(axis=(-1, -2)))
         if self.adjustment is not None:
             flows["Population|Control adjustment"] = _pad(self.adjustment.sum(axis=(-1, -2)))
+        if self.method_adjustment is not None:
+            flows["Population|Method adjustment"] = _pad(self.method_adjustment.sum(axis=(-1, -2)))
         frames = [cells]
         for variable, arr in flows.items():
             if variable != "Population|Total":
