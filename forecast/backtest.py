@@ -94,7 +94,8 @@ class PopulationBacktest:
             f"Population backtest from {base_year}, city level (%):\n"
             "total_error_pct = (projected - register) / register; "
             "mape_age_groups_pct = mean APE over 0-2, 3-5, 6-9, 10-15, 16-20, 21-64, 65+; "
-            "mape_district_totals_pct = mean APE of the district totals\n" + wide.round(2).to_string()
+            "mape_district_totals_pct = mean APE of the district totals\n"
+            + wide.round(2).to_string()
         )
 
 

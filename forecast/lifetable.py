@@ -182,5 +182,7 @@ def improve_to_e0(
     result = base.improved(bx, k)
     err = np.abs(result.e0 - target)
     if np.any(err > tol):
-        raise ValueError(f"e0 target out of reach along the improvement pattern (max error {err.max():.3g} y)")
+        raise ValueError(
+            f"e0 target out of reach along the improvement pattern (max error {err.max():.3g} y)"
+        )
     return result, k

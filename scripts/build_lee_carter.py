@@ -102,7 +102,9 @@ def estimate_bx(deaths: pd.DataFrame, population: pd.DataFrame) -> tuple[pd.Data
     for sex in ("f", "m"):
         d = deaths[deaths["sex"] == sex].assign(age=lambda f: f["age"].clip(upper=OPEN))
         d = d.groupby(["age", "year"])["deaths"].sum().unstack().loc[:, years]
-        p = population[population["sex"] == sex].pivot(index="age", columns="year", values="population")
+        p = population[population["sex"] == sex].pivot(
+            index="age", columns="year", values="population"
+        )
         exposure = 0.5 * (p.loc[:, years - 1].to_numpy() + p.loc[:, years].to_numpy())
         log_m = np.log(d.to_numpy() / exposure)  # (86 ages, T)
         centred = log_m - log_m.mean(axis=1, keepdims=True)
@@ -119,7 +121,9 @@ def estimate_bx(deaths: pd.DataFrame, population: pd.DataFrame) -> tuple[pd.Data
         bx = bx / bx.sum()
         drift[sex] = float((k[-1] - k[0]) / (len(k) - 1))
         explained = float(s[0] ** 2 / (s**2).sum())
-        print(f"{sex}: first component explains {100 * explained:.1f} %; drift of k {drift[sex]:.3f}/yr")
+        print(
+            f"{sex}: first component explains {100 * explained:.1f} %; drift of k {drift[sex]:.3f}/yr"
+        )
         out.append(pd.DataFrame({"sex": sex, "age": np.arange(MAX_AGE + 1), "bx": bx}))
     return pd.concat(out, ignore_index=True), drift
 
@@ -132,7 +136,11 @@ def main() -> None:
     table, _ = estimate_bx(read_deaths(src / DEATHS), read_population(src / POPULATION))
     table["bx"] = table["bx"].round(6)
     table.to_csv(OUT, index=False, lineterminator="\n")
-    groups = pd.cut(table["age"], [-1, 0, 14, 44, 64, 84, 100], labels=["0", "1-14", "15-44", "45-64", "65-84", "85+"])
+    groups = pd.cut(
+        table["age"],
+        [-1, 0, 14, 44, 64, 84, 100],
+        labels=["0", "1-14", "15-44", "45-64", "65-84", "85+"],
+    )
     print(table.groupby(["sex", groups], observed=True)["bx"].mean().unstack().round(4))
     print(f"wrote {OUT.relative_to(REPO)}")
 
