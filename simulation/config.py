@@ -20,6 +20,7 @@ from forecast.population.housing import HousingSettings
 from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
 from simulation.config_abm import AbmConfig
+from simulation.config_assumptions import AssumptionsConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
 from simulation.config_report import ReportConfig
@@ -97,6 +98,10 @@ class PopulationConfig:
     estimation: EstimationConfig = field(default_factory=EstimationConfig)
     housing: HousingConfig = field(default_factory=HousingConfig)
     stochastic: StochasticConfig = field(default_factory=StochasticConfig)
+    assumptions: AssumptionsConfig = field(default_factory=AssumptionsConfig)
+    assumptions_file: str | None = (
+        None  # absolute paths outside the city folder (replaces its file)
+    )
     control_totals: bool = True
     figures: bool = True
 

@@ -31,6 +31,7 @@ from simulation.rundir import RunFolder, git_revision, now_iso, package_versions
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class StageContext:
     """What the stages of one run share.
@@ -96,7 +97,9 @@ def check_stages(stages: list[str]) -> None:
     for stage in stages:
         missing = [r for r in STAGE_REQUIRES.get(stage, ()) if r not in stages]
         if missing:
-            raise ValueError(f"pipeline stage {stage!r} needs stage(s) {missing} in pipeline.stages")
+            raise ValueError(
+                f"pipeline stage {stage!r} needs stage(s) {missing} in pipeline.stages"
+            )
 
 
 def _stage_function(stage: str) -> Callable[[StageContext], str]:
@@ -187,7 +190,6 @@ def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     districts = result.district_mape()
     folder.manifest["backtest"]["district_errors"] = districts.to_dict(orient="records")
     return result.summary()
-
 
 
 def _backtest_hze(cfg: JhplanConfig, city: CityData, folder: RunFolder) -> str:

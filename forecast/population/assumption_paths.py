@@ -245,10 +245,12 @@ def describe_paths(
             continue
         where = sorted(set(rows["district"]))
         sexes = sorted(s for s in set(rows["sex"]) if s is not None) or ["both sexes"]
-        span = f"{int(rows['year'].min())}-{int(rows['year'].max())}"
+        first, last = int(rows["year"].min()), int(rows["year"].max())
+        span = f"{first}" if first == last else f"{first}-{last}"
+        who = ", ".join(where) + (f" ({', '.join(sexes)})" if quantity == "e0" else "")
         out[quantity] = (
-            f"absolute: {', '.join(where)} ({', '.join(sexes)}), years {span}, linear between "
-            f"them and held after; from {paths.origin.get(quantity, 'assumptions')}"
+            f"absolute: {who}, years {span}; linear from the base year's level to the years "
+            f"given, held after; from {paths.origin.get(quantity, 'assumptions')}"
         )
         if quantity == "e0" and len(sexes) == 1 and sexes[0] in SEXES:
             other = "m" if sexes[0] == "f" else "f"
