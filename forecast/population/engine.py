@@ -111,13 +111,14 @@ class ProjectionPlan:
         tables: life tables along the e0 path, mx of shape (H, 2, A).
         asfr: fertility rates along the TFR path, (H, D, 35).
         male_share_at_birth: share of boys among births.
-        out_rate: out-migration across the boundary per start-of-year person, (D, 2, A).
-        in_count: in-migrants across the boundary per year, (D, 2, A), persons.
+        out_rate: out-migration across the boundary per start-of-year person, (H, D, 2, A).
+        in_count: in-migrants across the boundary per year, (H, D, 2, A), persons.
         internal: moves between districts, or None.
         housing_outside: first occupants of new housing from outside the city, (H, D, 2, A).
         housing_inside: first occupants of new housing from other districts, (H, D, 2, A).
         control: control totals, or None.
         e0: life expectancy at birth along the path, (H, 2).
+        notes: what the plan could not do as asked (e.g. a migration target out of reach).
     """
 
     base_year: int
@@ -132,6 +133,7 @@ class ProjectionPlan:
     housing_inside: np.ndarray | None
     control: ControlTotals | None
     e0: np.ndarray
+    notes: tuple[str, ...] = ()
 
     @property
     def horizon(self) -> int:
@@ -191,20 +193,27 @@ def make_plan(
         )
         if len(rates.districts) == 1:  # nobody to move from: all first occupants come from outside
             outside, inside = outside + inside, None
-    return ProjectionPlan(
+    plan = ProjectionPlan(
         base_year=rates.base_year,
         population=rates.population,
         tables=tables,
         asfr=asfr_path,
         male_share_at_birth=rates.male_share_at_birth,
-        out_rate=rates.out_rate,
-        in_count=rates.in_count * in_factor,
+        out_rate=np.broadcast_to(rates.out_rate, (horizon,) + rates.out_rate.shape),
+        in_count=np.broadcast_to(rates.in_count * in_factor, (horizon,) + rates.in_count.shape),
         internal=rates.internal,
         housing_outside=outside,
         housing_inside=inside,
         control=control,
         e0=e0_path,
     )
+    if absolute is not None and absolute.has_migration():
+        # Absolute migration paths: per-year factors from one deterministic pre-run (imported here
+        # because the pre-run itself uses ``run_steps``).
+        from forecast.population.migration_targets import meet_rates_targets
+
+        plan = meet_rates_targets(plan, rates, absolute)
+    return plan
 
 
 @dataclass(frozen=True)
@@ -271,10 +280,10 @@ def run_steps(
             )
             step = None
         else:
-            out_rate, in_count, internal = plan.out_rate, plan.in_count, plan.internal
+            out_rate, in_count, internal = plan.out_rate[k], plan.in_count[k], plan.internal
             if shocks is not None:
                 f_out, f_in = _migration_factors(shocks, k)
-                out_rate, in_count = plan.out_rate * f_out, plan.in_count * f_in
+                out_rate, in_count = out_rate * f_out, in_count * f_in
                 if internal is not None:
                     internal = internal.scaled(shocks.internal[:, k, :, None, None])
             out_rate = np.minimum(out_rate, cap)
@@ -336,10 +345,10 @@ def _advance_block(
         population,
         survival[:, 0],
         cap[:, 0],
-        plan.out_rate,
+        plan.out_rate[k],
         shocks.emigration[:, k],
         age,
-        plan.in_count,
+        plan.in_count[k],
         shocks.immigration[:, k],
         np.zeros((n_d, 2, n_a)) if plan.housing_outside is None else plan.housing_outside[k],
         plan.internal,
