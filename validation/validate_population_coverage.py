@@ -34,13 +34,19 @@ def main() -> None:
     t0 = time.perf_counter()
     city = load_city(Path(args.city))
     result = interval_coverage(city, args.base_year, args.target, args.draws, args.seed)
-    print(f"Konstanz {args.base_year} -> {args.target}, {args.draws} draws "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"Konstanz {args.base_year} -> {args.target}, {args.draws} draws "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
     print(f"  migration scale from backtests: {result['migration_scale']:.3f}")
-    print(f"  80 % interval covers {result['cells_covered']} of {result['cells']} city sex x age-group "
-          f"cells = {100 * result['coverage']:.1f} % (target 70-90 %)")
-    print(f"  Stadtteil totals: {result['district_covered']} of {result['districts']} covered = "
-          f"{100 * result['district_coverage']:.1f} %")
+    print(
+        f"  80 % interval covers {result['cells_covered']} of {result['cells']} city sex x age-group "
+        f"cells = {100 * result['coverage']:.1f} % (target 70-90 %)"
+    )
+    print(
+        f"  Stadtteil totals: {result['district_covered']} of {result['districts']} covered = "
+        f"{100 * result['district_coverage']:.1f} %"
+    )
     print("  cell, register, P10, P50, P90:")
     for row in result["table"]:
         print("   ", row)
