@@ -1,8 +1,9 @@
 """Ex-post evaluation: project from an earlier base year and compare with the register.
 
 The projection sees only data up to the base year (``CityData.restrict_to``); the register of the
-following years is the truth. Two naive baselines are projected from the same data: constant
-population and Hamilton-Perry cohort-change ratios.
+following years is the truth. Simple methods are projected from the same data: constant population,
+Hamilton-Perry cohort-change ratios, the linear trend of the district totals over the base period
+and the districts' constant share of the cohort-component city.
 
 References:
     Smith, S. K., Tayman, J., Swanson, D. A. (2013). A Practitioner's Guide to State and Local
@@ -11,6 +12,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,7 @@ import pandas as pd
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
 from forecast.population.baselines import constant_population, hamilton_perry
+from forecast.population.district_methods import constant_share, linear_trend
 from forecast.population.estimate import EstimationSettings, estimate_base_rates, population_array
 from forecast.population.projection import PopulationAssumptions, project_population
 
@@ -33,7 +36,7 @@ AGE_GROUPS: dict[str, tuple[int, int]] = {
 }
 """Age groups of the evaluation (Kita U3 and Ü3, primary school, secondary, youth, adults, old)."""
 
-METHODS = ("cohort_component", "constant", "hamilton_perry")
+METHODS = ("cohort_component", "constant", "hamilton_perry", "linear_trend", "constant_share")
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,7 @@ def backtest_population(
     settings = settings or EstimationSettings()
     assumptions = assumptions or PopulationAssumptions()
     past = city.restrict_to(base_year)
-    rates = estimate_base_rates(
-        past, EstimationSettings(base_year=base_year, base_period=settings.base_period)
-    )
+    rates = estimate_base_rates(past, dataclasses.replace(settings, base_year=base_year))
     projection = project_population(rates, assumptions, horizon)
 
     pop, years = population_array(city)
@@ -133,10 +134,13 @@ def backtest_population(
     if base_year - hp_span not in year_ix:
         raise ValueError(f"Hamilton-Perry needs the register of {base_year - hp_span}")
     base = pop[year_ix[base_year]]
+    earlier = [pop[year_ix[t]] for t in rates_years(rates) if t in year_ix]
     forecasts = {
         "cohort_component": projection.population,
         "constant": constant_population(base, horizon),
         "hamilton_perry": hamilton_perry(pop[year_ix[base_year - hp_span]], base, hp_span, horizon),
+        "linear_trend": linear_trend(np.stack(earlier + [base]), horizon),
+        "constant_share": constant_share(base, projection.population.sum(axis=1)),
     }
     rows = []
     for h in range(1, horizon + 1):
@@ -151,6 +155,11 @@ def backtest_population(
     table = pd.concat(rows, ignore_index=True)
     table["suspect"] = table["year"].isin(city.exclude_years)
     return PopulationBacktest(table=table, notes=rates.notes)
+
+
+def rates_years(rates) -> list[int]:
+    """First years of the base period's transitions (the linear trend starts at the first)."""
+    return [int(t) for t in rates.diagnostics.get("transitions", [])][:1]
 
 
 def _compare(projected, observed, districts, method, base_year, horizon, year) -> pd.DataFrame:

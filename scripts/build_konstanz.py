@@ -155,15 +155,22 @@ def integerise(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.nd
 
 
 def build_population(
-    pyr: dict[int, np.ndarray], codes: list[str], totals: pd.DataFrame
+    pyr: dict[int, np.ndarray],
+    codes: list[str],
+    totals: pd.DataFrame,
+    years: list[int] = YEARS,
+    exclude_years: tuple[int, ...] = EXCLUDE_YEARS,
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Estimate district x sex x age for every year with both margins exact.
+
+    ``years`` (consecutive) and ``exclude_years`` (years not used as the seed of later years)
+    default to the Konstanz city folder's; ``scripts/build_validation_beds.py`` passes others.
 
     Returns:
         The long population table and per-year fitting statistics.
     """
     n_d, frames, stats, fits, base = len(codes), [], [], {}, None
-    for year in YEARS:
+    for year in years:
         cols = pyr[year].reshape(-1)
         rows = scale_to_total(totals.loc[year, codes].to_numpy(), int(cols.sum()))
         if base is None:  # first year: every district gets the city structure
@@ -178,7 +185,7 @@ def build_population(
         x, iters, err = ipf(seed, rows, cols)
         counts, repairs = integerise(x, rows, cols)
         fits[year] = x.reshape(n_d, len(SEXES), N_AGE)
-        base = base if year in EXCLUDE_YEARS else year
+        base = base if year in exclude_years else year
         stats.append(
             {
                 "year": year,
@@ -196,12 +203,14 @@ def build_population(
     return pd.concat(frames).reset_index(), stats
 
 
-def city_flows(src: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def city_flows(
+    src: Path, years: list[int] = YEARS
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Births, deaths and migration as whole-city rows (district ``_city``, sex/age empty)."""
-    nat = pd.read_csv(src / "bev_natuerliche_entwicklung.csv").set_index("jahr").loc[YEARS]
-    mig = pd.read_csv(src / "bev_zu_und_wegzug.csv").set_index("jahr").loc[YEARS]
+    nat = pd.read_csv(src / "bev_natuerliche_entwicklung.csv").set_index("jahr").loc[years]
+    mig = pd.read_csv(src / "bev_zu_und_wegzug.csv").set_index("jahr").loc[years]
     assert not nat.isna().any().any() and not mig.isna().any().any(), "missing flow values"
-    base = pd.DataFrame({"year": YEARS, "district": CITY_DISTRICT, "sex": None, "age": None})
+    base = pd.DataFrame({"year": years, "district": CITY_DISTRICT, "sex": None, "age": None})
     births = base.drop(columns="age").assign(mother_age=None, count=nat["geburten"].to_numpy())
     deaths = base.assign(count=nat["sterbefaelle"].to_numpy())
     migration = pd.concat(

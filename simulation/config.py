@@ -17,6 +17,7 @@ from omegaconf import MISSING
 from forecast.contract import MAX_AGE
 from forecast.population.estimate import EstimationSettings
 from forecast.population.housing import HousingSettings
+from forecast.population.migration import DistrictMigrationSettings
 from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
 from simulation.config_abm import AbmConfig
@@ -58,12 +59,24 @@ class MigrationConfig:
 
 
 @dataclass
+class DistrictMigrationConfig:
+    """How each district's own migration is projected (forecast.population.migration)."""
+
+    model: str = "damped"  # damped | levelled (the method before December 2026)
+    persistence: Param = field(default_factory=Param)
+    shrink: bool = True
+
+
+@dataclass
 class EstimationConfig:
     base_year: int | None = None
     base_period: int = 3
     district_fertility_prior: Param = field(default_factory=Param)
     migration_schedule: Param = field(default_factory=Param)
     internal_model: str = "auto"
+    district_migration: DistrictMigrationConfig = field(
+        default_factory=lambda: DistrictMigrationConfig()
+    )
 
 
 @dataclass
@@ -172,6 +185,11 @@ def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
         migration_schedule={k: float(v) for k, v in dict(est.migration_schedule.value).items()},
         internal_model=est.internal_model,
         housing=housing_settings(cfg.housing),
+        district_migration=DistrictMigrationSettings(
+            model=est.district_migration.model,
+            persistence=float(est.district_migration.persistence.value),
+            shrink=bool(est.district_migration.shrink),
+        ),
     )
 
 

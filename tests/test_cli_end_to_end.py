@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.backtest import METHODS
 from simulation.results import COLUMNS, read_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,7 @@ def test_backtest_command_writes_error_table(tmp_path):
     (run_dir,) = list(tmp_path.iterdir())
     assert run_dir.name.endswith("_backtest-population-2020")
     table = pd.read_parquet(run_dir / "backtest_population.parquet")
-    assert set(table["method"]) == {"cohort_component", "constant", "hamilton_perry"}
+    assert set(table["method"]) == set(METHODS)
     assert set(table["year"]) == {2021, 2022}
     assert {"a", "b", "c", "_city"} <= set(table["district"])
     assert set(table["age_group"]) == {"all", "0-2", "3-5", "6-9", "10-15", "16-20", "21-64", "65+"}

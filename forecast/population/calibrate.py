@@ -29,12 +29,12 @@ from forecast.population.estimate import (
     FERTILE,
     BaseRates,
     EstimationSettings,
-    _yearly_total,
     estimate_base_rates,
     population_array,
     usable_transitions,
 )
 from forecast.population.kernel import FEMALE, age_cohorts
+from forecast.population.register import yearly_total
 from forecast.population.stochastic import AR1, StochasticSettings, draw_shocks, fit_ar1
 
 BACKTEST_GROUPS = ((0, 5), (6, 17), (18, 24), (25, 34), (35, 49), (50, 64), (65, 79), (80, 100))
@@ -69,7 +69,7 @@ def calibrate_processes(
         report[name] = figures
 
     if city.has("births"):
-        observed = _yearly_total(city, "births").reindex(flow_years).to_numpy(float)
+        observed = yearly_total(city, "births").reindex(flow_years).to_numpy(float)
         if not np.isnan(observed).any():
             use("fertility", np.log(observed / expected_births.sum(axis=1)), 1.0 / observed)
         births = city.table("births")
@@ -86,7 +86,7 @@ def calibrate_processes(
             city_part = np.log(by_d.sum(axis=1) / expected_births.sum(axis=1))[:, None]
             use("fertility_district", ratio - city_part, 1.0 / np.maximum(by_d, 1.0))
     if city.has("deaths"):
-        observed = _yearly_total(city, "deaths").reindex(flow_years).to_numpy(float)
+        observed = yearly_total(city, "deaths").reindex(flow_years).to_numpy(float)
         s, _ = rates.life_table.survival_ratios()
         cohorts = age_cohorts(start.sum(axis=1))
         expected = ((1.0 - s) * cohorts).sum(axis=(-1, -2))
@@ -95,7 +95,7 @@ def calibrate_processes(
     city_pop = start.sum(axis=(1, 2, 3))
     if city.has("migration"):
         for direction, name in (("in", "immigration"), ("out", "emigration")):
-            flows = _yearly_total(city, "migration", direction=direction).reindex(flow_years)
+            flows = yearly_total(city, "migration", direction=direction).reindex(flow_years)
             flows = flows.to_numpy(float)
             if not np.isnan(flows).any() and (flows > 0).all():
                 use(name, np.log(flows / city_pop), 1.0 / flows)

@@ -111,8 +111,9 @@ class ProjectionPlan:
         tables: life tables along the e0 path, mx of shape (H, 2, A).
         asfr: fertility rates along the TFR path, (H, D, 35).
         male_share_at_birth: share of boys among births.
-        out_rate: out-migration across the boundary per start-of-year person, (H, D, 2, A).
-        in_count: in-migrants across the boundary per year, (H, D, 2, A), persons.
+        out_rate: out-migration across the boundary per start-of-year person in each projected
+            year, (H, D, 2, A).
+        in_count: in-migrants across the boundary per projected year, (H, D, 2, A), persons.
         internal: moves between districts, or None.
         housing_outside: first occupants of new housing from outside the city, (H, D, 2, A).
         housing_inside: first occupants of new housing from other districts, (H, D, 2, A).
@@ -181,10 +182,14 @@ def make_plan(
         absolute,
     )
 
-    base_total = rates.population.sum()
-    in_total = rates.in_count.sum()
-    shift = assumptions.net_migration_change_per_1000 / 1000.0 * base_total
-    in_factor = max(in_total + shift, 0.0) / in_total if in_total > 0 else 1.0
+    out_path, in_path = rates.migration_path(horizon)
+    # Net migration shifted by a level per 1,000 base-year inhabitants: added to each year's
+    # in-migrants, keeping their age-sex-district profile.
+    shift = assumptions.net_migration_change_per_1000 / 1000.0 * rates.population.sum()
+    in_total = in_path.sum(axis=(1, 2, 3))
+    in_factor = np.divide(
+        np.maximum(in_total + shift, 0.0), in_total, out=np.ones_like(in_total), where=in_total > 0
+    )
 
     outside = inside = None
     if rates.housing is not None and rates.housing_years.size:
@@ -199,8 +204,8 @@ def make_plan(
         tables=tables,
         asfr=asfr_path,
         male_share_at_birth=rates.male_share_at_birth,
-        out_rate=np.broadcast_to(rates.out_rate, (horizon,) + rates.out_rate.shape),
-        in_count=np.broadcast_to(rates.in_count * in_factor, (horizon,) + rates.in_count.shape),
+        out_rate=out_path,
+        in_count=in_path * in_factor[:, None, None, None],
         internal=rates.internal,
         housing_outside=outside,
         housing_inside=inside,

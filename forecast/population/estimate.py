@@ -4,7 +4,8 @@ The estimation follows the practice of German municipal projections (SIKURS, IT.
 Gemeindemodellrechnung): a reference schedule for the shape (national life table, national ASFR),
 the city's own data for the level, and the city's own migration by age. What the city folder lacks
 is filled by a documented fallback, and every fallback is named in ``BaseRates.notes`` so that the
-run manifest can list it.
+run manifest can list it. Each component has its own module: ``fertility``, ``mortality``,
+``migration`` (with ``district_migration``), ``moves`` and ``housing``; this one puts them together.
 
 Arrays are cohort-indexed like the kernel's (entry ``a`` = age at the END of a year).
 
@@ -12,7 +13,6 @@ References:
     Preston, Heuveline, Guillot (2001), ch. 6 (projection), sec. 6.3 (births); residual
     ("forward survival") estimation of net migration: Siegel & Swanson (2004), The Methods and
     Materials of Demography, ch. 19.
-    Rogers, A., Castro, L. J. (1981). Model migration schedules. IIASA RR-81-30.
 """
 
 from __future__ import annotations
@@ -20,46 +20,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from forecast.citydata import CityData
-from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE, SEXES
 from forecast.lifetable import LifeTable
+from forecast.population.fertility import DISTRICT_FERTILITY_PRIOR_BIRTHS, estimate_fertility
 from forecast.population.housing import (
     HousingSettings,
     completions,
     housing_arrivals,
     remove_base_period,
 )
-from forecast.population.kernel import FEMALE, age_cohorts
+from forecast.population.migration import (
+    ROGERS_CASTRO,
+    DistrictMigrationSettings,
+    district_shares,
+    estimate_migration,
+    has_district_detail,
+    rogers_castro,
+)
+from forecast.population.mortality import estimate_mortality, reference_life_table
 from forecast.population.moves import InternalMoves, estimate_internal_moves
-from forecast.reference import (
-    life_table_columns,
-    national_asfr,
-    national_life_table,
-    national_male_share_at_birth,
+from forecast.population.register import (
+    AGES,
+    FERTILE,
+    BasePeriod,
+    population_array,
+    usable_transitions,
 )
 
-AGES = np.arange(MAX_AGE + 1)
-FERTILE = slice(FERTILE_AGES[0], FERTILE_AGES[1] + 1)
-
-# Model migration schedule for the age profile of gross migration (in + out) when a city knows
-# only its migration totals. Parameters of Rogers & Castro's (1981) "standard" schedule with the
-# labour-force peak at 21 (estimate: university towns peak early). Only the shape is used; the
-# level comes from the city's totals, and net migration by age from its register.
-ROGERS_CASTRO = {
-    "a1": 0.02,
-    "alpha1": 0.10,
-    "a2": 0.06,
-    "alpha2": 0.10,
-    "mu2": 21.0,
-    "lambda2": 0.40,
-    "c": 0.003,
-}
-
-# Prior strength (in births) when a district's fertility level is shrunk toward the city's:
-# a district with 30 expected births moves halfway. Source: estimate (Gamma-Poisson smoothing).
-DISTRICT_FERTILITY_PRIOR_BIRTHS = 30.0
+__all__ = [
+    "AGES",
+    "FERTILE",
+    "BaseRates",
+    "EstimationSettings",
+    "estimate_base_rates",
+    "population_array",
+    "rogers_castro",
+    "usable_transitions",
+]
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,8 @@ class EstimationSettings:
             ``auto``), used when the city has a ``moves`` file.
         housing: how new dwellings turn into in-movers, used when the city has a ``housing``
             file; ``None`` switches the housing component off.
+        district_migration: how each district's migration is projected (damped deviations from
+            its share of the city's flows, or the older levelled method).
     """
 
     base_year: int | None = None
@@ -86,6 +86,7 @@ class EstimationSettings:
     migration_schedule: dict[str, float] = field(default_factory=lambda: dict(ROGERS_CASTRO))
     internal_model: str = "auto"
     housing: HousingSettings | None = field(default_factory=HousingSettings)
+    district_migration: DistrictMigrationSettings = field(default_factory=DistrictMigrationSettings)
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,10 @@ class BaseRates:
         life_table: city life table (level-adjusted), mx of shape (2, 101).
         asfr: fertility rates per district, births per woman per year, shape (D, 35), ages 15..49.
         male_share_at_birth: share of boys among births.
-        out_rate: out-migration across the city boundary per start-of-year person, (D, 2, 101).
-        in_count: in-migrants across the city boundary per year, persons, (D, 2, 101); without
-            the first occupants of new housing when the housing component is on.
+        out_rate: out-migration across the city boundary per start-of-year person in the base
+            period, (D, 2, A).
+        in_count: in-migrants across the city boundary per year in the base period, persons,
+            (D, 2, A); without the first occupants of new housing when the housing component is on.
         internal: moves between districts, or ``None`` when the city has no moves file (then
             internal moves are part of each district's residual migration).
         housing: settings of the housing component, ``None`` when it is off.
@@ -109,6 +111,9 @@ class BaseRates:
         housing_completions: dwellings completed per ``housing_years`` x district.
         diagnostics: estimated levels (TFR, e0, mortality ratio, migration) for the manifest.
         notes: sources and fallbacks used, one sentence each.
+        out_rate_long, in_count_long: the migration each district's own deviation decays to
+            (its share of the city's flows); ``None`` = the base-period level is held.
+        migration_persistence: share of a district's own deviation kept per projected year.
     """
 
     base_year: int
@@ -125,59 +130,50 @@ class BaseRates:
     housing_completions: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     diagnostics: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    out_rate_long: np.ndarray | None = None
+    in_count_long: np.ndarray | None = None
+    migration_persistence: float = 1.0
+
+    def migration_path(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Out rates and in-counts of each projected year, each (H, D, 2, A).
+
+        Year k (1..H) keeps ``migration_persistence ** k`` of each district's deviation from its
+        long-run migration.
+        """
+        keep = self.migration_persistence ** np.arange(1, horizon + 1)[:, None, None, None]
+        if self.out_rate_long is None or self.in_count_long is None:
+            keep = np.ones_like(keep)
+        out_long = self.out_rate if self.out_rate_long is None else self.out_rate_long
+        in_long = self.in_count if self.in_count_long is None else self.in_count_long
+        out = out_long[None] + keep * (self.out_rate - out_long)[None]
+        ins = in_long[None] + keep * (self.in_count - in_long)[None]
+        return out, ins
 
 
-def population_array(city: CityData) -> tuple[np.ndarray, np.ndarray]:
-    """Register population as an array (years, districts, sex, age) and the years."""
-    pop = city.table("population")
-    years = np.sort(pop["year"].unique())
-    index = pd.MultiIndex.from_product(
-        [years, list(city.district_codes), list(SEXES), AGES],
-        names=["year", "district", "sex", "age"],
+def base_period(city: CityData, base_year: int | None, length: int) -> tuple[int, BasePeriod]:
+    """The base year and the registers of its most recent usable transitions.
+
+    Raises:
+        ValueError: the base year is not a register year, or no usable transition exists.
+    """
+    pop, years = population_array(city)
+    base = int(years[-1]) if base_year is None else int(base_year)
+    if base not in years:
+        raise ValueError(f"base year {base} is not a register year ({years.min()}..{years.max()})")
+    usable = usable_transitions(city, years, base)
+    transitions = usable[-length:] if length > 0 else []
+    if not transitions:
+        raise ValueError(
+            f"no usable pair of consecutive register years up to {base}: the population file "
+            "needs two consecutive years (31.12.) not listed in exclude_years"
+        )
+    ix = {int(y): i for i, y in enumerate(years)}
+    return base, BasePeriod(
+        transitions=tuple(transitions),
+        start=np.stack([pop[ix[t]] for t in transitions]),
+        end=np.stack([pop[ix[t + 1]] for t in transitions]),
+        base=pop[ix[base]].copy(),
     )
-    counts = (
-        pop.assign(age=pop["age"].astype(int))
-        .set_index(["year", "district", "sex", "age"])["count"]
-        .reindex(index, fill_value=0)
-        .to_numpy(float)
-    )
-    return counts.reshape(len(years), len(city.district_codes), len(SEXES), len(AGES)), years
-
-
-def _yearly_total(city: CityData, stem: str, **filters: str) -> pd.Series:
-    """Sum of ``count`` per year over all rows of a flow file (district or ``_city`` rows)."""
-    table = city.table(stem)
-    for col, value in filters.items():
-        table = table[table[col] == value]
-    districts = table["district"].unique()
-    if CITY_DISTRICT in districts and len(districts) > 1:
-        # City rows and district rows may coexist for different years: per year, prefer the
-        # district detail and fall back to the city row.
-        detail = table[table["district"] != CITY_DISTRICT].groupby("year")["count"].sum()
-        city_rows = table[table["district"] == CITY_DISTRICT].groupby("year")["count"].sum()
-        return detail.combine_first(city_rows)
-    return table.groupby("year")["count"].sum()
-
-
-def usable_transitions(city: CityData, years: np.ndarray, base_year: int) -> list[int]:
-    """Years t < base_year with registers at t and t+1, neither listed in ``exclude_years``."""
-    have = {int(y) for y in years}
-    bad = set(city.exclude_years)
-    return [
-        t
-        for t in range(int(years[0]), base_year)
-        if t in have and t + 1 in have and t not in bad and t + 1 not in bad
-    ]
-
-
-def rogers_castro(ages: np.ndarray, p: dict[str, float] = ROGERS_CASTRO) -> np.ndarray:
-    """Rogers-Castro model migration rates by age (shape only)."""
-    x = ages.astype(float)
-    child = p["a1"] * np.exp(-p["alpha1"] * x)
-    labour = p["a2"] * np.exp(
-        -p["alpha2"] * (x - p["mu2"]) - np.exp(-p["lambda2"] * (x - p["mu2"]))
-    )
-    return child + labour + p["c"]
 
 
 def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRates:
@@ -185,7 +181,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
 
     Args:
         city: a validated city folder.
-        settings: base year and averaging period.
+        settings: base year, averaging period and component settings.
 
     Returns:
         The base rates with diagnostics and the list of sources and fallbacks used.
@@ -193,110 +189,28 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
     Raises:
         ValueError: when the base year is not a register year, or no usable transition exists.
     """
-    pop, years = population_array(city)
-    base_year = int(years[-1]) if settings.base_year is None else int(settings.base_year)
-    if base_year not in years:
-        raise ValueError(
-            f"base year {base_year} is not a register year ({years.min()}..{years.max()})"
-        )
+    base_year, period = base_period(city, settings.base_year, settings.base_period)
     notes: list[str] = []
-    year_ix = {int(y): i for i, y in enumerate(years)}
-    excluded = set(city.exclude_years)
-    # The most recent usable transitions: both years registered and neither listed as suspect.
-    usable = usable_transitions(city, years, base_year)
-    transitions = usable[-settings.base_period :] if settings.base_period > 0 else []
-    if not transitions:
-        raise ValueError(f"no usable pair of consecutive register years up to {base_year}")
+    excluded = sorted(city.exclude_years)
     notes.append(
-        f"Levels and migration averaged over transitions {', '.join(f'{t}->{t + 1}' for t in transitions)}"
-        + (f" (excluded years: {sorted(excluded)})" if excluded else "")
+        "Levels and migration averaged over transitions "
+        + ", ".join(f"{t}->{t + 1}" for t in period.transitions)
+        + (f" (excluded years: {excluded})" if excluded else "")
     )
-    start = np.stack([pop[year_ix[t]] for t in transitions])  # (T, D, 2, A)
-    end = np.stack([pop[year_ix[t + 1]] for t in transitions])
-    flow_years = np.array(transitions) + 1
-
-    # --- mortality shape --------------------------------------------------------------------
-    if city.has("life_table"):
-        lt_cols = life_table_columns(city.table("life_table"))
-        notes.append("Mortality: the city's own life table (life_table file)")
-    else:
-        ref = national_life_table(base_year)
-        lt_cols = ref.values
-        notes.append(f"Fallback: no life_table file; mortality shape from {ref.label}")
-    base_lt = LifeTable.from_lx_Lx(lt_cols["lx"], lt_cols["Lx"])
-
-    # --- fertility shape and births -----------------------------------------------------------
-    if city.has("fertility"):
-        asfr_ref = (
-            city.table("fertility")
-            .set_index("mother_age")["asfr"]
-            .reindex(range(FERTILE_AGES[0], FERTILE_AGES[1] + 1), fill_value=0.0)
-            .to_numpy(float)
-        )
-        notes.append("Fertility age pattern: the city's fertility file")
-    else:
-        ref = national_asfr(min(base_year, 2021))
-        asfr_ref = ref.values
-        notes.append(f"Fallback: no fertility file; age pattern of fertility from {ref.label}")
-    women = 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])  # (T, D, 35)
-    expected_births = (asfr_ref * women).sum(axis=-1)  # (T, D) at the reference level
-    male_share = float(national_male_share_at_birth().values)
-    if city.has("births"):
-        observed = _yearly_total(city, "births").reindex(flow_years)
-        if observed.isna().any():
-            raise ValueError(
-                f"births file lacks years {list(flow_years[observed.isna().to_numpy()])}"
-            )
-        city_scale = observed.sum() / expected_births.sum()
-        births_by_year = observed.to_numpy(float)
-        table = city.table("births")
-        with_sex = table[table["sex"].notna() & table["year"].isin(flow_years)]
-        if len(with_sex) and with_sex["count"].sum() > 0:
-            male_share = float(
-                with_sex.loc[with_sex["sex"] == "m", "count"].sum() / with_sex["count"].sum()
-            )
-            notes.append("Sex ratio at birth: the city's births by sex")
-        else:
-            notes.append("Fallback: births without sex; national share of boys at birth")
-        district_scale = _district_fertility(
-            city, flow_years, expected_births * city_scale, settings.district_fertility_prior, notes
-        )
-    else:
-        city_scale = 1.0
-        births_by_year = expected_births.sum(axis=1)
-        district_scale = np.ones(len(city.district_codes))
-        notes.append("Fallback: no births file; national fertility level")
-    asfr = asfr_ref[None, :] * city_scale * district_scale[:, None]
-
-    # --- mortality level -------------------------------------------------------------------------
-    s, _ = base_lt.survival_ratios()
-    city_start = start.sum(axis=1)  # (T, 2, A)
-    cohorts = age_cohorts(city_start)
-    cohorts[..., 0] = births_by_year[:, None] * np.array([1 - male_share, male_share])
-    mortality_ratio = 1.0
-    if city.has("deaths"):
-        observed_deaths = _yearly_total(city, "deaths").reindex(flow_years)
-        expected_deaths = ((1.0 - s) * cohorts).sum(axis=(-1, -2))
-        if not observed_deaths.isna().any():
-            mortality_ratio = float(observed_deaths.sum() / expected_deaths.sum())
-            notes.append(
-                f"Mortality level: the city's deaths = {mortality_ratio:.3f} x reference table"
-            )
-        else:
-            notes.append(
-                "Fallback: deaths file incomplete for the base period; reference mortality level"
-            )
-    else:
-        notes.append("Fallback: no deaths file; reference mortality level")
-    life_table = base_lt.scaled(mortality_ratio)
-    s, _ = life_table.survival_ratios()
-
-    # --- moves between districts -----------------------------------------------------------------
-    district_cohorts = age_cohorts(start)
-    district_births = (asfr * 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])).sum(
-        -1
+    flow_years = period.flow_years
+    reference = reference_life_table(city, base_year, notes)
+    fertility = estimate_fertility(
+        city, period, base_year, settings.district_fertility_prior, notes
     )
-    district_cohorts[..., 0] = district_births[..., None] * np.array([1 - male_share, male_share])
+    male_share = fertility.male_share_at_birth
+    city_births = fertility.births_by_year[:, None]  # (T, 1): the city as one district
+    city_cohorts = BasePeriod(
+        period.transitions, period.start.sum(axis=1, keepdims=True), period.end, period.base
+    ).cohorts(city_births, male_share)[:, 0]
+    mortality = estimate_mortality(city, reference, city_cohorts, flow_years, notes)
+    s, _ = mortality.life_table.survival_ratios()
+
+    district_cohorts = period.cohorts(fertility.district_births(period), male_share)
     internal, moves_diag = estimate_internal_moves(
         city, flow_years, district_cohorts.mean(axis=0), settings.internal_model
     )
@@ -311,34 +225,43 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
             "residual migration"
         )
 
-    out_rate, in_count, mig_diag = _estimate_migration(
+    housing_on = settings.housing is not None and city.has("housing")
+    residual_inside = internal is None and not has_district_detail(city, flow_years)
+    housing_net = None
+    if housing_on:
+        outside, inside = housing_arrivals(city, flow_years, settings.housing)
+        housing_net = outside.mean(axis=0)
+        if residual_inside:
+            inside = inside.mean(axis=0)
+            housing_net = housing_net + inside - district_shares(period.base) * inside.sum(axis=0)
+    damped = settings.district_migration.model == "damped"
+    migration = estimate_migration(
         city,
-        pop[year_ix[base_year]],
-        start,
-        end,
-        cohorts,
+        period.base,
+        period.end,
+        district_cohorts,
         s,
         flow_years,
-        births_by_year,
-        male_share,
-        asfr,
         settings.migration_schedule,
+        settings.district_migration,
         notes,
         internal_net,
+        housing_net if damped else None,
     )
+    in_count = migration.in_count
 
-    # --- new housing ---------------------------------------------------------------------------
     housing, h_years, h_done = None, np.zeros(0, dtype=int), np.zeros((0, len(city.district_codes)))
-    if settings.housing is not None and city.has("housing"):
+    if housing_on:
         housing = settings.housing
-        outside, inside = housing_arrivals(city, flow_years, housing)
-        residual_path = mig_diag["migration_method"] != "migration file (district x sex x age)"
-        in_count, removed = remove_base_period(
-            in_count,
-            outside.mean(axis=0),
-            inside.mean(axis=0) if internal is None and residual_path else None,
-            _district_shares(pop[year_ix[base_year]]),
-        )
+        if damped:
+            removed = float(outside.mean(axis=0).sum())
+        else:
+            in_count, removed = remove_base_period(
+                in_count,
+                outside.mean(axis=0),
+                inside.mean(axis=0) if residual_inside else None,
+                district_shares(period.base),
+            )
         listed = np.sort(city.table("housing")["year"].unique())
         h_years = listed[listed > base_year].astype(int)
         h_done = completions(city, h_years)
@@ -348,27 +271,29 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
             f"in-movers ({housing.occupants_per_dwelling:g} persons each, "
             f"{100 * housing.from_outside_share:.0f} % from outside the city)"
         )
-    e0 = life_table.e0
+    e0 = mortality.life_table.e0
+    asfr = fertility.asfr
     diagnostics = {
-        "tfr_reference": float(asfr_ref.sum()),
-        "tfr_city": float(asfr_ref.sum() * city_scale),
+        "tfr_reference": float(fertility.reference.sum()),
+        "tfr_city": float(fertility.reference.sum() * fertility.city_scale),
         "tfr_by_district": dict(
             zip(city.district_codes, np.round(asfr.sum(axis=1), 4).tolist(), strict=True)
         ),
-        "mortality_ratio": mortality_ratio,
+        "mortality_ratio": mortality.ratio,
         "e0": {"f": float(e0[0]), "m": float(e0[1])},
         "male_share_at_birth": male_share,
-        **mig_diag,
+        "transitions": list(period.transitions),
+        **migration.diagnostics,
         **moves_diag,
     }
     return BaseRates(
         base_year=base_year,
         districts=tuple(city.district_codes),
-        population=pop[year_ix[base_year]].copy(),
-        life_table=life_table,
+        population=period.base,
+        life_table=mortality.life_table,
         asfr=asfr,
         male_share_at_birth=male_share,
-        out_rate=out_rate,
+        out_rate=migration.out_rate,
         in_count=in_count,
         internal=internal,
         housing=housing,
@@ -376,197 +301,7 @@ def estimate_base_rates(city: CityData, settings: EstimationSettings) -> BaseRat
         housing_completions=h_done,
         diagnostics=diagnostics,
         notes=tuple(notes),
+        out_rate_long=migration.out_rate_long if damped else None,
+        in_count_long=migration.in_count_long if damped else None,
+        migration_persistence=migration.persistence,
     )
-
-
-def _district_fertility(
-    city: CityData, flow_years: np.ndarray, expected: np.ndarray, prior: float, notes: list[str]
-) -> np.ndarray:
-    """Relative fertility level per district, shrunk toward the city level (Gamma-Poisson)."""
-    table = city.table("births")
-    detail = table[(table["district"] != CITY_DISTRICT) & table["year"].isin(flow_years)]
-    if detail.empty:
-        notes.append(
-            "Fallback: births known for the whole city only; every district at the city level"
-        )
-        return np.ones(len(city.district_codes))
-    observed = (
-        detail.groupby("district")["count"].sum().reindex(list(city.district_codes), fill_value=0)
-    ).to_numpy(float)
-    exp = expected.sum(axis=0)
-    notes.append(
-        f"District fertility: observed births, shrunk toward the city level ({prior:g} births prior)"
-    )
-    return (observed + prior) / (exp + prior)
-
-
-def _estimate_migration(
-    city: CityData,
-    base_pop: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    city_cohorts: np.ndarray,
-    s: np.ndarray,
-    flow_years: np.ndarray,
-    births_by_year: np.ndarray,
-    male_share: float,
-    asfr: np.ndarray,
-    schedule: dict[str, float],
-    notes: list[str],
-    internal_net: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Out-migration rates and in-migrant counts per district, sex and cohort."""
-    n_d = base_pop.shape[0]
-    # Cap for out rates so that no cohort can end negative: s*C - (1+s)/2*o*C >= 0.
-    cap = np.minimum(1.0, 2.0 * s / (1.0 + s))
-    migration = city.table("migration") if city.has("migration") else None
-    detailed = (
-        migration is not None
-        and migration["sex"].notna().all()
-        and migration["age"].notna().all()
-        and not (migration["district"] == CITY_DISTRICT).any()
-        and migration["year"].isin(flow_years).any()
-    )
-    if detailed:
-        used = migration[migration["year"].isin(flow_years)]
-        arr = np.zeros((2, len(flow_years), n_d, 2, MAX_AGE + 1))
-        d_ix = {d: i for i, d in enumerate(city.district_codes)}
-        y_ix = {int(y): i for i, y in enumerate(flow_years)}
-        for direction, k in (("in", 0), ("out", 1)):
-            part = used[used["direction"] == direction]
-            np.add.at(
-                arr[k],
-                (
-                    part["year"].map(y_ix).to_numpy(),
-                    part["district"].map(d_ix).to_numpy(),
-                    part["sex"].map({"f": 0, "m": 1}).to_numpy(),
-                    part["age"].astype(int).to_numpy(),
-                ),
-                part["count"].to_numpy(float),
-            )
-        in_count = arr[0].mean(axis=0)
-        # District cohorts at risk: the start population aged on, births estimated for age 0.
-        cohorts = age_cohorts(start)
-        women = 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])
-        births = (asfr * women).sum(axis=-1)
-        cohorts[..., 0] = births[..., None] * np.array([1 - male_share, male_share])
-        at_risk = cohorts.sum(axis=0)
-        out_rate = np.divide(
-            arr[1].sum(axis=0), at_risk, out=np.zeros_like(at_risk), where=at_risk > 0
-        )
-        notes.append(
-            "Migration: in counts and out rates by district, sex and age from the migration file"
-        )
-        method = "migration file (district x sex x age)"
-    else:
-        # Residual ("forward survival") net migration by sex and age for the city as a whole:
-        # P(t+1) = s*C + (1+s)/2 * N  =>  N = (P(t+1) - s*C) / ((1+s)/2).
-        city_end = end.sum(axis=1)
-        net = (city_end - s * city_cohorts) / (0.5 * (1.0 + s))
-        net_mean = net.mean(axis=0)  # (2, A)
-        c_mean = city_cohorts.mean(axis=0)
-        if migration is not None:
-            gross_in = _yearly_total(city, "migration", direction="in").reindex(flow_years)
-            gross_out = _yearly_total(city, "migration", direction="out").reindex(flow_years)
-            gross = float((gross_in + gross_out).mean())
-            # Split the gross turnover over ages with the model schedule, then in/out so that
-            # in - out equals the register's net migration at every age.
-            weight = rogers_castro(np.arange(MAX_AGE + 1), schedule) * c_mean
-            g = gross * weight / weight.sum()
-            city_in = np.maximum((g + net_mean) / 2, 0.0)
-            city_out = np.maximum(city_in - net_mean, 0.0)
-            city_in = city_out + net_mean  # restore the exact net where the split was clipped
-            notes.append(
-                "Fallback: migration file without age detail; net migration by sex and age from "
-                "the register (residual method), gross flows from the file's totals split by a "
-                "Rogers-Castro model schedule"
-            )
-            method = "residual net by age + gross totals"
-        else:
-            city_in = np.maximum(net_mean, 0.0)
-            city_out = np.maximum(-net_mean, 0.0)
-            notes.append(
-                "Fallback: no migration file; net migration by sex and age from the register (residual method)"
-            )
-            method = "residual net by age"
-        city_out_rate = np.divide(city_out, c_mean, out=np.zeros_like(c_mean), where=c_mean > 0)
-        # Districts: same out rates; in-migrants by the district's share of each sex-age cell,
-        # then scaled per district so that its expected net migration equals its observed
-        # residual growth (district population change minus its estimated natural balance).
-        share = _district_shares(base_pop)
-        in_count = share * city_in
-        out_rate = np.broadcast_to(city_out_rate, base_pop.shape).copy()
-        in_count = _calibrate_districts(
-            in_count,
-            out_rate,
-            start,
-            end,
-            s,
-            asfr,
-            male_share,
-            base_pop,
-            city_in.sum(),
-            internal_net,
-        )
-        notes.append(
-            "District migration: city schedule, levelled to each district's observed residual growth"
-        )
-    clipped = int((out_rate > cap).sum())
-    out_rate = np.minimum(out_rate, cap)
-    if clipped:
-        notes.append(f"{clipped} out-migration rates capped so that no cohort can turn negative")
-    at_base = age_cohorts(base_pop)
-    net_base = in_count.sum() - (out_rate * at_base).sum()
-    return (
-        out_rate,
-        in_count,
-        {
-            "migration_method": method,
-            "in_migrants_per_year": float(in_count.sum()),
-            "out_migrants_per_year_at_base": float((out_rate * at_base).sum()),
-            "net_migration_per_year_at_base": float(net_base),
-        },
-    )
-
-
-def _district_shares(base_pop: np.ndarray) -> np.ndarray:
-    """Each district's share of the city's population in every sex-age cell (cohort-indexed)."""
-    cohorts = age_cohorts(base_pop)
-    cohorts[..., 0] = base_pop[..., 0]  # newborns go where the infants are
-    total = cohorts.sum(axis=0, keepdims=True)
-    overall = base_pop.sum(axis=(1, 2)) / base_pop.sum()
-    return np.where(total > 0, cohorts / np.where(total > 0, total, 1), overall[:, None, None])
-
-
-def _calibrate_districts(
-    in_count: np.ndarray,
-    out_rate: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    s: np.ndarray,
-    asfr: np.ndarray,
-    male_share: float,
-    base_pop: np.ndarray,
-    city_in_total: float,
-    internal_net: np.ndarray | None = None,
-) -> np.ndarray:
-    """Scale in-migrants per district so that its net migration matches its residual growth."""
-    women = 0.5 * (start[..., FEMALE, FERTILE] + end[..., FEMALE, FERTILE])
-    births = (asfr * women).sum(axis=-1)  # (T, D)
-    cohorts = age_cohorts(start)
-    cohorts[..., 0] = births[..., None] * np.array([1 - male_share, male_share])
-    # Survivors of a closed population, then the district's observed residual net migration.
-    closed_end = (s * cohorts).sum(axis=(-1, -2))
-    residual_net = (end.sum(axis=(-1, -2)) - closed_end).mean(axis=0)  # (D,)
-    if internal_net is not None:
-        # Moves between districts are modelled on their own: level to the rest of the growth.
-        residual_net = residual_net - internal_net
-    at_base = age_cohorts(base_pop)
-    expected_out = (out_rate * at_base).sum(axis=(-1, -2))
-    own_in = in_count.sum(axis=(-1, -2))
-    factor = np.divide(
-        residual_net + expected_out, own_in, out=np.ones_like(own_in), where=own_in > 0
-    )
-    scaled = in_count * np.maximum(factor, 0.0)[:, None, None]
-    # Keep the city's in-migration total: district levelling redistributes, it does not add.
-    return scaled * (city_in_total / scaled.sum()) if scaled.sum() > 0 else in_count

@@ -117,7 +117,7 @@ def estimate_internal_moves(
     Returns:
         The moves (``None`` when the file is absent or has no base-period rows) and diagnostics:
         mean internal movers per year and each district's mean net internal moves (for the
-        residual estimation of the other components).
+        residual estimation of the other components, ``_internal_net`` by cell (D, 2, A)).
     """
     if not city.has("moves"):
         return None, {}
@@ -172,12 +172,13 @@ def estimate_internal_moves(
         )
     else:
         raise ValueError(f"internal move model must be od, pool or auto, got {model!r}")
-    net = (in_count - out_count).sum(axis=(-1, -2))
+    net_cells = in_count - out_count
+    net = net_cells.sum(axis=(-1, -2))
     return InternalMoves(out_rate=out_rate, destination=destination, model=model), {
         "internal_model": model,
         "internal_movers_per_year": float(out_count.sum()),
         "internal_net_by_district": dict(zip(codes, np.round(net, 2).tolist(), strict=True)),
-        "_internal_net": net,
+        "_internal_net": net_cells,
     }
 
 
