@@ -37,7 +37,9 @@ def berlin_rates(n_districts: int, horizon: int, seed: int = 2):
     rng = np.random.default_rng(seed)
     ages = np.arange(101)
     rate = np.where((ages >= 18) & (ages <= 34), 0.15, 0.06)
-    out_rate = np.broadcast_to(rate, rates.population.shape) * rng.uniform(0.8, 1.2, (n_districts, 1, 1))
+    out_rate = np.broadcast_to(rate, rates.population.shape) * rng.uniform(
+        0.8, 1.2, (n_districts, 1, 1)
+    )
     at_risk = age_cohorts(rates.population)
     at_risk[..., 0] = rates.population[..., 0]  # births go where the infants are
     inflow = out_rate * at_risk

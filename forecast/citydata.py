@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CONTRACT, FileSpec
-from forecast.validate import InputDataError, check_city
+from forecast.validate import InputDataError, check_city, check_table_file, check_table_rows
 
 # Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
 _WHOLE_KINDS = {"year", "int", "count", "age", "mother_age"}
@@ -150,6 +150,35 @@ def load_city(path: str | Path) -> CityData:
         tables=MappingProxyType(tables),
         files=MappingProxyType(dict(check.files)),
     )
+
+
+def load_table_file(path: str | Path, stem: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """Validate and type one contract file from outside the city folder.
+
+    Args:
+        path: CSV or Parquet file, e.g. ``population.assumptions_file``.
+        stem: the contract file it follows, e.g. ``assumptions``.
+        codes: the city's district codes.
+
+    Raises:
+        InputDataError: every problem found, naming the file, row and column.
+    """
+    problems, frame = check_table_file(path, stem, list(codes))
+    if problems:
+        raise InputDataError(problems)
+    return _typed(CONTRACT[stem], frame)
+
+
+def typed_rows(frame: pd.DataFrame, stem: str, name: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """Validate and type rows given as text cells (e.g. from a configuration preset).
+
+    Raises:
+        InputDataError: every problem found; ``name`` stands for the file name.
+    """
+    problems = check_table_rows(frame, stem, name, list(codes))
+    if problems:
+        raise InputDataError(problems)
+    return _typed(CONTRACT[stem], frame)
 
 
 def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,18 @@ FERTILE_AGES = (15, 49)
 
 HILFEARTEN = ("p27_2", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p35a", "p41")
 
+ASSUMPTION_QUANTITIES = (
+    "tfr",
+    "mean_age_birth",
+    "e0",
+    "net_migration",
+    "in_migration",
+    "out_migration",
+)
+"""``assumptions.quantity``: total fertility rate (children per woman), mean age of mothers at birth
+(years), life expectancy at birth (years), net migration, in-migration and out-migration across the
+city boundary (persons per year)."""
+
 KITA_AGE_GROUPS = ("u3", "ue3")
 """``kita_children.age_group``: ``u3`` = under 3, ``ue3`` = 3 to school entry (at 1 March)."""
 
@@ -47,7 +59,7 @@ class Column:
         name: column name in the header row.
         kind: ``int`` (whole number), ``count`` (whole number >= 0), ``float``, ``rate`` (0..1),
             ``str``, ``sex``, ``district``, ``age``, ``mother_age``, ``direction``, ``hilfeart``,
-            ``year``.
+            ``quantity`` (an assumption quantity), ``year``.
         nullable: an empty cell is allowed (meaning "all" for sex/age, "unknown" otherwise).
         minimum: inclusive lower bound for numeric kinds, if any beyond the kind's own.
         maximum: inclusive upper bound for numeric kinds, if any beyond the kind's own.
@@ -174,6 +186,24 @@ CONTRACT: dict[str, FileSpec] = {
             description=(
                 "External total population of the whole city (Eckwerte, e.g. an official "
                 "projection) per year, optionally by age group; districts are scaled to it."
+            ),
+        ),
+        FileSpec(
+            "assumptions",
+            (
+                YEAR,
+                DISTRICT,
+                Column("sex", "sex", nullable=True),
+                Column("quantity", "quantity"),
+                Column("value", "float"),
+            ),
+            key=("year", "district", "sex", "quantity"),
+            allow_city_rows=True,
+            year_gaps_allowed=True,
+            description=(
+                "Absolute assumption paths (e.g. an official projection's TFR, e0 by sex, net "
+                "migration by year), interpolated linearly between the years given and held after "
+                "the last; each quantity given replaces the variant's relative knob."
             ),
         ),
         FileSpec(

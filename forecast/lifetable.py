@@ -7,6 +7,7 @@ probability, ``lx`` survivors of a radix of 1, ``Lx`` and ``Tx`` person-years pe
 References:
     Preston, S. H., Heuveline, P., Guillot, M. (2001). Demography: Measuring and Modeling
     Population Processes. Blackwell. Ch. 3 (life table), Ch. 6 (projection survival ratios).
+    Lee, R. D., Carter, L. R. (1992). Modeling and forecasting U.S. mortality. JASA 87, 659-671.
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ class LifeTable:
         """Mortality multiplied by ``factor`` at every age (proportional hazards)."""
         factor = np.asarray(factor, dtype=float)[..., None]
         mx = self.mx * factor
+        return LifeTable(mx=mx, ax=np.broadcast_to(self.ax, mx.shape), width=self.width)
+
+    def improved(self, bx: np.ndarray, k: np.ndarray | float) -> LifeTable:
+        """Mortality moved along a Lee-Carter age pattern: mx * exp(bx * k).
+
+        Args:
+            bx: age pattern of change, broadcastable to ``mx`` (e.g. (2, A) by sex); sums to 1.
+            k: change of the mortality index, shape (...) broadcasting against ``mx[..., 0]``;
+                negative = lower mortality.
+        """
+        k = np.asarray(k, dtype=float)[..., None]
+        mx = self.mx * np.exp(np.asarray(bx, dtype=float) * k)
         return LifeTable(mx=mx, ax=np.broadcast_to(self.ax, mx.shape), width=self.width)
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -130,3 +143,46 @@ def scale_to_e0(base: LifeTable, target_e0: np.ndarray, tol: float = 1e-6) -> Li
             f"e0 target out of reach by proportional scaling (max error {err.max():.3g} y)"
         )
     return result
+
+
+def improve_to_e0(
+    base: LifeTable, bx: np.ndarray, target_e0: np.ndarray, tol: float = 1e-6
+) -> tuple[LifeTable, np.ndarray]:
+    """Move mortality along the Lee-Carter pattern ``bx`` until e0 meets a target.
+
+    Unlike ``scale_to_e0`` (one factor for all ages), the change at each age is proportional to
+    ``bx``: where mortality has fallen fast (children, younger adults) it keeps falling faster than
+    among the very old, so a rising e0 does not pile up people above 90 (Lee & Carter 1992). The
+    index k solving e0(k) = target is found by bisection: with ``bx >= 0`` e0 falls monotonically
+    in k, and 80 halvings of [-2000, 2000] pin k far below any published precision of e0.
+
+    Args:
+        base: life table, mx of shape (2, A) or broadcasting against ``target_e0[..., None]``.
+        bx: age pattern of improvement, shape broadcastable to ``base.mx`` (>= 0).
+        target_e0: life expectancy at birth to meet, years; shape (...), e.g. (H, 2).
+        tol: accepted |e0 - target| in years; a target out of reach raises.
+
+    Returns:
+        The life tables (mx of shape target_e0.shape + (A,)) and k, shape target_e0.shape.
+
+    Raises:
+        ValueError: a target cannot be reached within the bracket.
+    """
+    target = np.asarray(target_e0, dtype=float)
+    if np.any(np.asarray(bx) < 0):
+        raise ValueError("bx must not be negative: e0 would not be monotone in k")
+    lo = np.full(target.shape, -2000.0)
+    hi = np.full(target.shape, 2000.0)
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        too_high = base.improved(bx, mid).e0 > target  # mortality too low: raise k
+        lo = np.where(too_high, mid, lo)
+        hi = np.where(too_high, hi, mid)
+    k = 0.5 * (lo + hi)
+    result = base.improved(bx, k)
+    err = np.abs(result.e0 - target)
+    if np.any(err > tol):
+        raise ValueError(
+            f"e0 target out of reach along the improvement pattern (max error {err.max():.3g} y)"
+        )
+    return result, k

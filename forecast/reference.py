@@ -102,3 +102,22 @@ def national_male_share_at_birth() -> Schedule:
     share = srb["male"].sum() / (srb["male"].sum() + srb["female"].sum())
     span = f"{srb['year'].min()}-{srb['year'].max()}"
     return Schedule(np.array(share), f"Destatis live births by sex 12612-0002, {span}")
+
+
+@lru_cache(maxsize=1)
+def mortality_improvement_pattern() -> Schedule:
+    """Lee-Carter age pattern of mortality improvement b(x) for Germany, by sex.
+
+    Estimated by ``scripts/build_lee_carter.py`` from deaths (12613-0003) and population
+    (12411-0006), 1991-2019; see reference/SOURCES.md.
+
+    Returns:
+        ``values`` of shape (2, 101) (sex f, m; ages 0..100), each row summing to 1.
+    """
+    table = pd.read_csv(REFERENCE_DIR / "lee_carter_bx_de.csv")
+    wide = table.pivot(index="sex", columns="age", values="bx").reindex(
+        index=list(SEXES), columns=range(MAX_AGE + 1)
+    )
+    return Schedule(
+        wide.to_numpy(float), "Lee-Carter b(x), Germany 1991-2019 (Destatis 12613-0003, 12411-0006)"
+    )

@@ -32,7 +32,16 @@ from forecast.validate_kita import CITY_RULES
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import CATEGORY_KINDS, LINE, NUMERIC_KINDS, TableCheck, column_bounds
 
-__all__ = ["MAX_REPORTS", "CityCheck", "InputDataError", "Problem", "check_city", "validate_city"]
+__all__ = [
+    "MAX_REPORTS",
+    "CityCheck",
+    "InputDataError",
+    "Problem",
+    "check_city",
+    "check_table_file",
+    "check_table_rows",
+    "validate_city",
+]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 _LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
@@ -89,6 +98,53 @@ def check_city(path: str | Path) -> CityCheck:
         rule(check.tables, names, report)
     check.problems = report.problems()
     return check
+
+
+def check_table_file(
+    file: str | Path, stem: str, codes: list[str] | None
+) -> tuple[list[Problem], pd.DataFrame | None]:
+    """Check one contract file that lives outside a city folder (e.g. an assumptions file).
+
+    Args:
+        file: a CSV or Parquet file.
+        stem: the contract file it must follow (``forecast.contract.CONTRACT``).
+        codes: the city's district codes (from its city.yaml).
+
+    Returns:
+        Every problem found (file named as given) and the cells as text, as ``check_city`` keeps
+        them (None if the file could not be read).
+    """
+    file = Path(file)
+    report = ProblemReport()
+    if not file.is_file():
+        report.add(str(file), None, None, "file not found")
+        return report.problems(), None
+    if file.suffix.lower() not in TABLE_SUFFIXES:
+        report.add(str(file), None, None, f"expected a .csv or .parquet file for '{stem}'")
+        return report.problems(), None
+    frame = _read_table(file, report)
+    if frame is not None:
+        _check_table(TableCheck(CONTRACT[stem], str(file), frame, codes, report))
+    return report.problems(), frame
+
+
+def check_table_rows(
+    frame: pd.DataFrame, stem: str, name: str, codes: list[str] | None
+) -> list[Problem]:
+    """Check rows given as text cells (e.g. assumptions from a configuration preset).
+
+    Args:
+        frame: one column per contract column, cells as text ('' when empty); a ``LINE`` column
+            is added (row 2 = first row) if absent.
+        stem: the contract file the rows must follow.
+        name: what to call the rows in problems (stands for the file name).
+        codes: the city's district codes.
+    """
+    report = ProblemReport()
+    if LINE not in frame.columns:
+        frame = frame.assign(**{LINE: np.arange(len(frame)) + 2})
+    _check_table(TableCheck(CONTRACT[stem], name, frame.reset_index(drop=True), codes, report))
+    return report.problems()
 
 
 def _read_table(file: Path, report: ProblemReport) -> pd.DataFrame | None:

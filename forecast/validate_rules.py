@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import MAX_AGE, SEXES
+from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
 from forecast.validate_table import TableCheck, column_bounds
 
@@ -261,6 +262,7 @@ FILE_RULES: dict[str, Callable[[TableCheck], None]] = {
     "social": _check_social,
     "control_totals": _check_control_totals,
     "kita_children": check_kita_children,
+    "assumptions": check_assumptions,
 }
 
 

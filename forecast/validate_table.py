@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.contract import FERTILE_AGES, HILFEARTEN, MAX_AGE, SEXES, Column, FileSpec
+from forecast.contract import (
+    ASSUMPTION_QUANTITIES,
+    FERTILE_AGES,
+    HILFEARTEN,
+    MAX_AGE,
+    SEXES,
+    Column,
+    FileSpec,
+)
 from forecast.problems import ProblemReport
 
 # kind -> (whole number, lower bound, upper bound); a column's own minimum/maximum narrow these.
@@ -31,6 +39,7 @@ CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
     "sex": SEXES,
     "direction": ("in", "out"),
     "hilfeart": HILFEARTEN,
+    "quantity": ASSUMPTION_QUANTITIES,
 }
 LINE = "_line"
 """Column added to a table as read: the row's line number in the file (header = 1)."""

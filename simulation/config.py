@@ -22,6 +22,7 @@ from forecast.population.migration import DistrictMigrationSettings
 from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
 from simulation.config_abm import AbmConfig
+from simulation.config_assumptions import AssumptionsConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
 from simulation.config_report import ReportConfig
@@ -125,6 +126,10 @@ class PopulationConfig:
     housing: HousingConfig = field(default_factory=HousingConfig)
     stochastic: StochasticConfig = field(default_factory=StochasticConfig)
     combination: CombinationConfig = field(default_factory=CombinationConfig)
+    assumptions: AssumptionsConfig = field(default_factory=AssumptionsConfig)
+    assumptions_file: str | None = (
+        None  # absolute paths outside the city folder (replaces its file)
+    )
     control_totals: bool = True
     figures: bool = True
 

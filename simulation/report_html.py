@@ -151,6 +151,24 @@ def assumptions(manifest: dict) -> str:
         parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fallbacks) + "</ul>")
     else:
         parts.append(note("Keine: alle benötigten Daten lagen vor."))
+    used = manifest.get("population", {}).get("assumption_paths", {})
+    if used:
+        labels = {
+            "tfr": "Geburtenziffer (TFR)",
+            "mean_age_birth": "Durchschnittsalter der Mütter bei Geburt",
+            "e0": "Lebenserwartung bei Geburt (e0)",
+            "net_migration": "Wanderungssaldo",
+            "in_migration": "Zuzüge",
+            "out_migration": "Fortzüge",
+        }
+        parts.append("<h3>Bevölkerungsannahmen: verwendeter Pfad je Größe</h3>")
+        parts.append(
+            note(
+                "absolute = Werte je Jahr aus der Datei assumptions oder einer Vorgabe "
+                "(population/assumptions); relative = Variante relativ zum eigenen Ausgangsniveau."
+            )
+        )
+        parts.append(table(["Größe", "Pfad"], [(labels.get(k, k), v) for k, v in used.items()]))
     parts.append("<h3>Parameter mit Einheit und Quelle</h3>")
     parts.append(
         note(

@@ -7,11 +7,14 @@ x sex x age group, and the demand models receive the N draws instead of the vari
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
+from forecast.population.assumption_paths import describe_paths
 from forecast.population.calibrate import calibrate
 from forecast.population.combination import COMBINATION_GROUPS
 from forecast.population.district_projection import CityProjection, project_city
@@ -26,6 +29,7 @@ from forecast.population.estimate import (
 )
 from forecast.population.paths import YOUNG_AGES, PopulationPaths
 from forecast.population.projection import PopulationAssumptions, PopulationProjection
+from forecast.reference import mortality_improvement_pattern
 from simulation import figures
 from simulation.config import (
     combination_settings,
@@ -33,6 +37,7 @@ from simulation.config import (
     population_assumptions,
     stochastic_defaults,
 )
+from simulation.config_assumptions import assumption_paths, relative_paths
 from simulation.results import to_results, write_results
 
 
@@ -40,7 +45,8 @@ def population_stage(ctx) -> str:
     """Project the population; results, figures and the trajectories for the demand models."""
     cfg, city, folder = ctx.cfg, ctx.city, ctx.folder
     settings = estimation_settings(cfg.population)
-    assumptions = population_assumptions(cfg.population)
+    absolute = assumption_paths(cfg.population.assumptions, cfg.population.assumptions_file, city)
+    assumptions = dataclasses.replace(population_assumptions(cfg.population), absolute=absolute)
     rates = estimate_base_rates(city, settings)
     control = None
     notes = list(rates.notes)
@@ -77,7 +83,14 @@ def population_stage(ctx) -> str:
             "mortality": cfg.population.mortality.variant,
             "migration": cfg.population.migration.variant,
         },
+        # Which path each quantity followed: an absolute path (file or preset) or the relative knob.
+        "assumption_paths": describe_paths(absolute, relative_paths(cfg.population)),
+        "mortality_improvement": mortality_improvement_pattern().label,
     }
+    if absolute is not None:
+        folder.manifest["population"]["assumptions_description"] = (
+            cfg.population.assumptions.description
+        )
     if published.expected is not None:
         folder.manifest["population"]["expected_error"] = published.expected.to_manifest()
     long = pd.concat([projection.to_long(), _expected_error_rows(published)], ignore_index=True)
@@ -118,8 +131,15 @@ def _stochastic(
     sc = cfg.population.stochastic
     defaults = stochastic_defaults(sc)
     if sc.calibrate:
+        # Backtests from earlier origins measure the method's own error: calendar-year absolute
+        # paths (an official projection for the future) do not belong to those origins.
         processes, report = calibrate(
-            ctx.city, rates, settings, assumptions, defaults, use_backtests=sc.use_backtests
+            ctx.city,
+            rates,
+            settings,
+            dataclasses.replace(assumptions, absolute=None),
+            defaults,
+            use_backtests=sc.use_backtests,
         )
     else:
         processes, report = defaults, {"note": "calibration switched off: default processes"}

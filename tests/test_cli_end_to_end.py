@@ -189,11 +189,16 @@ def test_killed_run_leaves_no_run_folder(tmp_path):
     runs = tmp_path / "runs"
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulation.cli", "run", f"run_root={runs}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 60
     # Wait until the run writes into its hidden partial folder (the signal handler is set by then).
-    while time.time() < deadline and not (runs.exists() and any(p.name.startswith(".") for p in runs.iterdir())):
+    while time.time() < deadline and not (
+        runs.exists() and any(p.name.startswith(".") for p in runs.iterdir())
+    ):
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
@@ -205,8 +210,13 @@ def test_killed_run_leaves_no_run_folder(tmp_path):
 
 def test_backtest_command_writes_error_table(tmp_path):
     tiny = ROOT / "tests" / "data" / "tinycity"
-    res = jhplan("backtest", f"city.data_dir={tiny}", f"run_root={tmp_path}", "backtest.base_year=2020",
-                 "backtest.horizon=2")
+    res = jhplan(
+        "backtest",
+        f"city.data_dir={tiny}",
+        f"run_root={tmp_path}",
+        "backtest.base_year=2020",
+        "backtest.horizon=2",
+    )
     assert res.returncode == 0, res.stderr
     assert "Population backtest from 2020" in res.stdout and "hamilton_perry" in res.stdout
     (run_dir,) = list(tmp_path.iterdir())

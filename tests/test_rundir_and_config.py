@@ -50,8 +50,11 @@ def test_every_population_variant_composes(group, variant):
     typed = OmegaConf.to_object(cfg)
     assert isinstance(typed, JhplanConfig)
     assert getattr(typed.population, group).variant == variant
-    for param in (typed.population.fertility.tfr_change, typed.population.mortality.e0_gain_per_year,
-                  typed.population.migration.net_change_per_1000):
+    for param in (
+        typed.population.fertility.tfr_change,
+        typed.population.mortality.e0_gain_per_year,
+        typed.population.migration.net_change_per_1000,
+    ):
         assert param.unit and param.source  # every parameter says its unit and source
     population_assumptions(typed.population)  # converts to the library's plain dataclass
 
@@ -61,18 +64,31 @@ def test_low_and_high_bracket_main():
     values = {}
     for variant in ("low", "main", "high"):
         with initialize_config_dir(config_dir=CONF, version_base="1.3"):
-            cfg = compose(config_name="config", overrides=[f"population/fertility={variant}",
-                          f"population/mortality={variant}", f"population/migration={variant}"])
+            cfg = compose(
+                config_name="config",
+                overrides=[
+                    f"population/fertility={variant}",
+                    f"population/mortality={variant}",
+                    f"population/migration={variant}",
+                ],
+            )
         values[variant] = population_assumptions(OmegaConf.to_object(cfg).population)
     lo, mid, hi = values["low"], values["main"], values["high"]
     assert lo.tfr_change < mid.tfr_change < hi.tfr_change
     assert lo.e0_gain_per_year < mid.e0_gain_per_year < hi.e0_gain_per_year
-    assert lo.net_migration_change_per_1000 < mid.net_migration_change_per_1000 < hi.net_migration_change_per_1000
+    assert (
+        lo.net_migration_change_per_1000
+        < mid.net_migration_change_per_1000
+        < hi.net_migration_change_per_1000
+    )
 
 
 def test_typo_in_override_fails_clearly():
     register_configs()
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"), pytest.raises(Exception, match="horizn"):
+    with (
+        initialize_config_dir(config_dir=CONF, version_base="1.3"),
+        pytest.raises(Exception, match="horizn"),
+    ):
         compose(config_name="config", overrides=["horizn=5"])
 
 
@@ -84,10 +100,13 @@ def test_estimation_parameters_documented_and_reach_the_library():
     register_configs()
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose(config_name="config")
-        changed = compose(config_name="config", overrides=[
-            "population.estimation.migration_schedule.value.mu2=24",
-            "population.estimation.district_fertility_prior.value=60",
-        ])
+        changed = compose(
+            config_name="config",
+            overrides=[
+                "population.estimation.migration_schedule.value.mu2=24",
+                "population.estimation.district_fertility_prior.value=60",
+            ],
+        )
     est = OmegaConf.to_object(cfg).population.estimation
     for param in (est.district_fertility_prior, est.migration_schedule):
         assert param.unit and param.source

@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import MAX_AGE
-from forecast.lifetable import LifeTable, scale_to_e0
+from forecast.lifetable import LifeTable
+from forecast.population.assumption_paths import fertility_path, mortality_path
 from forecast.population.estimate import FERTILE, BaseRates
 from forecast.population.fastpath import advance
 from forecast.population.housing import housing_arrivals_from_completions
 from forecast.population.kernel import StepComponents, project_step
 from forecast.population.moves import InternalMoves
+from forecast.reference import mortality_improvement_pattern
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class ProjectionPlan:
         housing_inside: first occupants of new housing from other districts, (H, D, 2, A).
         control: control totals, or None.
         e0: life expectancy at birth along the path, (H, 2).
+        notes: what the plan could not do as asked (e.g. a migration target out of reach).
     """
 
     base_year: int
@@ -131,6 +134,7 @@ class ProjectionPlan:
     housing_inside: np.ndarray | None
     control: ControlTotals | None
     e0: np.ndarray
+    notes: tuple[str, ...] = ()
 
     @property
     def horizon(self) -> int:
@@ -147,19 +151,35 @@ def make_plan(
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
     steps = np.arange(1, horizon + 1)
-    # Life expectancy path by sex; mortality scaled proportionally to meet it each year.
-    e0_path = rates.life_table.e0[None, :] + np.outer(
+    years = rates.base_year + steps
+    absolute = getattr(assumptions, "absolute", None)  # AssumptionPaths or None
+    # Life expectancy path by sex (relative knob, replaced by an absolute path where given);
+    # mortality moves along the Lee-Carter age pattern to meet it each year.
+    e0_relative = rates.life_table.e0[None, :] + np.outer(
         steps, np.asarray(assumptions.e0_gain_per_year)
     )
-    tables = scale_to_e0(rates.life_table, e0_path)  # mx (H, 2, A)
+    tables, e0_path = mortality_path(
+        rates.life_table,
+        mortality_improvement_pattern().values,
+        e0_relative,
+        years,
+        rates.base_year,
+        absolute,
+    )
 
-    # TFR path: every district's schedule shifted by the same absolute change, phased in.
+    # TFR path: every district's schedule shifted by the same absolute change, phased in; an
+    # absolute TFR or mean-age path replaces it.
     tfr0 = rates.asfr.sum(axis=1)  # (D,)
     phase = np.minimum(steps / max(assumptions.tfr_years_to_target, 1), 1.0)
     tfr_path = np.maximum(tfr0[None, :] + assumptions.tfr_change * phase[:, None], 0.0)  # (H, D)
-    asfr_path = (
-        rates.asfr[None]
-        * np.divide(tfr_path, tfr0, out=np.ones_like(tfr_path), where=tfr0 > 0)[..., None]
+    asfr_path = fertility_path(
+        rates.asfr,
+        tfr_path,
+        float(rates.diagnostics.get("tfr_city", tfr0.mean())),
+        rates.districts,
+        years,
+        rates.base_year,
+        absolute,
     )
 
     out_path, in_path = rates.migration_path(horizon)
@@ -173,13 +193,12 @@ def make_plan(
 
     outside = inside = None
     if rates.housing is not None and rates.housing_years.size:
-        years = rates.base_year + steps
         outside, inside = housing_arrivals_from_completions(
             rates.housing_years, rates.housing_completions, years, rates.housing
         )
         if len(rates.districts) == 1:  # nobody to move from: all first occupants come from outside
             outside, inside = outside + inside, None
-    return ProjectionPlan(
+    plan = ProjectionPlan(
         base_year=rates.base_year,
         population=rates.population,
         tables=tables,
@@ -193,6 +212,13 @@ def make_plan(
         control=control,
         e0=e0_path,
     )
+    if absolute is not None and absolute.has_migration():
+        # Absolute migration paths: per-year factors from one deterministic pre-run (imported here
+        # because the pre-run itself uses ``run_steps``).
+        from forecast.population.migration_targets import meet_rates_targets
+
+        plan = meet_rates_targets(plan, rates, absolute)
+    return plan
 
 
 @dataclass(frozen=True)

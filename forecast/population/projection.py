@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
+from forecast.population.assumption_paths import AssumptionPaths
 from forecast.population.combination import method_adjustment
 from forecast.population.engine import ControlTotals, make_plan, run_steps
 from forecast.population.estimate import BaseRates
@@ -37,12 +38,15 @@ class PopulationAssumptions:
         net_migration_change_per_1000: shift of net migration across the city boundary, persons
             per 1,000 base-year inhabitants per year; applied to in-migrants, keeping their
             age-sex-district profile.
+        absolute: absolute paths by year (``assumptions`` file or preset); every quantity given
+            there replaces the relative knob above (``assumption_paths``).
     """
 
     tfr_change: float = 0.0
     tfr_years_to_target: int = 10
     e0_gain_per_year: tuple[float, float] = (0.1, 0.1)
     net_migration_change_per_1000: float = 0.0
+    absolute: AssumptionPaths | None = None
 
 
 @dataclass(frozen=True)
