@@ -50,6 +50,14 @@ def synthetic_rates(n_districts: int, seed: int = 1):
         * share.sum(axis=(1, 2))[:, None, None]
         * pop.sum()
         / base.population.sum(),
+        # District deviations of the synthetic city: 10 % of in-migration beyond the city share,
+        # decaying as a run's damped district migration does.
+        in_count_long=0.9
+        * base.in_count.sum(axis=0)[None]
+        * share.sum(axis=(1, 2))[:, None, None]
+        * pop.sum()
+        / base.population.sum(),
+        out_rate_long=base.out_rate[:1] * np.ones((n_districts, 1, 1)),
     )
 
 

@@ -58,9 +58,6 @@ def estimate_fertility(
         base_year: the base year (picks the national reference pattern).
         prior: prior weight, in births, toward the city level for district levels.
         notes: sources and fallbacks used, appended to.
-
-    Raises:
-        ValueError: the births file lacks a base-period year.
     """
     ages = range(FERTILE_AGES[0], FERTILE_AGES[1] + 1)
     if city.has("fertility"):
@@ -79,8 +76,15 @@ def estimate_fertility(
     expected = (reference * period.women()).sum(axis=-1)  # (T, D) at the reference level
     male_share = float(national_male_share_at_birth().values)
     n_d = len(city.district_codes)
-    if not city.has("births"):
-        notes.append("Fallback: no births file; national fertility level")
+    observed = yearly_total(city, "births").reindex(flow_years) if city.has("births") else None
+    if observed is None or observed.isna().any():
+        if observed is None:
+            notes.append("Fallback: no births file; national fertility level")
+        else:
+            missing = [int(y) for y in flow_years[observed.isna().to_numpy()]]
+            notes.append(
+                f"Fallback: births file lacks the base-period years {missing}; national fertility level"
+            )
         return FertilityEstimate(
             asfr=np.broadcast_to(reference, (n_d, len(reference))).copy(),
             reference=reference,
@@ -88,9 +92,6 @@ def estimate_fertility(
             male_share_at_birth=male_share,
             births_by_year=expected.sum(axis=1),
         )
-    observed = yearly_total(city, "births").reindex(flow_years)
-    if observed.isna().any():
-        raise ValueError(f"births file lacks years {list(flow_years[observed.isna().to_numpy()])}")
     city_scale = float(observed.sum() / expected.sum())
     table = city.table("births")
     with_sex = table[table["sex"].notna() & table["year"].isin(flow_years)]
