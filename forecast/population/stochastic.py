@@ -1,6 +1,8 @@
 """Stochastic processes around the variant path, and their calibration on a city's own history.
 
-Each component's level deviates from the variant path by a multiplicative factor ``exp(x_t)``:
+Each component's level deviates from the variant path by a multiplicative factor ``exp(x_t)``,
+centred so that the variant path is the median of the draws' city total (``MEAN_ONE``: district
+and age-pattern factors have mean 1, city-wide factors median 1):
 
 * fertility: ``x`` = city AR(1) + district AR(1), on every district's fertility rates;
 * mortality: ``x`` = city AR(1) on the death rates of both sexes (life expectancy moves with it;
