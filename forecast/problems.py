@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+ERROR, WARNING = "error", "warning"
+"""Severities of a ``Problem``."""
+
 MAX_REPORTS = 20
 """Problems listed per (file, column, kind of problem); one more line counts the rest."""
 
@@ -26,12 +29,16 @@ class Problem:
             index + 2 likewise); None if the problem is not about one row.
         column: the column (or city.yaml key) concerned, if any.
         message: what is wrong and what was expected.
+        severity: ``ERROR`` (the data cannot be used as they are; check-data exits 1 and a run
+            stops) or ``WARNING`` (usable, but the results rest on little; printed, the exit
+            code and the run are unaffected).
     """
 
     file: str
     row: int | None
     column: str | None
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = [self.file]

@@ -16,7 +16,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from forecast.validate import InputDataError, validate_city
+from forecast.citydata import load_city
+from forecast.problems import WARNING
+from forecast.validate import InputDataError
 from simulation.config import JhplanConfig, register_configs
 from simulation.rundir import RunFolderExists, open_run_folder
 from simulation.sweep import JobFailed
@@ -27,7 +29,8 @@ USAGE = """usage: jhplan COMMAND [ARGS]
 commands:
   run [OVERRIDES] [-m]          main job (Hydra overrides, e.g. horizon=30 population/fertility=high)
   backtest [OVERRIDES]          ex-post evaluation: backtest.base_year=2014 backtest.horizon=5
-  check-data DIR                validate a city data folder; list every problem, exit 1 if any
+  check-data DIR                validate a city data folder and what a run needs; list every
+                                problem (exit 1 if any) and warning
   compare RUN_DIR... [--out DIR] [--reference NAME]
                                 compare runs or sweeps (DuckDB): differences with intervals, charts
   report RUN_DIR [--compare DIR...]
@@ -81,20 +84,36 @@ def _backtest_app(cfg: DictConfig) -> None:
 
 
 def check_data(argv: list[str]) -> int:
-    """``jhplan check-data DIR``: print every problem; 0 if clean, 1 otherwise."""
+    """``jhplan check-data DIR``: print every problem and warning; 1 if any problem, else 0.
+
+    Once the files meet the input contract, the folder is also checked for what a run will need
+    (``forecast.population.readiness``, the estimation's own rule): a problem when no pair of
+    consecutive register years can be used, a warning when only one can.
+    """
     parser = argparse.ArgumentParser(
         prog="jhplan check-data", description="Validate a city data folder."
     )
     parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
-    problems = validate_city(args.directory)
-    if not problems:
-        print(f"{args.directory}: no problems found")
-        return 0
-    print(f"{args.directory}: {len(problems)} problem(s)")
+    from forecast.population.readiness import projection_problems  # numpy-heavy: after parsing
+
+    try:
+        city = load_city(args.directory)
+    except InputDataError as err:
+        found = err.problems
+    else:
+        found = projection_problems(city)
+    problems = [p for p in found if p.severity != WARNING]
+    warnings = [p for p in found if p.severity == WARNING]
+    counts = f"{len(problems)} problem(s)" if problems else "no problems found"
+    if warnings:
+        counts += f", {len(warnings)} warning(s)"
+    print(f"{args.directory}: {counts}")
     for problem in problems:
         print(f"  {problem}")
-    return 1
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,8 @@ from omegaconf import OmegaConf
 from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
 from forecast.population.paths import PopulationPaths
+from forecast.population.readiness import projection_problems
+from forecast.problems import WARNING, InputDataError
 from simulation.config import (
     PROJECT_ROOT,
     JhplanConfig,
@@ -145,7 +147,9 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     if cfg.city.housing_plan:  # a scenario's planned dwellings (e.g. experiment=neubau_plus)
         city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
+    warnings = _check_projectable(cfg, city)
     start_manifest(folder, cfg, city, overrides, task="run")
+    folder.manifest["warnings"] = warnings
     ctx = StageContext(cfg=cfg, city=city, folder=folder)
     stages = [s for s in STAGE_FUNCTIONS if s in cfg.pipeline.stages]  # pipeline order
     with RunProgress(stages) as progress:  # a status line in a terminal, silent otherwise
@@ -155,6 +159,26 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
                 ctx.summary[stage] = _stage_function(stage)(ctx)
     folder.manifest["summary"] = ctx.summary
     return ctx.summary
+
+
+def _check_projectable(cfg: JhplanConfig, city: CityData) -> list[str]:
+    """Stop before anything is computed if the population stage cannot run on this folder.
+
+    The same check as ``jhplan check-data`` (``forecast.population.readiness``), so a run fails
+    with the message check-data gives, listing the file. Returns the warnings (for the manifest).
+
+    Raises:
+        InputDataError: no usable pair of consecutive register years up to the base year.
+    """
+    if "population" not in cfg.pipeline.stages:
+        return []
+    found = projection_problems(city, cfg.population.estimation.base_year)
+    errors = [p for p in found if p.severity != WARNING]
+    if errors:
+        raise InputDataError(errors)
+    for warning in found:
+        log.warning("warning: %s", warning)
+    return [str(w) for w in found]
 
 
 def run_backtest(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> str:

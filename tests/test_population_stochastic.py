@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +172,57 @@ def test_konstanz_80_percent_interval_covers_70_to_90_percent_of_cells() -> None
     """Issue 3: projection from 2014 (calibrated on 2009-2014 only) against the 2019 register."""
     result = interval_coverage(load_city(KONSTANZ), 2014, 2019, draws=400, seed=20261121)
     assert 0.70 <= result["coverage"] <= 0.90, result["table"]
+
+
+def test_ar1_variance_is_the_variance_of_its_paths() -> None:
+    process = AR1(0.6, 0.1)
+    paths = process.simulate(np.random.default_rng(12), 8, (20000,))
+    # Sample variance of 20,000 normal values: relative standard error sqrt(2 / 20000) = 1 %.
+    assert np.allclose(paths.var(axis=1), process.variance(8), rtol=0.05)
+    assert np.allclose(AR1(1.0, 0.1).variance(5), 0.01 * np.arange(1, 6))
+
+
+def test_district_and_age_factors_have_mean_one_city_factors_median_one() -> None:
+    settings = StochasticSettings(
+        immigration=AR1(0.6, 0.2),
+        immigration_district=AR1(0.0, 0.3),
+        age_groups=((0, 17), (18, 100)),
+        age_group_sigma=(0.3, 0.3),
+    )
+    only_city = replace(settings, immigration_district=AR1(0.0, 0.0), age_group_sigma=(0.0, 0.0))
+    only_local = replace(settings, immigration=AR1(0.0, 0.0))
+    n, seeds = 4000, np.random.SeedSequence(13).spawn(4000)
+    city = draw_shocks(only_city, seeds, 6, 2).immigration[:, :, 0]  # (n, H)
+    local = draw_shocks(only_local, seeds, 6, 2)
+    # Median of a log-normal factor: its rank has binomial standard error 0.5 / sqrt(n).
+    assert np.abs((city < 1.0).mean(axis=0) - 0.5).max() < 4 * 0.5 / np.sqrt(n)
+    # Means of log-normal factors with log sd <= 0.42: standard error <= 0.45 / sqrt(n); without
+    # the correction the mean would be exp(0.3**2 / 2) = 1.046, 14 standard errors away.
+    se = 0.45 / np.sqrt(n)
+    assert np.abs(local.immigration.mean(axis=0) - 1.0).max() < 4 * se
+    assert np.abs(local.age_migration.mean(axis=0) - 1.0).max() < 4 * se
+    # Each direction of the age pattern is centred on its own: out rates too keep mean 1.
+    assert np.abs(local.age_out().mean(axis=0) - 1.0).max() < 4 * se
+
+
+def test_median_of_many_draws_is_the_variant_path_every_year(tinycity_dir: Path) -> None:
+    """Issue 13: the main variant is the middle of the band (city total, every year).
+
+    District in-migration varies as calibrated on Konstanz (log sd 0.22 a year, no persistence),
+    the other processes as the defaults. If the variant path is the median of the draws, the
+    share of draws below it is 0.5 with binomial standard error 0.5 / sqrt(N); 4 standard errors
+    keep a false alarm over 12 correlated years far below 1 %. A log-normal district factor with
+    median 1 (mean exp(0.22**2 / 2) = 1.024) puts 0.41 of the draws below after 12 years.
+    """
+    rates = estimate_base_rates(load_city(tinycity_dir), EstimationSettings())
+    settings = StochasticSettings(
+        immigration_district=AR1(0.0, 0.22),
+        age_groups=((0, 17), (18, 100)),
+        age_group_sigma=(0.05, 0.1),
+    )
+    n = 2000
+    sim = simulate(rates, settings, n, seed=14)
+    variant = project_population(rates, PopulationAssumptions(), 12).population.sum(axis=(1, 2, 3))
+    totals = sim.samples[:, :, -1].astype(float).sum(axis=(-1, -2))  # (N, Y) city total
+    below = (totals[:, 1:] < variant[1:]).mean(axis=0)
+    assert np.abs(below - 0.5).max() < 4 * 0.5 / np.sqrt(n), below

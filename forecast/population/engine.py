@@ -90,7 +90,10 @@ class Shocks:
         emigration: factor on out-migration rates across the city boundary, shape (n, H, D).
         internal: factor on the rates of moves between districts, shape (n, H, D).
         age_migration: age-pattern deviation of migration, shape (n, H, A): in-migrants of each
-            age times the factor, out-migration rates divided by it (None = no deviation).
+            age times the factor (None = no deviation).
+        age_migration_out: the same deviation's factor on out-migration rates, (n, H, A);
+            None = the inverse of ``age_migration`` (a factor of its own lets each direction be
+            centred on its own, see ``stochastic.draw_shocks``).
     """
 
     fertility: np.ndarray
@@ -99,6 +102,13 @@ class Shocks:
     emigration: np.ndarray
     internal: np.ndarray
     age_migration: np.ndarray | None = None
+    age_migration_out: np.ndarray | None = None
+
+    def age_out(self) -> np.ndarray | None:
+        """Factor of the age pattern on out-migration rates, (n, H, A), or None."""
+        if self.age_migration is None or self.age_migration_out is not None:
+            return self.age_migration_out
+        return 1.0 / self.age_migration
 
 
 @dataclass(frozen=True)
@@ -327,8 +337,8 @@ def _migration_factors(shocks: Shocks, k: int) -> tuple[np.ndarray, np.ndarray]:
     f_out = shocks.emigration[:, k, :, None, None]
     f_in = shocks.immigration[:, k, :, None, None]
     if shocks.age_migration is not None:
-        by_age = shocks.age_migration[:, k, None, None, :]
-        f_out, f_in = f_out / by_age, f_in * by_age
+        f_in = f_in * shocks.age_migration[:, k, None, None, :]
+        f_out = f_out * shocks.age_out()[:, k, None, None, :]
     return f_out, f_in
 
 
@@ -345,14 +355,17 @@ def _advance_block(
     """One year of a block of draws on the population-only path (``fastpath.advance``)."""
     n, n_d = shocks.fertility.shape[0], len(plan.population)
     n_a = plan.population.shape[-1]
-    age = np.ones((n, n_a)) if shocks.age_migration is None else shocks.age_migration[:, k]
+    no_age = shocks.age_migration is None
+    age_in = np.ones((n, n_a)) if no_age else shocks.age_migration[:, k]
+    age_out = np.ones((n, n_a)) if no_age else shocks.age_out()[:, k]
     return advance(
         population,
         survival[:, 0],
         cap[:, 0],
         plan.out_rate[k],
         shocks.emigration[:, k],
-        age,
+        age_in,
+        age_out,
         plan.in_count[k],
         shocks.immigration[:, k],
         np.zeros((n_d, 2, n_a)) if plan.housing_outside is None else plan.housing_outside[k],

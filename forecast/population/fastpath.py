@@ -40,6 +40,7 @@ def _advance(
     out_base,
     emig,
     agef,
+    agef_out,
     in_base,
     imm,
     in_extra,
@@ -87,7 +88,7 @@ def _advance(
         ratio = np.empty((n_d, 2, n_a))  # new-housing draw on the other districts
         no_ratio = np.zeros((2, n_a))
         loss = np.zeros((2, n_a))
-        inv_age = 1.0 / agef[k]
+        age_out = agef_out[k]
         for phase in range(2):  # 0: ages 1.., 1: infants (after births are known)
             a_lo, a_hi = (1, n_a) if phase == 0 else (0, 1)
             # Sums over districts: movers between districts and the city total of each cohort.
@@ -135,7 +136,7 @@ def _advance(
                     for s in range(2):
                         for a in range(a_lo, a_hi):
                             c = coh[d, s, a]
-                            rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
+                            rate = min(out_base[d, s, a] * em * age_out[a], cap[k, s, a])
                             rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
                             net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
                             net += dest[d, s, a] * movers[s, a] + house[d, s, a] - rate * c
@@ -145,7 +146,7 @@ def _advance(
                     for s in range(2):
                         for a in range(a_lo, a_hi):
                             c = coh[d, s, a]
-                            rate = min(out_base[d, s, a] * em * inv_age[a], cap[k, s, a])
+                            rate = min(out_base[d, s, a] * em * age_out[a], cap[k, s, a])
                             rate += move_base[d, s, a] * fi + loss[s, a] - own[s, a]
                             net = in_base[d, s, a] * im * agef[k, a] + in_extra[d, s, a]
                             net += arrive[d, s, a] + house[d, s, a] - rate * c
@@ -178,6 +179,7 @@ def advance(
     out_base: np.ndarray,
     emigration: np.ndarray,
     age_factor: np.ndarray,
+    age_factor_out: np.ndarray,
     in_base: np.ndarray,
     immigration: np.ndarray,
     in_extra: np.ndarray,
@@ -195,8 +197,8 @@ def advance(
         pop: (n, D, 2, A) persons at the start.
         survival, cap: (n, 2, A) survival ratios and the cap of out-migration rates.
         out_base, in_base: (D, 2, A) out-migration rates and in-migrants of the plan.
-        emigration, immigration: (n, D) factors; age_factor: (n, A) age-pattern factor
-            (in-migrants times it, out rates divided by it).
+        emigration, immigration: (n, D) factors; age_factor, age_factor_out: (n, A) factors of
+            the age pattern on in-migrants and on out rates.
         in_extra: (D, 2, A) new-housing first occupants from outside the city.
         internal: ``InternalMoves`` or None; internal_factor: (n, D) factor on its out rates.
         housing_inside: (D, 2, A) first occupants from other districts, or None.
@@ -228,6 +230,7 @@ def advance(
         np.ascontiguousarray(np.broadcast_to(out_base, (n_d, 2, n_a))),
         np.ascontiguousarray(emigration),
         np.ascontiguousarray(age_factor),
+        np.ascontiguousarray(age_factor_out),
         np.ascontiguousarray(np.broadcast_to(in_base, (n_d, 2, n_a))),
         np.ascontiguousarray(immigration),
         np.ascontiguousarray(in_extra),
