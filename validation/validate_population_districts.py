@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from forecast.citydata import load_city  # noqa: E402
 from forecast.population.baselines import constant_population, hamilton_perry  # noqa: E402
 from forecast.population.combination import (  # noqa: E402
+    COMBINATION_GROUPS,
     CombinationSettings,
     choose_weights,
     combine_paths,
@@ -51,14 +52,7 @@ from forecast.population.estimate import (  # noqa: E402
 from forecast.population.migration import DistrictMigrationSettings  # noqa: E402
 from forecast.population.projection import PopulationAssumptions, project_population  # noqa: E402
 
-EVAL_GROUPS = {
-    "0-5": (0, 5),
-    "6-17": (6, 17),
-    "18-26": (18, 26),
-    "27-44": (27, 44),
-    "45-64": (45, 64),
-    "65+": (65, 100),
-}
+EVAL_GROUPS = COMBINATION_GROUPS  # the groups the combination weighs by
 CC_VARIANTS = {
     "cc_levelled": DistrictMigrationSettings(model="levelled"),
     "cc_p0": DistrictMigrationSettings(persistence=0.0),
