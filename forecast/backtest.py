@@ -148,12 +148,14 @@ def backtest_population(
     pop, years = population_array(city)
     year_ix = {int(y): i for i, y in enumerate(years)}
     base = pop[year_ix[base_year]]
-    earlier = [pop[year_ix[t]] for t in rates_years(rates) if t in year_ix]
+    first = int(rates.diagnostics["transitions"][0])  # the base period's first register year
     forecasts = {
         "cohort_component": cohort_component,
         "combination": published.projection.population,
         "constant": constant_population(base, horizon),
-        "linear_trend": linear_trend(np.stack(earlier + [base]), horizon),
+        "linear_trend": linear_trend(
+            np.stack([pop[year_ix[first]], base]), np.array([first, base_year]), horizon
+        ),
         "constant_share": constant_share(base, cohort_component.sum(axis=1)),
     }
     # Hamilton-Perry over the longest span up to hp_span years that the register allows.
@@ -182,11 +184,6 @@ def backtest_population(
     table = pd.concat(rows, ignore_index=True)
     table["suspect"] = table["year"].isin(city.exclude_years)
     return PopulationBacktest(table=table, notes=rates.notes)
-
-
-def rates_years(rates) -> list[int]:
-    """First years of the base period's transitions (the linear trend starts at the first)."""
-    return [int(t) for t in rates.diagnostics.get("transitions", [])][:1]
 
 
 def _compare(projected, observed, districts, method, base_year, horizon, year) -> pd.DataFrame:

@@ -102,8 +102,11 @@ def test_simple_methods_keep_the_city_and_combine_to_it():
     cs = constant_share(base, city)
     np.testing.assert_allclose(cs.sum(axis=1), city)
     hist = np.stack([base * 0.98, base * 0.99, base])
-    lt = linear_trend(hist, 5)
+    lt = linear_trend(hist, np.array([2020, 2021, 2022]), 5)
     np.testing.assert_allclose(lt[5].sum(axis=(-1, -2)), base.sum(axis=(-1, -2)) * 1.05)
+    # Register years with a gap: the change is per calendar year, not per row.
+    gap = linear_trend(np.stack([base * 0.96, base]), np.array([2018, 2022]), 5)
+    np.testing.assert_allclose(gap[5], lt[5])
     mixed = combine(
         {"cc": cs, "lt": lt}, {"cc": np.array([0.5]), "lt": np.array([0.5])}, np.zeros(101, int)
     )

@@ -84,10 +84,13 @@ def forecasts_at(
     city_path = out["cc_p85"].sum(axis=1)
     out["constant"] = constant_population(base, horizon)
     first = origin - base_period
-    hist = [pop[ix[y]] for y in range(first, origin + 1) if y in ix and y not in city.exclude_years]
+    hist = [y for y in range(first, origin + 1) if y in ix and y not in city.exclude_years]
     out["linear_trend"] = (
-        linear_trend(np.stack(hist), horizon) if len(hist) >= 2 else out["constant"]
+        linear_trend(np.stack([pop[ix[y]] for y in hist]), np.array(hist), horizon)
+        if len(hist) >= 2
+        else out["constant"]
     )
+
     out["constant_share"] = constant_share(base, city_path)
     span = next(
         (

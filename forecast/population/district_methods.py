@@ -52,14 +52,21 @@ def hamilton_perry_shares(
     return cell_shares(raw) * city_path[:, None]
 
 
-def linear_trend(history: np.ndarray, horizon: int) -> np.ndarray:
+def linear_trend(history: np.ndarray, years: np.ndarray, horizon: int) -> np.ndarray:
     """District totals continue their mean yearly change over ``history`` (K, D, 2, A), K >= 2.
 
-    The base year (the last of ``history``) keeps its age-sex structure; a total that would turn
-    negative stops at zero.
+    Args:
+        history: register populations of ``years`` (ascending, the base year last).
+        years: the calendar years of ``history``; gaps are allowed (the change is per year).
+        horizon: years to project.
+
+    The base year keeps its age-sex structure; a total that would turn negative stops at zero.
     """
     totals = history.sum(axis=(-1, -2))  # (K, D)
-    slope = (totals[-1] - totals[0]) / (len(totals) - 1)
+    span = float(years[-1] - years[0])
+    if span <= 0:
+        raise ValueError(f"linear trend needs two different years, got {list(years)}")
+    slope = (totals[-1] - totals[0]) / span
     steps = np.arange(horizon + 1)[:, None]
     path = np.maximum(totals[-1][None] + steps * slope[None], 0.0)
     structure = np.divide(
