@@ -14,7 +14,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from forecast.citydata import load_city, load_table_file
-from forecast.contract import CITY_DISTRICT
+from forecast.contract import ASSUMPTION_QUANTITIES, CITY_DISTRICT
 from forecast.lifetable import LifeTable
 from forecast.population.assumption_paths import (
     AssumptionPaths,
@@ -180,14 +180,7 @@ def test_presets_compose_and_the_configuration_wins_over_the_city_file(tinycity_
         and "assumptions file" in ap.origin["net_migration"]
     )
     assert set(ap.table.loc[ap.table["quantity"] == "e0", "sex"]) == {"f", "m"}
-    assert set(relative_paths(cfg.population)) == {
-        "tfr",
-        "mean_age_birth",
-        "e0",
-        "net_migration",
-        "in_migration",
-        "out_migration",
-    }
+    assert set(relative_paths(cfg.population)) == set(ASSUMPTION_QUANTITIES)
     broken = AssumptionsConfig(tfr=Param(value={2030: -1.0}, unit="children", source="typo"))
     with pytest.raises(InputDataError, match="tfr") as err:
         assumption_paths(broken, None, load_city(tinycity_copy))

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from forecast.citydata import load_city
-from forecast.population.district_methods import combine, constant_share, linear_trend
+from forecast.population.combination import COMBINATION_GROUPS, combine_paths
+from forecast.population.district_methods import constant_share, linear_trend
 from forecast.population.district_migration import GROUPS, city_share_deviation
 from forecast.population.estimate import EstimationSettings, estimate_base_rates
 from forecast.population.migration import DistrictMigrationSettings
@@ -107,7 +108,9 @@ def test_simple_methods_keep_the_city_and_combine_to_it():
     # Register years with a gap: the change is per calendar year, not per row.
     gap = linear_trend(np.stack([base * 0.96, base]), np.array([2018, 2022]), 5)
     np.testing.assert_allclose(gap[5], lt[5])
-    mixed = combine(
-        {"cc": cs, "lt": lt}, {"cc": np.array([0.5]), "lt": np.array([0.5])}, np.zeros(101, int)
+    half = np.full(len(COMBINATION_GROUPS), 0.5)
+    mixed = combine_paths(
+        {"cohort_component": cs, "hamilton_perry": lt},
+        {"cohort_component": half, "hamilton_perry": half},
     )
     np.testing.assert_allclose(mixed.sum(axis=1), city)

@@ -38,7 +38,6 @@ from forecast.population.combination import (  # noqa: E402
     combine_paths,
 )
 from forecast.population.district_methods import (  # noqa: E402
-    combine,
     constant_share,
     hamilton_perry_shares,
     linear_trend,
@@ -103,15 +102,20 @@ def forecasts_at(
     if span is not None:
         out["hp_share"] = hamilton_perry_shares(pop[ix[origin - span]], base, span, city_path)
         out["hamilton_perry"] = hamilton_perry(pop[ix[origin - span]], base, span, horizon)
-    groups = np.zeros(101, dtype=int)
+    # Equal weights in every age group; "cohort_component" keeps the city of every cell.
+    named = {
+        "cc_p85": "cohort_component",
+        "constant_share": "constant_share",
+        "hp_share": "hamilton_perry",
+    }
     for name, members in {
         "comb_cc_cs": ("cc_p85", "constant_share"),
         "comb_cc_hp": ("cc_p85", "hp_share"),
         "comb_cc_hp_cs": ("cc_p85", "hp_share", "constant_share"),
     }.items():
         if all(m in out for m in members):
-            w = {m: np.full(1, 1.0 / len(members)) for m in members}
-            out[name] = combine({m: out[m] for m in members}, w, groups)
+            w = {named[m]: np.full(len(COMBINATION_GROUPS), 1.0 / len(members)) for m in members}
+            out[name] = combine_paths({named[m]: out[m] for m in members}, w)
     return out
 
 

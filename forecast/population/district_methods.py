@@ -11,9 +11,8 @@ Swanson 2013, ch. 13). Every method here returns districts by sex and age, (H+1,
 * ``linear_trend``: the district total continues its average change over the base period, with
   the base year's age structure (a baseline for district totals, not for ages).
 
-A combination averages the districts' shares of the city cell over methods with weights per age
-group, so the city in every cell stays the cohort-component city: the difference to the
-cohort-component districts sums to zero over districts and is booked as its own component.
+``combination.combine_paths`` averages the districts' shares of the city cell over these methods
+with weights per age group, so the city in every cell stays the cohort-component city.
 
 References:
     Wilson, T. (2015). New evaluations of simple models for small area population forecasts.
@@ -76,24 +75,3 @@ def linear_trend(history: np.ndarray, years: np.ndarray, horizon: int) -> np.nda
         where=totals[-1][:, None, None] > 0,
     )
     return path[..., None, None] * structure[None]
-
-
-def combine(
-    methods: dict[str, np.ndarray], weights: dict[str, np.ndarray], groups: np.ndarray
-) -> np.ndarray:
-    """Average of the methods' district shares of the city cell, with weights per age group.
-
-    Args:
-        methods: name -> districts (H+1, D, 2, A); the city of the first one is kept.
-        weights: name -> weight per age group (G,); weights of a group sum to 1.
-        groups: age group of each age, (A,).
-
-    Returns:
-        Districts (H+1, D, 2, A) whose sum over districts equals the first method's city.
-    """
-    first = next(iter(methods.values()))
-    city = first.sum(axis=1, keepdims=True)
-    share = sum(
-        cell_shares(arr) * np.asarray(weights[name])[groups] for name, arr in methods.items()
-    )
-    return share * city
