@@ -21,17 +21,14 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from buildlib import REPO, shared_data_folder  # first: puts the repository on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from forecast.reference import national_life_table  # noqa: E402
+from forecast.reference import national_life_table
 
 OUT = REPO / "validation" / "data" / "germany"
 POPULATION = "destatis_12411-0006_bev_de_alter_geschlecht_1970-2021.csv"
@@ -136,9 +133,7 @@ def deaths(src: Path) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    src = parser.parse_args().shared / "destatis"
+    src = shared_data_folder(__doc__.splitlines()[0], "destatis/") / "destatis"
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "city.yaml").write_text(CITY_YAML, encoding="utf-8", newline="\n")
     for name, frame in (

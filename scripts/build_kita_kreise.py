@@ -11,26 +11,18 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from buildlib import REPO, shared_data_folder  # first: puts the repository on sys.path
+
 NAME = "regionalatlas_betreuungsquoten_kreise_2011-2019.csv"
 OUT = REPO / "data" / "kita_kreise"
 
 
 def main() -> None:
     """Copy the panel and print its checksum and size."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared" / "data",
-        help="the shared data folder (holding kita_kreise/)",
-    )
-    src = parser.parse_args().shared / "kita_kreise" / NAME
+    src = shared_data_folder(__doc__.splitlines()[0], "kita_kreise/") / "kita_kreise" / NAME
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / NAME
     shutil.copyfile(src, target)

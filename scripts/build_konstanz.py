@@ -12,18 +12,15 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+from buildlib import REPO, shared_data_folder, write_table  # first: puts the repository on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS, CONTRACT, MAX_AGE, SEXES  # noqa: E402
+from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS, MAX_AGE, SEXES
 
 OUT = REPO / "data" / "konstanz"
 YEARS = list(range(2009, 2026))  # main-residence pyramids (basis hauptwohnsitz or |diff| <= 4)
@@ -364,22 +361,12 @@ register corrections that are not counted as moves.
 
 def write_csv(df: pd.DataFrame, stem: str) -> None:
     """Write one contract file: contract column order, empty cells for missing, ``\\n`` endings."""
-    cols = list(CONTRACT[stem].column_names)
-    path = OUT / f"{stem}.csv"
-    df[cols].to_csv(path, index=False, na_rep="", lineterminator="\n")
-    print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size:,} bytes, {len(df):,} rows)")
+    print(f"wrote {write_table(df, OUT, stem)}")
 
 
 def main() -> None:
     """Build every file of data/konstanz/ and print the checks."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared" / "data",
-        help="the shared data folder (holding konstanz/)",
-    )
-    src = parser.parse_args().shared / "konstanz"
+    src = shared_data_folder(__doc__.splitlines()[0], "konstanz/") / "konstanz"
     OUT.mkdir(parents=True, exist_ok=True)
     pyr = load_pyramid(src)
     codes, names, totals = load_districts(src)

@@ -31,18 +31,15 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+from buildlib import REPO, shared_data_folder  # first: puts the repository on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from forecast.contract import CITY_DISTRICT, CONTRACT  # noqa: E402
+from forecast.contract import CITY_DISTRICT, CONTRACT
 
 OUT = REPO / "data" / "konstanz"
 CONF = REPO / "conf" / "kita" / "default.yaml"
@@ -168,14 +165,7 @@ def write_sources(first: int, last: int) -> None:
 
 def main() -> None:
     """Write data/konstanz/kita_children.csv, check the config's shares, update SOURCES.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared" / "data",
-        help="the shared data folder (holding konstanz/ and destatis/)",
-    )
-    shared = parser.parse_args().shared
+    shared = shared_data_folder(__doc__.splitlines()[0], "konstanz/ and destatis/")
     children = build_children(shared / "konstanz")
     path = OUT / "kita_children.csv"
     children.to_csv(path, index=False, na_rep="", lineterminator="\n")

@@ -25,14 +25,13 @@ References:
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from buildlib import REPO, shared_data_folder  # first: puts the repository on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "forecast" / "reference" / "lee_carter_bx_de.csv"
 DEATHS = "destatis_12613-0003_gestorbene_de_alter_geschlecht_1956-2021.csv"
 POPULATION = "destatis_12411-0006_bev_de_alter_geschlecht_1970-2021.csv"
@@ -129,10 +128,7 @@ def estimate_bx(deaths: pd.DataFrame, population: pd.DataFrame) -> tuple[pd.Data
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    args = parser.parse_args()
-    src = args.shared / "destatis"
+    src = shared_data_folder(__doc__.splitlines()[0], "destatis/") / "destatis"
     table, _ = estimate_bx(read_deaths(src / DEATHS), read_population(src / POPULATION))
     table["bx"] = table["bx"].round(6)
     table.to_csv(OUT, index=False, lineterminator="\n")

@@ -16,14 +16,13 @@ Outputs (``forecast/reference/``):
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from buildlib import REPO, shared_data_folder  # first: puts the repository on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "forecast" / "reference"
 
 LIFE_TABLES = {
@@ -286,15 +285,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     """Parse arguments, build the three schedules, write them and SOURCES.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared" / "data",
-        help="the shared data folder (holding destatis/)",
-    )
-    args = parser.parse_args()
-    src = args.shared / "destatis"
+    src = shared_data_folder(__doc__.splitlines()[0], "destatis/") / "destatis"
     OUT.mkdir(parents=True, exist_ok=True)
     write_csv(build_life_tables(src), OUT / "life_tables_de.csv")
     by_sex = births_by_sex(src)
