@@ -4,8 +4,6 @@ the checks of the assumptions file, the Destatis presets and one end-to-end run.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +32,7 @@ from simulation.config_assumptions import (
     relative_paths,
 )
 from simulation.params import Param
+from tests.cli import jhplan, only_run
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["year", "district", "sex", "quantity", "value"]
@@ -199,25 +198,16 @@ def test_run_with_an_assumptions_file_end_to_end(tinycity_copy, tmp_path):
         "2026,_city,,net_migration,60\n",
     )
     runs = tmp_path / "runs"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulation.cli",
-            "run",
-            f"city.data_dir={tinycity_copy}",
-            f"run_root={runs}",
-            "horizon=6",
-            "pipeline.stages=[population]",
-            "scenario=abs",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    res = jhplan(
+        "run",
+        f"city.data_dir={tinycity_copy}",
+        f"run_root={runs}",
+        "horizon=6",
+        "pipeline.stages=[population]",
+        "scenario=abs",
     )
     assert res.returncode == 0, res.stderr
-    (run_dir,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    run_dir = only_run(runs)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     used = manifest["population"]["assumption_paths"]
     assert used["tfr"].startswith("absolute") and used["e0"].startswith("absolute")

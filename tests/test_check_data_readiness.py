@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +13,7 @@ from forecast.population.estimate import EstimationSettings, estimate_base_rates
 from forecast.population.readiness import projection_problems
 from forecast.problems import ERROR, WARNING
 from simulation.cli import check_data
+from tests.cli import jhplan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,20 +90,11 @@ def test_run_on_a_single_year_folder_stops_with_the_check_data_message(
 ) -> None:
     folder = city_with_years(tinycity_dir, tmp_path / "one", [2022])
     runs = tmp_path / "runs"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulation.cli",
-            "run",
-            f"city.data_dir={folder}",
-            f"run_root={runs}",
-            "horizon=3",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    res = jhplan(
+        "run",
+        f"city.data_dir={folder}",
+        f"run_root={runs}",
+        "horizon=3",
     )
     assert res.returncode == 1
     message = str(projection_problems(load_city(folder))[0])

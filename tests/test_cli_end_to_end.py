@@ -12,18 +12,9 @@ import pytest
 
 from forecast.backtest import METHODS
 from simulation.results import COLUMNS, read_results
+from tests.cli import jhplan, only_run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def jhplan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simulation.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def tiny_run(tmp_path_factory):
     tiny = ROOT / "tests" / "data" / "tinycity"
     res = jhplan("run", f"city.data_dir={tiny}", f"run_root={runs}", "horizon=6", "scenario=tiny")
     assert res.returncode == 0, res.stderr
-    (run_dir,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    run_dir = only_run(runs)
     return run_dir, res
 
 
@@ -125,7 +116,7 @@ def test_same_config_gives_identical_results(tiny_run, tmp_path):
         "population.figures=false",
     )
     assert res.returncode == 0, res.stderr
-    (again,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    again = only_run(tmp_path)
     a = read_results(run_dir).drop(columns="run_id")
     b = read_results(again).drop(columns="run_id")
     pd.testing.assert_frame_equal(a, b)
@@ -242,7 +233,7 @@ def test_stochastic_run_carries_draws_through_every_stage(tmp_path):
         "population.figures=false",
     )
     assert res.returncode == 0, res.stderr
-    (run_dir,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    run_dir = only_run(tmp_path)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     stochastic = manifest["population"]["stochastic"]
     assert stochastic["draws"] == 30 and "backtest" in stochastic["calibration"]

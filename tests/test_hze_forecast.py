@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from forecast.hze.settings import HzeSettings
 from forecast.population.estimate import population_array
 from forecast.population.paths import PopulationPaths
 from simulation.results import read_results
+from tests.cli import jhplan, only_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = HzeSettings(backtest_sims=100, duration_grid=8)
@@ -164,16 +163,6 @@ def test_konstanz_national_rates_reproduce_the_national_fallzahl():
     assert any(n.startswith("p41 not forecast") for n in model.notes)
 
 
-def jhplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simulation.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.parametrize("with_history", [True, False], ids=["history", "no-history"])
 def test_stage_end_to_end(tmp_path, tinycity_dir, with_history):
     city = Path(shutil.copytree(tinycity_dir, tmp_path / "city"))
@@ -194,7 +183,7 @@ def test_stage_end_to_end(tmp_path, tinycity_dir, with_history):
     )
     assert res.returncode == 0, res.stderr
     assert "hze: HzE" in res.stdout
-    (run_dir,) = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    run_dir = only_run(runs)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     hze = manifest["hze"]
     fallbacks = [f for f in manifest["fallbacks"] if "uses the national rate" in f]

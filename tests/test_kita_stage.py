@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from simulation.pipeline import StageContext, run_scenario
 from simulation.results import COLUMNS, read_results
 from simulation.rundir import open_run_folder
 from simulation.stage_kita import kita_stage
+from tests.cli import jhplan
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = str(ROOT / "conf")
@@ -122,16 +121,6 @@ def test_draws_give_quantiles_per_district(tinycity_dir, tmp_path) -> None:
     assert (q[0.1] <= q[0.5]).all() and (q[0.5] <= q[0.9]).all() and (q[0.1] < q[0.9]).any()
     past = r[r["variable"] == "Kita|Participation|U3"]
     assert set(past["statistic"]) == {"value"}
-
-
-def jhplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simulation.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_bad_kita_input_is_reported_with_file_row_column(tinycity_copy) -> None:

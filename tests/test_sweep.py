@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from simulation.progress import RunProgress, progress_enabled
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
 from simulation.sweep import read_sweep_manifest
+from tests.cli import jhplan
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "data" / "tinycity"
@@ -42,16 +41,6 @@ FAST = [
     "hze.trend=off",
     "hze.reconciliation=bottom_up",
 ]
-
-
-def jhplan(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "simulation.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def the_sweep(root: Path) -> Path:

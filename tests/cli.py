@@ -1,0 +1,26 @@
+"""Run the ``jhplan`` command line as a user does (a subprocess), and find the run it wrote."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def jhplan(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``python -m simulation.cli ARGS`` in ``cwd``; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "simulation.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def only_run(root: Path) -> Path:
+    """The one run folder under ``root`` (hidden entries such as ``.runs.duckdb`` left out)."""
+    (run_dir,) = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return run_dir
