@@ -24,3 +24,15 @@ def only_run(root: Path) -> Path:
     """The one run folder under ``root`` (hidden entries such as ``.runs.duckdb`` left out)."""
     (run_dir,) = [p for p in root.iterdir() if not p.name.startswith(".")]
     return run_dir
+
+
+TINY = ROOT / "tests" / "data" / "tinycity"
+"""The tiny test city (see its README)."""
+
+QUICK_MODELS = [
+    "population.stochastic.calibrate=false",
+    "hze.model=gamma_poisson",
+    "hze.trend=off",
+    "hze.reconciliation=bottom_up",
+]
+"""Overrides that skip model selection: for tests of the pipeline, not of the models."""

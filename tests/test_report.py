@@ -26,19 +26,9 @@ from simulation.report import SECTIONS, report_command
 from simulation.report_data import RunData
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
+from tests.cli import QUICK_MODELS, ROOT, TINY
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "tests" / "data" / "tinycity"
-COMMON = [
-    f"city.data_dir={TINY}",
-    "horizon=3",
-    "draws=4",
-    "seed=5",
-    "population.stochastic.calibrate=false",
-    "hze.model=gamma_poisson",
-    "hze.trend=off",
-    "hze.reconciliation=bottom_up",
-]
+COMMON = [f"city.data_dir={TINY}", "horizon=3", "draws=4", "seed=5", *QUICK_MODELS]
 ABM = ["abm.sensitivity.replicates=2", "abm.sensitivity.parameters=[ramp_years,transition_cost]"]
 IMAGES = {
     "pyramide",

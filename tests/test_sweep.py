@@ -25,21 +25,16 @@ from simulation.progress import RunProgress, progress_enabled
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
 from simulation.sweep import read_sweep_manifest
-from tests.cli import jhplan
+from tests.cli import QUICK_MODELS, ROOT, TINY, jhplan
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "tests" / "data" / "tinycity"
 FAST = [
     f"city.data_dir={TINY}",
     "horizon=2",
     "draws=4",
-    "population.stochastic.calibrate=false",
     "pipeline.stages=[population,hze]",
     "population.figures=false",
     "hze.figures=false",
-    "hze.model=gamma_poisson",
-    "hze.trend=off",
-    "hze.reconciliation=bottom_up",
+    *QUICK_MODELS,
 ]
 
 
