@@ -6,12 +6,18 @@ The district codes found here are what every table's ``district`` column is chec
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
 from forecast.problems import ProblemReport
+
+DISTRICT_CODE = re.compile(r"[^\W_][\w-]{0,63}")
+"""A district code: a letter or digit, then letters (umlauts too), digits, ``-`` or ``_``; at most
+64 characters. Codes become parts of file names (figures per district), so a code never holds
+``/``, ``\\``, ``..``, spaces or control characters, and never starts with ``.`` or ``_``."""
 
 
 def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, list[str] | None]:
@@ -75,6 +81,14 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
         code = str(entry["code"]).strip()
         if code == CITY_DISTRICT:
             report.add(name, line, "districts", f"code '{code}' is reserved for whole-city rows")
+        elif not DISTRICT_CODE.fullmatch(code):
+            report.add(
+                name,
+                line,
+                "districts",
+                f"district code {code!r}: expected letters, digits, '-' or '_' (at most 64, "
+                "starting with a letter or digit), e.g. 'altstadt' or 'paradies-2'",
+            )
         elif code in codes:
             report.add(
                 name, line, "districts", f"duplicate district code '{code}': expected unique codes"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecast.citydata import CityData, load_city
 from forecast.validate import MAX_REPORTS, InputDataError, Problem, validate_city
+from forecast.validate_city_yaml import DISTRICT_CODE
 
 # --- helpers: edit a CSV by line number as a text editor shows it (header = line 1) ------------
 
@@ -349,3 +352,25 @@ def test_report_is_capped_but_counts_the_rest(tinycity_copy: Path) -> None:
     assert len(problems) == MAX_REPORTS + 1
     assert [p.row for p in problems[:MAX_REPORTS]] == list(range(2, 2 + MAX_REPORTS))
     assert problems[-1].message == f"... and {1000 - MAX_REPORTS} more rows with the same problem"
+
+
+@pytest.mark.parametrize("code", ["../../x/PWNED", "a/b", "a\\b", ".hidden", "a b", "x\x01y"])
+def test_district_code_that_could_be_a_path_is_refused(tinycity_copy: Path, code: str) -> None:
+    """Codes name figure files; one that is a path or hides a file never reaches a run."""
+    file = tinycity_copy / "city.yaml"
+    file.write_text(
+        file.read_text(encoding="utf-8").replace("code: c,", f"code: {json.dumps(code)},"),
+        encoding="utf-8",
+    )
+    problems = {(p.file, p.row, p.column): p.message for p in validate_city(tinycity_copy)}
+    assert "expected letters, digits" in problems[("city.yaml", 8, "districts")]
+
+
+def test_every_shipped_city_has_safe_codes() -> None:
+    root = Path(__file__).resolve().parents[1]
+    folders = [p.parent for p in root.glob("*/**/city.yaml") if ".venv" not in p.parts]
+    assert len(folders) >= 5
+    for folder in folders:
+        meta = yaml.safe_load((folder / "city.yaml").read_text(encoding="utf-8"))
+        bad = [d["code"] for d in meta["districts"] if not DISTRICT_CODE.fullmatch(str(d["code"]))]
+        assert not bad, f"{folder}: {bad}"
