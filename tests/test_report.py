@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 from simulation.confidentiality import SUPPRESSED, suppression_mask
 from simulation.config import register_configs
 from simulation.pipeline import run_scenario
-from simulation.report import SECTIONS, report_command
+from simulation.report import report_command, section_titles
 from simulation.report_data import RunData
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
@@ -107,7 +107,7 @@ def test_report_renders_in_headless_chromium_with_every_section_and_image(run, t
     )
     dom = res.stdout
     assert 'data-loaded="yes"' in dom, res.stderr[-2000:]
-    assert re.findall(r'<section id="([a-z]+)"', dom) == list(SECTIONS)
+    assert re.findall(r'<section id="([a-z]+)"', dom) == list(section_titles())
     widths = dict(re.findall(r'<img[^>]*data-name="([a-z_0-9]+)"[^>]*data-width="(\d+)"', dom))
     assert IMAGES <= set(widths), sorted(IMAGES - set(widths))
     assert all(int(w) >= 500 for w in widths.values()), widths  # decoded, not broken images
@@ -116,7 +116,7 @@ def test_report_renders_in_headless_chromium_with_every_section_and_image(run, t
 def test_report_is_self_contained_german_and_complete(run):
     html = (run / "report.html").read_text()
     assert '<html lang="de">' in html
-    for ident, title in SECTIONS.items():
+    for ident, title in section_titles().items():
         assert f'<section id="{ident}">' in html and f"<h2>{title}</h2>" in html
     # Nothing is fetched: every src is an embedded image, every href an anchor in the page.
     assert set(re.findall(r'src="([a-z]+):', html)) == {"data"}
@@ -236,7 +236,7 @@ def test_report_stage_works_without_the_other_stages(tmp_path):
         tmp_path / "only_report", [f"city.data_dir={TINY}", "pipeline.stages=[report]"]
     )
     html = (run / "report.html").read_text()
-    assert all(f'<section id="{ident}">' in html for ident in SECTIONS)
+    assert all(f'<section id="{ident}">' in html for ident in section_titles())
     assert "Die Stufe population lief in diesem Lauf nicht." in html
     assert openpyxl.load_workbook(run / "finance.xlsx").sheetnames[0] == "Hinweise"
 

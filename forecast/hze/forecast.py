@@ -29,8 +29,8 @@ from forecast.hze.model import HzeModel
 from forecast.hze.reconcile import reconcile
 from forecast.hze.series import CountSeries
 from forecast.population.paths import PopulationPaths
+from forecast.variables import BAND
 
-QUANTILES = (0.1, 0.5, 0.9)
 TOTAL = "Total"
 
 
@@ -158,7 +158,7 @@ class HzeForecast:
         a = np.concatenate([a, a.sum(2, keepdims=True)], 2)
         return np.concatenate([a, a.sum(3, keepdims=True)], 3)
 
-    def to_long(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
+    def to_long(self, quantiles: tuple[float, ...] = BAND) -> pd.DataFrame:
         """Mean and quantiles per year x district (incl. ``_city``) x variable, long format.
 
         Returns:
@@ -193,7 +193,7 @@ class HzeForecast:
         """One line: cases and nominal cost of the city, first and last year (P10/P50/P90)."""
 
         def q(variable: str, t: int) -> str:
-            lo, mid, hi = np.quantile(self.full(variable)[:, t, -1, -1], QUANTILES)
+            lo, mid, hi = np.quantile(self.full(variable)[:, t, -1, -1], BAND)
             if variable == "Cost":
                 return f"EUR {mid / 1e6:.1f} M ({lo / 1e6:.1f}-{hi / 1e6:.1f})"
             return f"{mid:,.0f} ({lo:,.0f}-{hi:,.0f})"

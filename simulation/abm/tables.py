@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
-from simulation.abm.experiment import CLASSIC, QUANTILES, AbmRuns, Experiment
+from forecast.variables import BAND
+from simulation.abm.experiment import CLASSIC, AbmRuns, Experiment
 
 UNITS = {
     "Begun": "helps begun in the month",
@@ -89,7 +90,7 @@ def variables(runs: AbmRuns, experiment: Experiment | None = None) -> dict[str, 
 def to_long(
     runs: AbmRuns,
     experiment: Experiment | None = None,
-    quantiles: tuple[float, ...] = QUANTILES,
+    quantiles: tuple[float, ...] = BAND,
     samples: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Mean and quantiles over replicates per month x Wirkungsraum x variable, long format.
