@@ -33,6 +33,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.forecast import expected_begun, future_exposure
 from forecast.population.estimate import population_array
+from forecast.variables import ABM, ABM_DIFFERENCE, ABM_SENSITIVITY, ABM_SENSITIVITY_BASE
 from simulation.abm.calibration import calibration_table
 from simulation.abm.experiment import CLASSIC, Experiment, run_experiment
 from simulation.abm.figures import fan_chart, tornado_chart
@@ -44,7 +45,7 @@ from simulation.config_hze import cost_assumptions
 from simulation.results import to_results, write_results
 from simulation.stage_hze import fitted_hze
 
-SAMPLES = ("ABM|Cost|Total", "ABM|Cost difference|Total")
+SAMPLES = (ABM["Cost"].name(hilfeart="Total"), ABM_DIFFERENCE.pattern)
 
 
 def abm_stage(ctx) -> str:
@@ -118,13 +119,13 @@ def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:
         inputs, classic, sro, acfg.sensitivity.replicates, seed, months, params, acfg.n_jobs
     )
     table.to_parquet(folder.path("abm_sensitivity.parquet"), index=False)
-    unit = f"EUR cumulative city cost difference SRO - classic after {months} months (mean)"
+    unit = ABM_SENSITIVITY.unit_for(months=months)
     year, month = inputs.start_year + (months - 1) // 12, (months - 1) % 12 + 1
-    rows = [("ABM|Sensitivity|Base", float(table["outcome_base"].iloc[0]))]
+    rows = [(ABM_SENSITIVITY_BASE.name(), float(table["outcome_base"].iloc[0]))]
     for _, r in table.iterrows():
         rows += [
-            (f"ABM|Sensitivity|{r['parameter']}|Low", r["outcome_low"]),
-            (f"ABM|Sensitivity|{r['parameter']}|High", r["outcome_high"]),
+            (ABM_SENSITIVITY.name(parameter=r["parameter"], end="Low"), r["outcome_low"]),
+            (ABM_SENSITIVITY.name(parameter=r["parameter"], end="High"), r["outcome_high"]),
         ]
     long = pd.DataFrame(
         {

@@ -262,3 +262,19 @@ def test_suppression_without_secondary_hides_exactly_the_small_cells():
     full = suppression_mask(values, 3)
     assert full[0, 0] and full[1, 1] and not full[2, 2]  # NaN cells are never chosen
     assert full.sum() >= 4
+
+
+def test_every_result_variable_and_unit_is_in_the_vocabulary(run):
+    """Every (model, variable, unit) of a run of all stages is in forecast.variables, every
+    quantile level is one of QUANTILES, and only ABM rows have a variant."""
+    from forecast.variables import QUANTILES, unknown_variables
+    from simulation.stages import STAGES
+
+    r = read_results(run)
+    assert set(r["model"]) == {s.name for s in STAGES if s.writes}  # the run has every stage
+    triples = r[["model", "variable", "unit"]].drop_duplicates()
+    assert unknown_variables(list(triples.itertuples(index=False, name=None))) == []
+    assert set(r["quantile"].dropna()) <= set(QUANTILES)
+    assert r.loc[r["model"] != "abm", "variant"].isna().all()
+    assert set(r.loc[r["model"] == "abm", "variant"]) == {"classic", "sozialraum"}
+    assert set(r["scenario"]) == {"sozialraum"}

@@ -29,7 +29,7 @@ from forecast.hze.model import HzeModel
 from forecast.hze.reconcile import reconcile
 from forecast.hze.series import CountSeries
 from forecast.population.paths import PopulationPaths
-from forecast.variables import BAND
+from forecast.variables import BAND, HZE_UNITS
 
 TOTAL = "Total"
 
@@ -137,16 +137,7 @@ class HzeForecast:
 
     def units(self) -> dict[str, str]:
         """Variable -> unit (``HzE|<variable>|<Hilfeart or Total>`` in the results)."""
-        return {
-            "Begun": "cases begun during the year",
-            "Ended": "cases ended during the year",
-            "Running": "cases running at 31.12.",
-            "Cases": "Fallzahl (running at 31.12. + ended during the year)",
-            "Case-months": "case-months during the year",
-            "Cost": "EUR per year, nominal",
-            "Real cost": f"EUR per year, prices of {self.price_year}",
-            "Rate": "Fallzahl per 10,000 persons under 21",
-        }
+        return {k: unit.format(price_year=self.price_year) for k, (unit, _) in HZE_UNITS.items()}
 
     def full(self, variable: str) -> np.ndarray:
         """Draws with the city (last district) and Total (last Hilfeart): (N, F, D+1, H+1)."""
