@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
-from simulation.rundb import RunInfo, connect, find_runs
+from forecast.variables import ABM
+from simulation.rundb import ABM_ANNUAL_COST, RunInfo, connect, find_runs
 
 HEADLINES: dict[str, str] = {
     "Population|Total": "Einwohner",
@@ -50,6 +51,8 @@ HEADLINES: dict[str, str] = {
     "ABM|Cost|Total": "HzE-Kosten im Systemmodell (Euro je Jahr)",
 }
 """City variables of the summary table and charts, with German labels."""
+
+ABM_COST_TOTAL = ABM["Cost"].name(hilfeart="Total")
 
 PAIRED = "per-replicate differences, paired (same seed and draws)"
 INDEPENDENT = "per-replicate differences, independent replicates (different seed or draws)"
@@ -279,13 +282,10 @@ def _pair_stats(pairs, differences, intervals, counts, runs) -> pd.DataFrame:
 
 ANNUAL_ABM = f"""
     SELECT run, 'abm' AS model, variant, '{CITY_DISTRICT}' AS district, year, 0 AS month,
-           variable, any_value(unit) AS unit, replicate, sum(value) AS value
-    FROM results
-    WHERE model = 'abm' AND statistic = 'sample' AND variable = 'ABM|Cost|Total'
-          AND district = '{CITY_DISTRICT}'
-    GROUP BY ALL HAVING count(*) = 12
+           '{ABM_COST_TOTAL}' AS variable, '{ABM["Cost"].unit}' AS unit, replicate, v AS value
+    FROM ({ABM_ANNUAL_COST})
 """
-"""Budget-year sums of the ABM's monthly city cost per replicate (complete years only): the
+"""Budget-year sums of the ABM's monthly city cost per replicate (``ABM_ANNUAL_COST``): the
 quantiles of a yearly sum cannot be had from monthly quantiles, only from the replicates."""
 
 

@@ -7,9 +7,7 @@ manifest. Knows nothing of the command line.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +15,7 @@ from omegaconf import OmegaConf
 
 from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
+from forecast.hze.model import HzeModel
 from forecast.population.paths import PopulationPaths
 from forecast.population.readiness import projection_problems
 from forecast.problems import WARNING, InputDataError
@@ -30,6 +29,7 @@ from simulation.config import (
 from simulation.housing_plan import add_housing_plan
 from simulation.progress import RunProgress
 from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
+from simulation.stages import STAGE_BY_NAME, STAGES, check_stages
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,19 @@ class StageContext:
         city: the validated city data.
         folder: the run folder being written (results go to ``folder.work``).
         population: set by the population stage; the trajectories every demand model uses.
+        hze_model: the fitted HzE model, fitted once per run by ``simulation.stage_hze.fitted_hze``
+            (the hze and abm stages share it).
+        progress: the run's status line (None outside ``run_scenario``).
         summary: one line per finished stage.
-        extras: what a stage leaves for later stages (e.g. ``hze_model``: the fitted
-            ``forecast.hze.model.HzeModel``, which the abm stage uses instead of refitting).
     """
 
     cfg: JhplanConfig
     city: CityData
     folder: RunFolder
     population: PopulationPaths | None = None
+    hze_model: HzeModel | None = None
+    progress: RunProgress | None = None
     summary: dict[str, str] = field(default_factory=dict)
-    extras: dict[str, object] = field(default_factory=dict)
 
     def seed(self, stage: str) -> np.random.SeedSequence:
         """The stage's own seed sequence, derived from the root seed by the stage's fixed key.
@@ -61,52 +63,14 @@ class StageContext:
         A stage's randomness does not depend on which other stages run. Within a stage, draw d
         uses ``seed(stage).spawn(N)[d]`` so that results do not depend on chunking or workers.
         """
-        return np.random.SeedSequence(self.cfg.seed, spawn_key=(SEED_KEYS[stage],))
+        key = STAGE_BY_NAME[stage].seed_key
+        if key is None:
+            raise ValueError(f"stage {stage!r} has no seed key")
+        return np.random.SeedSequence(self.cfg.seed, spawn_key=(key,))
 
 
-STAGE_FUNCTIONS: dict[str, str] = {
-    "population": "simulation.stage_population:population_stage",
-    "kita": "simulation.stage_kita:kita_stage",
-    "hze": "simulation.stage_hze:hze_stage",
-    "abm": "simulation.stage_abm:abm_stage",
-    "report": "simulation.report:report_stage",  # last: reads what the stages before wrote
-}
-"""Stage name -> ``module:function(ctx: StageContext) -> str``, in pipeline order."""
-
-STAGE_REQUIRES: dict[str, tuple[str, ...]] = {
-    "hze": ("population",),
-    "kita": ("population",),
-    "abm": ("population",),
-}
-"""Stages that must run before a stage (e.g. kita needs population)."""
-
-SEED_KEYS = {"population": 0, "kita": 1, "hze": 2, "abm": 3}
-"""Fixed spawn keys of the stages' seed sequences; never renumber (results would change)."""
-
-STAGES = tuple(STAGE_FUNCTIONS)
-"""Stages available in this version, in pipeline order."""
-
-
-def check_stages(stages: list[str]) -> None:
-    unknown = [s for s in stages if s not in STAGE_FUNCTIONS]
-    if unknown:
-        raise ValueError(
-            f"unknown or not yet available pipeline stage(s) {unknown}; "
-            f"available: {list(STAGE_FUNCTIONS)}"
-        )
-    if not stages:
-        raise ValueError("pipeline.stages is empty")
-    for stage in stages:
-        missing = [r for r in STAGE_REQUIRES.get(stage, ()) if r not in stages]
-        if missing:
-            raise ValueError(
-                f"pipeline stage {stage!r} needs stage(s) {missing} in pipeline.stages"
-            )
-
-
-def _stage_function(stage: str) -> Callable[[StageContext], str]:
-    module, _, name = STAGE_FUNCTIONS[stage].partition(":")
-    return getattr(importlib.import_module(module), name)
+SEED_KEYS = {s.name: s.seed_key for s in STAGES if s.seed_key is not None}
+"""Stage -> fixed spawn key of its seed sequence (from the registry; for scripts)."""
 
 
 def start_manifest(
@@ -143,7 +107,7 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     Returns:
         A short summary per stage (also in the manifest).
     """
-    check_stages(cfg.pipeline.stages)
+    stages = check_stages(cfg.pipeline.stages)  # in pipeline order
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     if cfg.city.housing_plan:  # a scenario's planned dwellings (e.g. experiment=neubau_plus)
         city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
@@ -151,12 +115,11 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     start_manifest(folder, cfg, city, overrides, task="run")
     folder.manifest["warnings"] = warnings
     ctx = StageContext(cfg=cfg, city=city, folder=folder)
-    stages = [s for s in STAGE_FUNCTIONS if s in cfg.pipeline.stages]  # pipeline order
-    with RunProgress(stages) as progress:  # a status line in a terminal, silent otherwise
-        ctx.extras["progress"] = progress
+    # a status line in a terminal, silent otherwise
+    with RunProgress([s.name for s in stages]) as ctx.progress:
         for stage in stages:
-            with folder.stage(stage), progress.stage(stage):
-                ctx.summary[stage] = _stage_function(stage)(ctx)
+            with folder.stage(stage.name), ctx.progress.stage(stage.name):
+                ctx.summary[stage.name] = stage.run(ctx)
     folder.manifest["summary"] = ctx.summary
     return ctx.summary
 

@@ -35,17 +35,21 @@ from simulation.rundb import find_runs, label_runs
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
-SECTIONS = {
-    "ueberblick": "Überblick",
-    "annahmen": "Annahmen",
-    "bevoelkerung": "Bevölkerung",
-    "kita": "Kindertagesbetreuung (Kita)",
-    "hze": "Hilfen zur Erziehung (HzE)",
-    "szenarien": "Szenarienvergleich",
-    "sensitivitaet": "Sensitivität",
-    "glossar": "Glossar",
-}
-"""Section id -> German title, in the order of the report."""
+STAGE_SECTIONS = {"population": "bevoelkerung", "kita": "kita", "hze": "hze", "abm": "szenarien"}
+"""Stage -> id of its report section (the German title is the stage's ``section``)."""
+
+
+def section_titles() -> dict[str, str]:
+    """Section id -> German title, in the order of the report: the stages' sections in
+    pipeline order between the overview and the sensitivity analysis."""
+    from simulation.stages import STAGES  # the registry imports this module (report_stage)
+
+    staged = {STAGE_SECTIONS[s.name]: s.section for s in STAGES if s.section}
+    return (
+        {"ueberblick": "Überblick", "annahmen": "Annahmen"}
+        | staged
+        | {"sensitivitaet": "Sensitivität", "glossar": "Glossar"}
+    )
 
 
 def report_config(manifest: dict) -> ReportConfig:
@@ -149,6 +153,7 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "sensitivitaet": report_scenarios.sensitivity(data),
         "glossar": glossary(int(cfg.suppress_below)),
     }
+    titles = section_titles()
     header = (
         f"<p>Szenario <strong>{esc(m.get('scenario', ''))}</strong> · Lauf {esc(m.get('run_id', ''))}"
         f" · erstellt {esc(m.get('created_at', ''))}</p>"
@@ -163,8 +168,8 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         title=esc(f"Jugendhilfeplanung {city}: Vorausberechnung und Szenarien"),
         version=esc(version),
         header=header,
-        nav=" ".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in SECTIONS.items()),
-        sections="\n".join(section(k, SECTIONS[k], bodies[k]) for k in SECTIONS),
+        nav=" ".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in titles.items()),
+        sections="\n".join(section(k, title, bodies[k]) for k, title in titles.items()),
     )
 
 
@@ -288,7 +293,7 @@ def report_command(argv: list[str]) -> int:
 
 
 __all__ = [
-    "SECTIONS",
+    "section_titles",
     "build_report",
     "render_html",
     "report_command",

@@ -17,9 +17,11 @@ import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE
-from simulation.rundb import RunInfo, connect
+from forecast.variables import BAND
+from forecast.variables import QUANTILE_NAMES as ALL_NAMES
+from simulation.rundb import ABM_ANNUAL_COST, RunInfo, connect
 
-QUANTILE_NAMES = {0.1: "P10", 0.5: "P50", 0.9: "P90"}
+QUANTILE_NAMES = {q: ALL_NAMES[q] for q in BAND}  # the band every model writes
 BANDS = ", ".join(
     f"coalesce(max(value) FILTER (quantile = {q}), max(value) FILTER (statistic = 'value')) AS {n}"
     for q, n in QUANTILE_NAMES.items()
@@ -188,11 +190,7 @@ class RunData:
         """
         return self.query(
             f"""
-            WITH y AS (
-                SELECT variant, year, replicate, sum(value) AS v FROM results
-                WHERE model = 'abm' AND statistic = 'sample' AND variable = 'ABM|Cost|Total'
-                      AND district = '{CITY_DISTRICT}'
-                GROUP BY ALL HAVING count(*) = 12)
+            WITH y AS ({ABM_ANNUAL_COST})
             SELECT variant, year, quantile_cont(v, 0.1) AS P10, quantile_cont(v, 0.5) AS P50,
                    quantile_cont(v, 0.9) AS P90, count(*) AS replicates
             FROM y GROUP BY ALL ORDER BY variant, year
@@ -204,11 +202,7 @@ class RunData:
         in both: common random numbers); columns variant, year, P10, P50, P90, mean."""
         return self.query(
             f"""
-            WITH y AS (
-                SELECT variant, year, replicate, sum(value) AS v FROM results
-                WHERE model = 'abm' AND statistic = 'sample' AND variable = 'ABM|Cost|Total'
-                      AND district = '{CITY_DISTRICT}'
-                GROUP BY ALL HAVING count(*) = 12)
+            WITH y AS ({ABM_ANNUAL_COST})
             SELECT s.variant, s.year, quantile_cont(s.v - c.v, 0.1) AS P10,
                    quantile_cont(s.v - c.v, 0.5) AS P50, quantile_cont(s.v - c.v, 0.9) AS P90,
                    avg(s.v - c.v) AS mean

@@ -8,8 +8,13 @@ files, with three columns added:
 
 * ``run``: the run's position in the list (run ids need not be unique: two sweeps both have a
   job folder ``0_baseline``);
-* ``base``: the scenario of the run (the part of ``scenario`` before ``+``);
-* ``variant``: the part after ``+`` (the ABM's service model, e.g. ``classic``; '' otherwise).
+* ``base``: the scenario of the run (the same as ``scenario``; kept for older queries);
+* ``variant``: the ABM's service model (e.g. ``classic``; '' for the other models): the
+  ``variant`` column of the results or, in run folders written before it, the part of the
+  scenario partition after ``+`` (``scenario=<s>+classic``), which is then cut off ``scenario``.
+
+The annual ABM cost (``ABM_ANNUAL_COST``) is defined here once for the report, the workbook and
+``jhplan compare``.
 
 References:
     DuckDB, "Hive partitioning" and "Reading multiple files" (read_parquet), duckdb.org/docs.
@@ -23,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
+from forecast.contract import CITY_DISTRICT
+from forecast.variables import ABM
 from simulation.results import RESULTS_DIR
 
 
@@ -151,10 +159,15 @@ def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
         if not files:
             continue
         listed = ", ".join(_sql_str(str(f)) for f in files)
+        # Old run folders have no variant column (their variant is in the scenario partition).
+        has_variant = any("variant" in pq.read_schema(f).names for f in files)
         parts.append(
-            f"SELECT {i}::INTEGER AS run, * EXCLUDE (scenario), scenario::VARCHAR AS scenario "
+            f"SELECT {i}::INTEGER AS run, "
+            f"* EXCLUDE (scenario{', variant' if has_variant else ''}), "
+            f"scenario::VARCHAR AS raw_scenario, "
+            f"{'variant' if has_variant else 'NULL'}::VARCHAR AS raw_variant "
             f"FROM read_parquet([{listed}], hive_partitioning = true, "
-            f"hive_types = {{'scenario': VARCHAR}})"
+            f"hive_types = {{'scenario': VARCHAR}}, union_by_name = true)"
         )
     if not parts:  # an empty view with the results columns
         parts.append(
@@ -162,12 +175,23 @@ def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
             "NULL::INTEGER AS replicate, NULL::VARCHAR AS district, NULL::INTEGER AS year, "
             "NULL::TINYINT AS month, NULL::VARCHAR AS variable, NULL::VARCHAR AS unit, "
             "NULL::VARCHAR AS statistic, NULL::DOUBLE AS quantile, NULL::DOUBLE AS value, "
-            "NULL::VARCHAR AS scenario WHERE false"
+            "NULL::VARCHAR AS raw_scenario, NULL::VARCHAR AS raw_variant WHERE false"
         )
     con.execute(
-        "CREATE VIEW results AS SELECT *, split_part(scenario, '+', 1) AS base, "
-        "coalesce(nullif(split_part(scenario, '+', 2), ''), '') AS variant FROM ("
-        + " UNION ALL ".join(parts)
-        + ")"
+        "CREATE VIEW results AS SELECT * EXCLUDE (raw_scenario, raw_variant), "
+        "split_part(raw_scenario, '+', 1) AS scenario, split_part(raw_scenario, '+', 1) AS base, "
+        "coalesce(nullif(raw_variant, ''), split_part(raw_scenario, '+', 2), '') AS variant "
+        "FROM (" + " UNION ALL ".join(parts) + ")"
     )
     return con
+
+
+ABM_ANNUAL_COST = f"""
+    SELECT run, variant, year, replicate, sum(value) AS v FROM results
+    WHERE model = 'abm' AND statistic = 'sample' AND variable = '{ABM["Cost"].name(hilfeart="Total")}'
+          AND district = '{CITY_DISTRICT}'
+    GROUP BY ALL HAVING count(*) = 12
+"""
+"""SQL over the ``results`` view: the ABM's city cost per run, service model, budget year and
+replicate (column ``v``, EUR nominal). A year's cost is the sum of its 12 months; a year the
+simulation covers only in part (fewer than 12 monthly rows of a replicate) has no annual cost."""

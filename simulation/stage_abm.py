@@ -1,14 +1,14 @@
 """The ABM stage of a run: the HzE system month by month, classic vs Sozialraumorientierung.
 
-Inputs: the population trajectories of the run and the HzE model (the one the hze stage fitted,
-``ctx.extras["hze_model"]``, else fitted here with the same settings and seed): monthly incidence
+Inputs: the population trajectories of the run and the HzE model (``simulation.stage_hze.fitted_hze``:
+one fit per run, shared with the hze stage): monthly incidence
 per Wirkungsraum and Hilfeart = expected begun cases per year / 12 for population draw d
 (replicate d), durations, stocks and unit costs (``simulation.abm.inputs``). Wirkungsräume are
 city.yaml's ``wirkungsraeume`` or else the districts' ``sozialraum`` groups.
 
 Results (``model = abm``), monthly rows (``month`` 1..12) per Wirkungsraum (``district`` = its
-code) and ``_city``; scenario ``<scenario>+classic`` and, unless ``service_model=classic``,
-``<scenario>+<service_model>``; mean and quantiles 0.1 / 0.5 / 0.9 over replicates
+code) and ``_city``; column ``variant`` ``classic`` and, unless ``service_model=classic``,
+``<service_model>`` (the scenario is the run's); mean and quantiles 0.1 / 0.5 / 0.9 over replicates
 (``replicate = -1``), plus per-replicate samples of the city's ``ABM|Cost|Total`` and
 ``ABM|Cost difference|Total`` (``statistic = sample``) when ``abm.samples``. The variables are
 listed in ``simulation.abm.tables``. The one-at-a-time sensitivity table goes to
@@ -31,11 +31,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
-from forecast.hze.catalogue import CATALOGUE
 from forecast.hze.forecast import expected_begun, future_exposure
-from forecast.hze.history import load_history, weighted_exposure
-from forecast.hze.model import HzeModel, fit_hze
 from forecast.population.estimate import population_array
+from forecast.variables import ABM, ABM_DIFFERENCE, ABM_SENSITIVITY, ABM_SENSITIVITY_BASE
 from simulation.abm.calibration import calibration_table
 from simulation.abm.experiment import CLASSIC, Experiment, run_experiment
 from simulation.abm.figures import fan_chart, tornado_chart
@@ -43,10 +41,11 @@ from simulation.abm.inputs import AbmInputs, wirkungsraeume
 from simulation.abm.sensitivity import one_at_a_time, tornado_data
 from simulation.abm.tables import UNITS, to_long
 from simulation.config_abm import check_abm_config, classic_params, sro_params
-from simulation.config_hze import cost_assumptions, hze_settings
+from simulation.config_hze import cost_assumptions
 from simulation.results import to_results, write_results
+from simulation.stage_hze import fitted_hze
 
-SAMPLES = ("ABM|Cost|Total", "ABM|Cost difference|Total")
+SAMPLES = (ABM["Cost"].name(hilfeart="Total"), ABM_DIFFERENCE.pattern)
 
 
 def abm_stage(ctx) -> str:
@@ -75,8 +74,9 @@ def abm_stage(ctx) -> str:
         to_results(
             to_long(runs, ex, samples=SAMPLES if acfg.samples else ()),
             "abm",
-            f"{cfg.scenario}+{label}",
+            cfg.scenario,
             folder.run_id,
+            variant=label,
         )
         for label, runs in ex.runs.items()
     ]
@@ -97,10 +97,8 @@ def abm_stage(ctx) -> str:
 def _inputs(ctx, groups: dict[str, tuple[str, ...]]) -> AbmInputs:
     """ABM inputs from the run's HzE model and population trajectories."""
     cfg, city, paths = ctx.cfg, ctx.city, ctx.population
-    model = ctx.extras.get("hze_model") if hasattr(ctx, "extras") else None
+    model = fitted_hze(ctx)  # the hze stage's fit if it ran, else the same fit here
     register, reg_years = population_array(city)
-    if model is None:
-        model = _fit_hze(ctx, register, reg_years)
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
     if years.size == 0:
         raise ValueError(
@@ -114,25 +112,6 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]]) -> AbmInputs:
     return AbmInputs.from_hze(model, begun, years, groups, cost_assumptions(cfg.hze))
 
 
-def _fit_hze(ctx, register: np.ndarray, reg_years: np.ndarray) -> HzeModel:
-    """The HzE model as the hze stage fits it (same settings, same seed sub-sequence)."""
-    base = int(ctx.population.years[0])
-    hze_seed = ctx.seed("hze")
-    fit_seq = np.random.SeedSequence(hze_seed.entropy, spawn_key=(*hze_seed.spawn_key, 0))
-    at = int(np.flatnonzero(reg_years == base)[0])
-    base_exposure = weighted_exposure(register[max(at - 1, 0) : at + 1], tuple(CATALOGUE))[-1]
-    model = fit_hze(
-        load_history(ctx.city, up_to=base),
-        ctx.city.district_codes,
-        base,
-        base_exposure,
-        hze_settings(ctx.cfg.hze),
-        seed=int(fit_seq.generate_state(1)[0]),
-    )
-    ctx.folder.manifest["fallbacks"].extend(n for n in model.notes if n.startswith("Fallback"))
-    return model
-
-
 def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:
     acfg, folder = ctx.cfg.abm, ctx.folder
     params = tuple(acfg.sensitivity.parameters) or None
@@ -140,13 +119,13 @@ def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:
         inputs, classic, sro, acfg.sensitivity.replicates, seed, months, params, acfg.n_jobs
     )
     table.to_parquet(folder.path("abm_sensitivity.parquet"), index=False)
-    unit = f"EUR cumulative city cost difference SRO - classic after {months} months (mean)"
+    unit = ABM_SENSITIVITY.unit_for(months=months)
     year, month = inputs.start_year + (months - 1) // 12, (months - 1) % 12 + 1
-    rows = [("ABM|Sensitivity|Base", float(table["outcome_base"].iloc[0]))]
+    rows = [(ABM_SENSITIVITY_BASE.name(), float(table["outcome_base"].iloc[0]))]
     for _, r in table.iterrows():
         rows += [
-            (f"ABM|Sensitivity|{r['parameter']}|Low", r["outcome_low"]),
-            (f"ABM|Sensitivity|{r['parameter']}|High", r["outcome_high"]),
+            (ABM_SENSITIVITY.name(parameter=r["parameter"], end="Low"), r["outcome_low"]),
+            (ABM_SENSITIVITY.name(parameter=r["parameter"], end="High"), r["outcome_high"]),
         ]
     long = pd.DataFrame(
         {
@@ -159,10 +138,8 @@ def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:
             "value": [float(x) for _, x in rows],
         }
     )
-    scenario = f"{ctx.cfg.scenario}+{acfg.service_model}"
-    write_results(
-        to_results(long, "abm", scenario, folder.run_id), folder.work, part="abm_sensitivity"
-    )
+    long = to_results(long, "abm", ctx.cfg.scenario, folder.run_id, variant=acfg.service_model)
+    write_results(long, folder.work, part="abm_sensitivity")
     if acfg.figures:
         tornado_chart(
             tornado_data(table), months, ctx.city.name, folder.path("figures", "abm_tornado.png")

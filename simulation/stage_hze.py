@@ -16,7 +16,8 @@ Results (``model = hze``), per forecast year x district (``_city`` = whole city)
 ============================  ===========================================================
 
 Draws: one per population draw when the population is stochastic, else ``hze.draws``. Seeds come
-from ``ctx.seed("hze")``: its sub-sequence 0 seeds the backtests that choose the models, its
+from ``ctx.seed("hze")``: its sub-sequence 0 seeds the backtests that choose the models
+(``fitted_hze``, the one fit the abm stage uses too), its
 sub-sequence 1 is spawned once per draw (draw d always gets child d, however draws are chunked). The manifest gets ``hze`` (models chosen, backtest scores and
 coverage, durations, base-year rates against the national ones) and the fallbacks used.
 """
@@ -47,19 +48,9 @@ def hze_stage(ctx) -> str:
     base = int(paths.years[0])
     register, reg_years = population_array(city)
     history = load_history(city, up_to=base)
+    model = fitted_hze(ctx)
     root = ctx.seed("hze")
-    fit_seq, draw_seq = (
-        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, k)) for k in (0, 1)
-    )
-    model = fit_hze(
-        history,
-        city.district_codes,
-        base,
-        _base_exposure(register, reg_years, base),
-        settings,
-        seed=int(fit_seq.generate_state(1)[0]),
-    )
-    ctx.extras["hze_model"] = model  # the abm stage uses the same fitted model
+    draw_seq = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 1))
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
     if years.size == 0:
         raise ValueError(
@@ -73,11 +64,38 @@ def hze_stage(ctx) -> str:
     write_results(
         to_results(fc.to_long(), "hze", cfg.scenario, folder.run_id), folder.work, part="hze"
     )
-    folder.manifest["fallbacks"].extend(x for x in model.notes if x.startswith("Fallback"))
     folder.manifest["hze"] = _manifest(model, history, fc, settings, costs, cfg.hze.variant)
     if cfg.hze.figures:
         _figures(city, fc, folder)
     return fc.summary()
+
+
+def fitted_hze(ctx) -> HzeModel:
+    """The run's HzE model: fitted on first use, then kept on the context (``ctx.hze_model``).
+
+    The hze and abm stages share this one fit. Its seed is sub-sequence 0 of ``ctx.seed("hze")``
+    (the backtests that choose the models), whichever stage asks first; its fallbacks go to the
+    manifest once.
+    """
+    if ctx.hze_model is not None:
+        return ctx.hze_model
+    if ctx.population is None:
+        raise ValueError("the HzE model needs the population stage's trajectories")
+    city, base = ctx.city, int(ctx.population.years[0])
+    register, reg_years = population_array(city)
+    root = ctx.seed("hze")
+    fit_seq = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0))
+    ctx.hze_model = fit_hze(
+        load_history(city, up_to=base),
+        city.district_codes,
+        base,
+        _base_exposure(register, reg_years, base),
+        hze_settings(ctx.cfg.hze),
+        seed=int(fit_seq.generate_state(1)[0]),
+    )
+    notes = ctx.hze_model.notes
+    ctx.folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
+    return ctx.hze_model
 
 
 def _base_exposure(register: np.ndarray, years: np.ndarray, base: int) -> np.ndarray:

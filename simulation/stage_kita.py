@@ -42,11 +42,12 @@ from forecast.kita.quota_panel import PanelMember, PanelQuotaModel
 from forecast.kita.quota_selection import QuotaSelection, select_quota_model
 from forecast.kita.supply import kita_gap, places_by_kita_year
 from forecast.population.estimate import population_array
+from forecast.variables import BAND
 from simulation.config_kita import KitaSettings, kita_settings
 from simulation.figures_kita import demand_vs_places
 from simulation.results import to_results, write_results
 
-QUANTILES = (0.1, 0.5, 0.9)
+QUANTILES = BAND  # P10, P50, P90 (forecast.variables)
 GROUP_VARIABLE = {
     "U3": "U3",
     "Ue3": "Ue3",

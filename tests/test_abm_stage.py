@@ -46,9 +46,9 @@ def tiny_abm(tmp_path_factory, tinycity_dir):
     return run_dir, results[results["model"] == "abm"]
 
 
-def means(r: pd.DataFrame, scenario: str, variable: str, district: str = "_city") -> np.ndarray:
+def means(r: pd.DataFrame, variant: str, variable: str, district: str = "_city") -> np.ndarray:
     rows = r[
-        (r["scenario"] == scenario)
+        (r["variant"] == variant)
         & (r["variable"] == variable)
         & (r["district"] == district)
         & (r["statistic"] == "mean")
@@ -60,7 +60,8 @@ def means(r: pd.DataFrame, scenario: str, variable: str, district: str = "_city"
 def test_schema_months_districts_scenarios(tiny_abm) -> None:
     run_dir, r = tiny_abm
     assert list(r.columns) == list(COLUMNS)
-    assert set(r["scenario"]) == {"tiny+classic", "tiny+sozialraum"}
+    assert set(r["scenario"]) == {"tiny"}
+    assert set(r["variant"]) == {"classic", "sozialraum"}
     assert set(r["district"]) == {"nord", "sued", "_city"}
     monthly = r[~r["variable"].str.startswith("ABM|Sensitivity")]
     assert set(monthly["month"]) == set(range(1, 13))
@@ -69,7 +70,7 @@ def test_schema_months_districts_scenarios(tiny_abm) -> None:
     q = r[r["statistic"] == "quantile"]
     assert set(q["quantile"]) == {0.1, 0.5, 0.9}
     wide = q.pivot_table(
-        index=["scenario", "district", "year", "month", "variable"],
+        index=["variant", "district", "year", "month", "variable"],
         columns="quantile",
         values="value",
     )
@@ -82,19 +83,19 @@ def test_schema_months_districts_scenarios(tiny_abm) -> None:
 def test_stock_flow_and_cost_identities(tiny_abm) -> None:
     """Per replicate, hence for the mean: running(t) = running(t-1) + begun(t) - ended(t)."""
     _, r = tiny_abm
-    for scenario in ("tiny+classic", "tiny+sozialraum"):
+    for scenario in ("classic", "sozialraum"):
         for district in ("nord", "_city"):
             run = means(r, scenario, "ABM|Running|Total", district)
             begun = means(r, scenario, "ABM|Begun|Total", district)
             ended = means(r, scenario, "ABM|Ended|Total", district)
             np.testing.assert_allclose(run[1:], run[:-1] + begun[1:] - ended[1:], atol=1e-9)
-    sro = "tiny+sozialraum"
+    sro = "sozialraum"
     parts = [v for v in set(r["variable"]) if v.startswith("ABM|Cost|") and v != "ABM|Cost|Total"]
     total = sum(means(r, sro, v) for v in parts)
     np.testing.assert_allclose(total, means(r, sro, "ABM|Cost|Total"), rtol=1e-9)
-    diff = np.cumsum(means(r, sro, "ABM|Cost|Total") - means(r, "tiny+classic", "ABM|Cost|Total"))
+    diff = np.cumsum(means(r, sro, "ABM|Cost|Total") - means(r, "classic", "ABM|Cost|Total"))
     np.testing.assert_allclose(diff, means(r, sro, "ABM|Cost difference|Total"), rtol=1e-9)
-    share = means(r, "tiny+classic", "ABM|Stationary share")
+    share = means(r, "classic", "ABM|Stationary share")
     assert ((share >= 0) & (share <= 1)).all() and share.mean() > 0.1
 
 
@@ -103,7 +104,7 @@ def test_sensitivity_figures_and_manifest(tiny_abm) -> None:
     table = pd.read_parquet(run_dir / "abm_sensitivity.parquet")
     assert set(table["parameter"]) == {"stationary_entry", "transition_cost"}
     sens = r[r["variable"].str.startswith("ABM|Sensitivity")]
-    assert len(sens) == 5 and set(sens["scenario"]) == {"tiny+sozialraum"}
+    assert len(sens) == 5 and set(sens["variant"]) == {"sozialraum"}
     assert set(sens["month"]) == {12} and set(sens["year"]) == {2025}
     for name in ("abm_kostendifferenz.png", "abm_tornado.png"):
         assert (run_dir / "figures" / name).stat().st_size > 5_000

@@ -15,7 +15,7 @@ import pytest
 
 from simulation.compare import INDEPENDENT, MEDIANS, PAIRED, compare_runs
 from simulation.compare_output import compare_command
-from simulation.results import to_results, write_results
+from simulation.results import read_results, to_results, write_results
 from simulation.rundb import find_runs
 
 YEARS = (2025, 2026, 2027)
@@ -198,10 +198,22 @@ def test_numeric_scenario_names_stay_text(tmp_path, base_samples):
     )
 
 
-def test_abm_yearly_cost_difference_per_replicate_from_monthly_samples(tmp_path):
-    """Yearly sums per replicate, complete years only, then the per-replicate difference."""
+def write_old_format(frame: pd.DataFrame, run: Path, part: str) -> None:
+    """Results as run folders wrote them before the variant column: the ABM's service model as a
+    ``+<variant>`` suffix of the scenario partition, no ``variant`` column."""
+    for (scenario, variant), rows in frame.groupby(["scenario", "variant"], dropna=False):
+        name = scenario if pd.isna(variant) else f"{scenario}+{variant}"
+        target = run / "results" / f"scenario={name}" / f"{part}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows.drop(columns=["scenario", "variant"]).to_parquet(target, index=False)
+
+
+@pytest.mark.parametrize("old_format", [False, True, "mixed"])
+def test_abm_yearly_cost_difference_per_replicate_from_monthly_samples(tmp_path, old_format):
+    """Yearly sums per replicate, complete years only, then the per-replicate difference; the
+    same from run folders with ``scenario=<s>+classic`` partitions, and across old and new runs."""
     runs = []
-    for name, scenario, extra in (("c", "baseline+classic", 0.0), ("s", "sro+classic", 2.0)):
+    for name, scenario, extra in (("c", "baseline", 0.0), ("s", "sro", 2.0)):
         rows = []
         for r in range(4):
             for month in range(1, 13):
@@ -210,11 +222,16 @@ def test_abm_yearly_cost_difference_per_replicate_from_monthly_samples(tmp_path)
         long = pd.DataFrame(rows, columns=["district", "year", "month", "replicate", "value"])
         long["variable"], long["unit"], long["statistic"] = "ABM|Cost|Total", "EUR", "sample"
         run = tmp_path / name
-        write_results(to_results(long, "abm", scenario, name), run, part="abm")
-        base = scenario.split("+")[0]
+        frame = to_results(long, "abm", scenario, name, variant="classic")
+        if old_format is True or (old_format == "mixed" and name == "c"):
+            write_old_format(frame, run, part="abm")
+        else:
+            write_results(frame, run, part="abm")
+        back = read_results(run)
+        assert set(back["scenario"]) == {scenario} and set(back["variant"]) == {"classic"}
         (run / "manifest.json").write_text(
             json.dumps(
-                {"run_id": name, "task": "run", "scenario": base, "root_seed": 1, "draws": 4}
+                {"run_id": name, "task": "run", "scenario": scenario, "root_seed": 1, "draws": 4}
             )
         )
         runs.append(run)

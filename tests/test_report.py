@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 from simulation.confidentiality import SUPPRESSED, suppression_mask
 from simulation.config import register_configs
 from simulation.pipeline import run_scenario
-from simulation.report import SECTIONS, report_command
+from simulation.report import report_command, section_titles
 from simulation.report_data import RunData
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
@@ -97,7 +97,7 @@ def test_report_renders_in_headless_chromium_with_every_section_and_image(run, t
     )
     dom = res.stdout
     assert 'data-loaded="yes"' in dom, res.stderr[-2000:]
-    assert re.findall(r'<section id="([a-z]+)"', dom) == list(SECTIONS)
+    assert re.findall(r'<section id="([a-z]+)"', dom) == list(section_titles())
     widths = dict(re.findall(r'<img[^>]*data-name="([a-z_0-9]+)"[^>]*data-width="(\d+)"', dom))
     assert IMAGES <= set(widths), sorted(IMAGES - set(widths))
     assert all(int(w) >= 500 for w in widths.values()), widths  # decoded, not broken images
@@ -106,7 +106,7 @@ def test_report_renders_in_headless_chromium_with_every_section_and_image(run, t
 def test_report_is_self_contained_german_and_complete(run):
     html = (run / "report.html").read_text()
     assert '<html lang="de">' in html
-    for ident, title in SECTIONS.items():
+    for ident, title in section_titles().items():
         assert f'<section id="{ident}">' in html and f"<h2>{title}</h2>" in html
     # Nothing is fetched: every src is an embedded image, every href an anchor in the page.
     assert set(re.findall(r'src="([a-z]+):', html)) == {"data"}
@@ -226,7 +226,7 @@ def test_report_stage_works_without_the_other_stages(tmp_path):
         tmp_path / "only_report", [f"city.data_dir={TINY}", "pipeline.stages=[report]"]
     )
     html = (run / "report.html").read_text()
-    assert all(f'<section id="{ident}">' in html for ident in SECTIONS)
+    assert all(f'<section id="{ident}">' in html for ident in section_titles())
     assert "Die Stufe population lief in diesem Lauf nicht." in html
     assert openpyxl.load_workbook(run / "finance.xlsx").sheetnames[0] == "Hinweise"
 
@@ -252,3 +252,19 @@ def test_suppression_without_secondary_hides_exactly_the_small_cells():
     full = suppression_mask(values, 3)
     assert full[0, 0] and full[1, 1] and not full[2, 2]  # NaN cells are never chosen
     assert full.sum() >= 4
+
+
+def test_every_result_variable_and_unit_is_in_the_vocabulary(run):
+    """Every (model, variable, unit) of a run of all stages is in forecast.variables, every
+    quantile level is one of QUANTILES, and only ABM rows have a variant."""
+    from forecast.variables import QUANTILES, unknown_variables
+    from simulation.stages import STAGES
+
+    r = read_results(run)
+    assert set(r["model"]) == {s.name for s in STAGES if s.writes}  # the run has every stage
+    triples = r[["model", "variable", "unit"]].drop_duplicates()
+    assert unknown_variables(list(triples.itertuples(index=False, name=None))) == []
+    assert set(r["quantile"].dropna()) <= set(QUANTILES)
+    assert r.loc[r["model"] != "abm", "variant"].isna().all()
+    assert set(r.loc[r["model"] == "abm", "variant"]) == {"classic", "sozialraum"}
+    assert set(r["scenario"]) == {"sozialraum"}

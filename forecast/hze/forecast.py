@@ -29,8 +29,8 @@ from forecast.hze.model import HzeModel
 from forecast.hze.reconcile import reconcile
 from forecast.hze.series import CountSeries
 from forecast.population.paths import PopulationPaths
+from forecast.variables import BAND, HZE_UNITS
 
-QUANTILES = (0.1, 0.5, 0.9)
 TOTAL = "Total"
 
 
@@ -137,16 +137,7 @@ class HzeForecast:
 
     def units(self) -> dict[str, str]:
         """Variable -> unit (``HzE|<variable>|<Hilfeart or Total>`` in the results)."""
-        return {
-            "Begun": "cases begun during the year",
-            "Ended": "cases ended during the year",
-            "Running": "cases running at 31.12.",
-            "Cases": "Fallzahl (running at 31.12. + ended during the year)",
-            "Case-months": "case-months during the year",
-            "Cost": "EUR per year, nominal",
-            "Real cost": f"EUR per year, prices of {self.price_year}",
-            "Rate": "Fallzahl per 10,000 persons under 21",
-        }
+        return {k: unit.format(price_year=self.price_year) for k, (unit, _) in HZE_UNITS.items()}
 
     def full(self, variable: str) -> np.ndarray:
         """Draws with the city (last district) and Total (last Hilfeart): (N, F, D+1, H+1)."""
@@ -158,7 +149,7 @@ class HzeForecast:
         a = np.concatenate([a, a.sum(2, keepdims=True)], 2)
         return np.concatenate([a, a.sum(3, keepdims=True)], 3)
 
-    def to_long(self, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
+    def to_long(self, quantiles: tuple[float, ...] = BAND) -> pd.DataFrame:
         """Mean and quantiles per year x district (incl. ``_city``) x variable, long format.
 
         Returns:
@@ -193,7 +184,7 @@ class HzeForecast:
         """One line: cases and nominal cost of the city, first and last year (P10/P50/P90)."""
 
         def q(variable: str, t: int) -> str:
-            lo, mid, hi = np.quantile(self.full(variable)[:, t, -1, -1], QUANTILES)
+            lo, mid, hi = np.quantile(self.full(variable)[:, t, -1, -1], BAND)
             if variable == "Cost":
                 return f"EUR {mid / 1e6:.1f} M ({lo / 1e6:.1f}-{hi / 1e6:.1f})"
             return f"{mid:,.0f} ({lo:,.0f}-{hi:,.0f})"

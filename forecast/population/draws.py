@@ -22,6 +22,7 @@ from forecast.population.combination import reallocate
 from forecast.population.engine import ProjectionPlan, Shocks, run_steps
 from forecast.population.fastpath import group_ages
 from forecast.population.stochastic import StochasticSettings, draw_shocks
+from forecast.variables import PERSONS, QUANTILES
 
 RESULT_AGE_GROUPS = (
     (0, 2),
@@ -37,8 +38,6 @@ RESULT_AGE_GROUPS = (
     (80, MAX_AGE),
 )
 """Age groups of the stochastic results: Kita (U3, Ü3), school, youth-welfare ages, adults."""
-
-QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
 
 def group_label(lo: int, hi: int) -> str:
@@ -198,7 +197,7 @@ class StochasticProjection:
                     cells(s, s.sum(axis=(-1, -2)), statistic="sample", quantile=np.nan, replicate=d)
                 )
         out = pd.concat(frames, ignore_index=True)
-        out["unit"] = "persons"
+        out["unit"] = PERSONS
         return out[
             ["district", "year", "variable", "unit", "statistic", "quantile", "replicate", "value"]
         ]

@@ -23,6 +23,7 @@ from forecast.population.assumption_paths import AssumptionPaths
 from forecast.population.combination import method_adjustment
 from forecast.population.engine import ControlTotals, make_plan, run_steps
 from forecast.population.estimate import BaseRates
+from forecast.variables import PERSONS, POPULATION_CELL
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class PopulationProjection:
         districts = list(self.districts) + [CITY_DISTRICT]
         pop = np.concatenate([self.population, self.population.sum(axis=1, keepdims=True)], axis=1)
         n_y, n_d = pop.shape[:2]
-        labels = np.array([f"Population|{s}|{a}" for s in SEXES for a in range(MAX_AGE + 1)])
+        labels = np.array(
+            [POPULATION_CELL.name(sex=s, age=a) for s in SEXES for a in range(MAX_AGE + 1)]
+        )
         cells = pd.DataFrame(
             {
                 "district": np.repeat(np.array(districts), len(labels))[None, :]
@@ -165,7 +168,7 @@ class PopulationProjection:
                 frame if variable == "Population|Total" else frame[frame["year"] > self.years[0]]
             )
         out = pd.concat(frames, ignore_index=True)
-        out["unit"] = "persons"
+        out["unit"] = PERSONS
         return out[["district", "year", "variable", "unit", "value"]]
 
     def totals(self) -> pd.DataFrame:

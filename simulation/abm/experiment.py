@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from forecast.variables import BAND
 from simulation.abm.inputs import AbmInputs
 from simulation.abm.model import OUTPUTS_W, OUTPUTS_WH, HzeSystemModel
 from simulation.abm.params import ClassicParams, SroParams
 
 CLASSIC = "classic"
-QUANTILES = (0.1, 0.5, 0.9)
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ class Experiment:
         return np.cumsum(diff, axis=1) if cumulative else diff
 
     def difference_quantiles(
-        self, scenario: str, months: tuple[int, ...], quantiles: tuple[float, ...] = QUANTILES
+        self, scenario: str, months: tuple[int, ...], quantiles: tuple[float, ...] = BAND
     ) -> dict[int, dict[str, float]]:
         """Cumulative city cost difference after ``months`` (e.g. 60, 120): EUR and percent.
 

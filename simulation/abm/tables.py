@@ -30,21 +30,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecast import variables as v
 from forecast.contract import CITY_DISTRICT
-from simulation.abm.experiment import CLASSIC, QUANTILES, AbmRuns, Experiment
+from forecast.variables import BAND
+from simulation.abm.experiment import CLASSIC, AbmRuns, Experiment
 
-UNITS = {
-    "Begun": "helps begun in the month",
-    "Running": "helps running at the end of the month",
-    "Waiting": "referrals waiting at the end of the month",
-    "Cost": "EUR per month, nominal",
-    "Ended": "helps ended in the month",
-    "Case-months": "months of help in the month",
-    "Stationary share": "share of running helps other than § 28 in §§ 33, 34",
-    "Diverted": "placements replaced by a Maßanzug, begun in the month",
-    "Cost difference|Total": "EUR cumulative since month 1, SRO - classic, nominal",
-    "Cost difference|Percent": "percent of the classic cumulative cost",
+UNITS = {k: unit for k, (unit, _) in v.ABM_UNITS.items()} | {
+    "Ended": v.ABM_ENDED.unit,
+    "Case-months": v.ABM_CASE_MONTHS.unit,
+    "Stationary share": v.ABM_STATIONARY.unit,
+    "Diverted": v.ABM_DIVERTED.unit,
+    "Cost difference|Total": v.ABM_DIFFERENCE.unit,
+    "Cost difference|Percent": v.ABM_DIFFERENCE_PERCENT.unit,
 }
+"""ABM variable (after ``ABM|``) -> unit, from the results vocabulary (``forecast.variables``)."""
 
 
 def _with_city(a: np.ndarray) -> np.ndarray:
@@ -89,7 +88,7 @@ def variables(runs: AbmRuns, experiment: Experiment | None = None) -> dict[str, 
 def to_long(
     runs: AbmRuns,
     experiment: Experiment | None = None,
-    quantiles: tuple[float, ...] = QUANTILES,
+    quantiles: tuple[float, ...] = BAND,
     samples: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Mean and quantiles over replicates per month x Wirkungsraum x variable, long format.
