@@ -254,7 +254,7 @@ def origin_forecasts(
     """Every model's forecasts 1..horizon from every origin (column index) before the last year.
 
     Returns:
-        ``local`` (series row, origin) -> model -> ``QuotaForecast`` for series observed at the
+        ``local`` (series row, origin) -> model -> ``Forecast`` for series observed at the
         origin with at least two values (models needing more are left out); ``panel`` and
         ``naive`` origin -> ``Forecast`` of the panel model and of its naive variant
         (origins with three or more years whose panel can be fitted).
