@@ -34,12 +34,9 @@ import pandas as pd
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
 from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, kita_cohorts
-from forecast.kita.demand import KitaDemand, participation_shift, project_demand
-from forecast.kita.participation import observed_participation, participation_series
-from forecast.kita.quota_backtest import select_pooled
-from forecast.kita.quota_models import make_model
-from forecast.kita.quota_panel import PanelMember, PanelQuotaModel
-from forecast.kita.quota_selection import QuotaSelection, select_quota_model
+from forecast.kita.demand import KitaDemand, project_demand
+from forecast.kita.model_choice import history_shifts, select_quota_models
+from forecast.kita.participation import observed_participation
 from forecast.kita.supply import kita_gap, places_by_kita_year
 from forecast.population.estimate import population_array
 from forecast.variables import BAND
@@ -79,7 +76,7 @@ def kita_stage(ctx) -> str:
     cohorts = kita_cohorts(
         paths.population, paths.years, paths.districts, settings.month_shares, settings.school_entry
     )
-    selections = _select_models(participation, paths.districts, settings)
+    selections = select_quota_models(participation, paths.districts, settings)
     shifts = {"U3": None, "Ue3": None}
     demand_settings = settings.demand
     if demand_settings.path == "history":
@@ -87,7 +84,7 @@ def kita_stage(ctx) -> str:
             rngs = None
             if paths.draws > 1:
                 rngs = [np.random.default_rng(s) for s in ctx.seed("kita").spawn(paths.draws)]
-            shifts = _history_shifts(participation, selections, paths, rngs)
+            shifts = history_shifts(selections, paths.years, paths.districts, rngs, paths.draws)
         else:
             notes.append(
                 "Fallback: quota path 'history' without an observed Betreuungsquote "
@@ -117,9 +114,6 @@ def kita_stage(ctx) -> str:
     return _summary(arrays, paths, demand_settings.path)
 
 
-PANEL_MIN_DISTRICTS = 3  # fewer: a district panel says too little about deviations
-
-
 def _participation(city: CityData, settings: KitaSettings, notes: list[str]) -> pd.DataFrame:
     if not city.has("kita_children"):
         notes.append(
@@ -142,88 +136,6 @@ def _participation(city: CityData, settings: KitaSettings, notes: list[str]) -> 
             "year is in exclude_years"
         )
     return table
-
-
-def _select_models(
-    participation: pd.DataFrame, districts: tuple[str, ...], settings: KitaSettings
-) -> dict[tuple[str, str], tuple[pd.Series, QuotaSelection]]:
-    """(group, district or _city) -> (observed series, selected model); per district if all have
-    data, else for the city."""
-    out = {}
-    if participation.empty:
-        return out
-    groups = zip(("U3", "Ue3"), settings.ceilings, settings.regime_start, strict=True)
-    for group, ceiling, regime_start in groups:
-        series = {d: participation_series(participation, group, d) for d in districts}
-        if not all(len(s) for s in series.values()):
-            series = {CITY_DISTRICT: participation_series(participation, group, CITY_DISTRICT)}
-        elif settings.panel and len(series) >= PANEL_MIN_DISTRICTS:
-            pooled = _pooled_selections(series, settings, ceiling, regime_start)
-            if pooled:
-                out.update({(group, d): (series[d], sel) for d, sel in pooled.items()})
-                continue
-        for district, s in series.items():
-            if len(s) == 0:
-                continue
-            out[(group, district)] = (
-                s,
-                select_quota_model(
-                    s.to_numpy(),
-                    settings.models,
-                    settings.horizon,
-                    settings.min_train,
-                    ceiling,
-                    min_evaluations=settings.min_evaluations,
-                ),
-            )
-    return out
-
-
-def _pooled_selections(
-    series: dict[str, pd.Series], settings: KitaSettings, ceiling: float, regime_start
-) -> dict[str, QuotaSelection]:
-    """One model for all districts, chosen on their pooled rolling-origin errors with the panel
-    model among the candidates (as validated on the Kreis panel); {} when the district panel
-    cannot carry it (different last years, too few years)."""
-    panel = pd.DataFrame(series).T.sort_index(axis=1)
-    panel = panel.reindex(columns=range(int(panel.columns.min()), int(panel.columns.max()) + 1))
-    if panel.shape[1] < 4 or panel.iloc[:, -1].isna().any():
-        return {}
-    template = PanelQuotaModel(regime_start=regime_start)
-    try:
-        chosen, scored = select_pooled(panel, settings.models, template, settings.horizon, ceiling)
-    except ValueError:
-        return {}
-    if scored < settings.min_evaluations:
-        chosen = "naive"
-    note = (
-        f"{chosen} for all {len(series)} districts: lowest mean absolute error over {scored} "
-        f"pooled rolling-origin forecasts of 1-{settings.horizon} years"
-    )
-    if chosen in ("panel", "naive"):
-        fitted = template.clone(terms=None if chosen == "panel" else ()).fit(panel)
-        models = {d: PanelMember(fitted, i) for i, d in enumerate(panel.index)}
-    else:
-        models = {d: make_model(chosen, ceiling).fit(s.to_numpy()) for d, s in series.items()}
-    return {
-        d: QuotaSelection(chosen=chosen, model=m, evaluations=scored, note=note)
-        for d, m in models.items()
-    }
-
-
-def _history_shifts(participation, selections, paths, rngs) -> dict[str, np.ndarray]:
-    """Change of the Betreuungsquote since the first Kita year, shape (N, Y, D) per group."""
-    out = {}
-    for group in ("U3", "Ue3"):
-        shift = np.zeros((paths.draws if rngs else 1, len(paths.years), len(paths.districts)))
-        for d, code in enumerate(paths.districts):
-            key = (group, code) if (group, code) in selections else (group, CITY_DISTRICT)
-            if key not in selections:
-                continue
-            series, selection = selections[key]
-            shift[:, :, d] = participation_shift(series, selection, paths.years, rngs)
-        out[group] = shift
-    return out
 
 
 def _variables(cohorts, demand: KitaDemand, places, settings: KitaSettings) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
+from forecast.forecaster import cross_validate
 from forecast.hze.rate_models import RateModel
 from forecast.hze.reconcile import METHODS, reconcile
 from forecast.hze.series import CountSeries
@@ -90,13 +91,18 @@ def rolling_origin(
     rng: np.random.Generator,
     districts: tuple[str, ...],
 ) -> pd.DataFrame:
-    """Backtest one model: fit up to each origin, score the next ``horizon`` years."""
-    frames = []
-    for origin in origins:
-        train, test = series.until(origin), series.after(origin, horizon)
-        observed = series.begun[np.isin(series.years, test.years)]
-        sims = factory().fit(train).simulate(test, n_sims, rng)
-        frames.append(score_table(sims, observed, test.years, districts, origin))
+    """Backtest one model: fit up to each origin, score the next ``horizon`` years.
+
+    The folds come from ``cross_validate`` (one ``rng`` stream through the origins, in order);
+    the scores use the folds' predictive samples.
+    """
+    folds = cross_validate(
+        factory(), series, horizon, origins, level=LEVELS, rng=rng, n_samples=n_sims
+    )
+    frames = [
+        score_table(f.forecast.samples, f.actual, f.forecast.years, districts, f.origin)
+        for f in folds
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.kita.quota_models import MODELS, make_model, prepare_series
-from forecast.kita.quota_panel import PanelForecast, PanelQuotaModel
+from forecast.forecaster import Forecast, TrainXY, cross_validate
+from forecast.kita.quota_models import make_model, prepare_series
+from forecast.kita.quota_panel import PanelQuotaModel
 from forecast.kita.quota_selection import DEFAULT_CANDIDATES, select_quota_model
 
 SELECTED = "selected"
@@ -193,7 +194,7 @@ def panel_backtest(
 def pooled_choice(
     values: np.ndarray,
     local: dict[tuple[int, int], dict[str, object]],
-    panel_fc: dict[int, PanelForecast],
+    panel_fc: dict[int, Forecast],
     candidates: Sequence[str],
     horizon: int,
     last: int | None = None,
@@ -249,13 +250,13 @@ def origin_forecasts(
     ceiling: float,
     panel_model: PanelQuotaModel | None,
     groups: np.ndarray | None = None,
-) -> tuple[dict, dict[int, PanelForecast], dict[int, PanelForecast]]:
+) -> tuple[dict, dict[int, Forecast], dict[int, Forecast]]:
     """Every model's forecasts 1..horizon from every origin (column index) before the last year.
 
     Returns:
-        ``local`` (series row, origin) -> model -> ``QuotaForecast`` for series observed at the
+        ``local`` (series row, origin) -> model -> ``Forecast`` for series observed at the
         origin with at least two values (models needing more are left out); ``panel`` and
-        ``naive`` origin -> ``PanelForecast`` of the panel model and of its naive variant
+        ``naive`` origin -> ``Forecast`` of the panel model and of its naive variant
         (origins with three or more years whose panel can be fitted).
     """
     values = panel.to_numpy(dtype=float)
@@ -263,24 +264,32 @@ def origin_forecasts(
     n_years = values.shape[1]
     panel_fc, naive_fc = {}, {}
     if panel_model is not None:
-        for o in range(2, n_years - 1):
-            past = panel.iloc[:, : o + 1]
-            try:
-                panel_fc[o] = panel_model.clone().fit(past, groups).predict(horizon, level)
-                naive_fc[o] = panel_model.clone(terms=()).fit(past, groups).predict(horizon, level)
-            except ValueError:  # too few series or years at this origin
-                continue
+        data = TrainXY(panel, groups)
+        # Forecasts shorter than the horizon at the last origins: only observed years are scored.
+        # Origins where the panel cannot be fitted (too few series or years) are left out.
+        origins = range(2, n_years - 1)
+        folds = [
+            cross_validate(m, data, horizon, origins, level=level, skip_errors=True)
+            for m in (panel_model, panel_model.clone(terms=()))
+        ]
+        both = {f.origin for f in folds[0]} & {f.origin for f in folds[1]}
+        panel_fc = {f.origin: f.forecast for f in folds[0] if f.origin in both}
+        naive_fc = {f.origin: f.forecast for f in folds[1] if f.origin in both}
     local: dict[tuple[int, int], dict[str, object]] = {}
     for i, y in enumerate(values):
-        for o in range(first[i] + 1, n_years - 1):
-            if not observed[i, o]:
-                continue
-            train = prepare_series(y[first[i] : o + 1])
-            local[(i, o)] = {
-                m: make_model(m, ceiling).forecast(train, horizon, level)
-                for m in models
-                if train.size >= MODELS[m].min_points
-            }
+        # Origins are positions in the series from its first value: o - first[i].
+        series = y[first[i] :]
+        origins = [o - first[i] for o in range(first[i] + 1, n_years - 1) if observed[i, o]]
+        for o in origins:
+            local[(i, o + first[i])] = {}
+        for m in models:
+            model = make_model(m, ceiling)
+            # A model needing more values than the origin gives is left out there.
+            usable = [
+                o for o in origins if prepare_series(series[: o + 1]).size >= model.min_points
+            ]
+            for f in cross_validate(model, series, horizon, usable, level=level):
+                local[(i, f.origin + first[i])][m] = f.forecast
     return local, panel_fc, naive_fc
 
 

@@ -6,8 +6,9 @@ contract (statsforecast style):
 
 * the constructor stores hyper-parameters only; ``fit(y)`` validates, estimates and returns
   ``self`` with fitted state ending in ``_``;
-* ``predict(h, level)`` returns a ``QuotaForecast`` (mean and a central prediction interval for
-  1..h years ahead); ``forecast(y, h, level)`` is ``fit(y).predict(h, level)``;
+* ``predict(h, level)`` returns a ``Forecast`` (``forecast.forecaster``: mean and central
+  prediction intervals for 1..h years ahead, sample paths with ``n_samples`` and ``rng``);
+  ``forecast(y, h, level)`` is ``fit(y).predict(h, level)``;
 * ``simulate(h, n, rng)`` draws n sample paths whose marginal quantiles match the intervals;
 * forecasts and intervals are never negative.
 
@@ -27,30 +28,14 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from scipy import stats
 
-
-@dataclass(frozen=True)
-class QuotaForecast:
-    """Point forecasts and a central prediction interval, 1..h years ahead.
-
-    Attributes:
-        model: name of the model.
-        mean: point forecasts, shape (h,), share.
-        lo: lower bound of the interval, shape (h,).
-        hi: upper bound of the interval, shape (h,).
-        level: coverage of the interval (0.8 = 80 %).
-    """
-
-    model: str
-    mean: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    level: float
+from forecast.forecaster import Forecast, Forecaster, Split, as_levels
 
 
 def prepare_series(y: np.ndarray) -> np.ndarray:
@@ -70,14 +55,16 @@ def prepare_series(y: np.ndarray) -> np.ndarray:
     return y
 
 
-class QuotaModel:
+class QuotaModel(Forecaster):
     """Base class: the shared contract. Subclasses implement ``_fit``, ``_mean`` and ``_scale``."""
 
     name: ClassVar[str] = "model"
     min_points: ClassVar[int] = 2
 
-    def fit(self, y: np.ndarray) -> QuotaModel:
+    def fit(self, y: np.ndarray, X: None = None) -> QuotaModel:
         """Estimate the model from an annual series (share), oldest first; returns ``self``."""
+        if X is not None:
+            raise ValueError(f"{self.name}: a quota model takes no exogenous data")
         y = prepare_series(y)
         if y.size < self.min_points:
             raise ValueError(f"{self.name} needs at least {self.min_points} values, got {y.size}")
@@ -85,17 +72,26 @@ class QuotaModel:
         self._fit(y)
         return self
 
-    def predict(self, h: int, level: float = 0.8) -> QuotaForecast:
-        """Forecasts 1..h years after the last value, with a central ``level`` interval."""
-        self._check_fitted(h, level)
-        mean = self._mean(h)
-        half = stats.t.ppf(0.5 + level / 2, self.df_) * self._scale(h)
-        lo, hi = self._bounds(mean, half)
-        return QuotaForecast(self.name, np.maximum(mean, 0.0), lo, hi, level)
-
-    def forecast(self, y: np.ndarray, h: int, level: float = 0.8) -> QuotaForecast:
-        """``fit(y).predict(h, level)`` in one call."""
-        return self.fit(y).predict(h, level)
+    def predict(
+        self,
+        h: int,
+        level: float | Sequence[float] = 0.8,
+        X_future: None = None,
+        *,
+        rng: np.random.Generator | None = None,
+        n_samples: int = 0,
+    ) -> Forecast:
+        """Forecasts 1..h years after the last value, with a central interval per ``level``;
+        ``n_samples`` paths from ``simulate`` with ``rng`` (default seed 0)."""
+        self._check_fitted()
+        self._check_horizon(h)
+        levels = as_levels(level)
+        intervals = {lv: self._interval(h, lv) for lv in levels}
+        samples = None
+        if n_samples:
+            rng = np.random.default_rng(0) if rng is None else rng
+            samples = self.simulate(h, n_samples, rng)
+        return Forecast(self.name, np.maximum(self._mean(h), 0.0), intervals, samples)
 
     def simulate(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         """Sample paths, shape (n, h): mean + scale x t-distributed deviates (never negative).
@@ -104,12 +100,26 @@ class QuotaModel:
         Student t with the model's degrees of freedom, as in the intervals, and keeps a path
         consistently high or low, as a persistent error would.
         """
-        self._check_fitted(h, 0.5)
+        self._check_fitted()
+        self._check_horizon(h)
         # One deviate per year plus one spare (the drift model's slope error).
         z = rng.standard_normal((n, h + 1))
         widen = np.sqrt(self.df_ / rng.chisquare(self.df_, size=(n, 1)))
         paths = self._paths(h, z * widen)
         return np.maximum(paths, 0.0)
+
+    # --- how a series is cut for cross_validate ----------------------------------------------
+
+    def split(self, data: np.ndarray, origin: int, h: int) -> Split:
+        """Values up to position ``origin`` to fit; the next ``h`` (fewer at the end) to compare."""
+        data = np.asarray(data, dtype=float)
+        actual = data[origin + 1 : origin + 1 + h]
+        return Split(data[: origin + 1], None, actual, actual.size)
+
+    def origins(self, data: np.ndarray, min_train: int) -> list[int]:
+        """Positions that leave max(min_train, min_points) values to fit and one to compare."""
+        first = max(min_train, self.min_points)
+        return list(range(first - 1, len(data) - 1))
 
     # --- to be provided by the models -------------------------------------------------------
 
@@ -122,20 +132,15 @@ class QuotaModel:
     def _scale(self, h: int) -> np.ndarray:
         raise NotImplementedError
 
-    def _bounds(self, mean: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _interval(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Central ``level`` interval: mean +- Student t quantile x scale, cut at 0."""
+        mean = self._mean(h)
+        half = stats.t.ppf(0.5 + level / 2, self.df_) * self._scale(h)
         return np.maximum(mean - half, 0.0), np.maximum(mean + half, 0.0)
 
     def _paths(self, h: int, deviates: np.ndarray) -> np.ndarray:
         """Paths from standardised deviates (n, h + 1); default: mean + scale x deviate."""
         return self._mean(h) + self._scale(h) * deviates[:, :h]
-
-    def _check_fitted(self, h: int, level: float) -> None:
-        if not hasattr(self, "y_"):
-            raise RuntimeError(f"{self.name}: call fit() before predict()")
-        if int(h) != h or h < 1:
-            raise ValueError(f"horizon {h}: expected a whole number >= 1")
-        if not 0 < level < 1:
-            raise ValueError(f"level {level}: expected a share between 0 and 1")
 
 
 class Naive(QuotaModel):
@@ -309,13 +314,11 @@ class Logistic(QuotaModel):
     def _scale(self, h: int) -> np.ndarray:
         return self._z(h)[1]  # on the logit scale; predict() maps the bounds back
 
-    def predict(self, h: int, level: float = 0.8) -> QuotaForecast:
-        self._check_fitted(h, level)
+    def _interval(self, h: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+        # The bounds of the regression line on the logit scale, mapped back (asymmetric).
         z, se = self._z(h)
         half = stats.t.ppf(0.5 + level / 2, self.df_) * se
-        return QuotaForecast(
-            self.name, self._expit(z), self._expit(z - half), self._expit(z + half), level
-        )
+        return self._expit(z - half), self._expit(z + half)
 
     def _paths(self, h: int, deviates: np.ndarray) -> np.ndarray:
         # Most of the error is in the estimated line, which stays wrong in the same direction:
@@ -325,11 +328,14 @@ class Logistic(QuotaModel):
 
 
 MODELS: dict[str, type[QuotaModel]] = {m.name: m for m in (Naive, Drift, DampedTrend, Logistic)}
-"""The family by name, in order of complexity (ties in selection go to the simpler model)."""
+"""The registry: the family by name, in order of complexity (ties in selection go to the simpler
+model). A model added here is selectable (``kita.quota_models``) and contract-tested."""
 
 
 def make_model(name: str, ceiling: float = 1.0) -> QuotaModel:
-    """A fresh, unfitted model of the family; ``ceiling`` is used by ``logistic`` only."""
+    """A fresh, unfitted model of the family; ``ceiling`` goes to models that take one."""
     if name not in MODELS:
         raise ValueError(f"unknown quota model {name!r}; known: {', '.join(MODELS)}")
-    return Logistic(ceiling) if name == "logistic" else MODELS[name]()
+    cls = MODELS[name]
+    takes_ceiling = "ceiling" in inspect.signature(cls.__init__).parameters
+    return cls(ceiling=ceiling) if takes_ceiling else cls()

@@ -39,50 +39,16 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecast.kita.quota_models import QuotaForecast, QuotaModel, prepare_series
+from forecast.forecaster import Forecast, Forecaster, Split, TrainXY, as_levels
+from forecast.kita.quota_models import QuotaModel, prepare_series
 
 TERMS = ("level", "lag")
-
-
-@dataclass(frozen=True)
-class PanelForecast:
-    """Forecasts of every series of the panel, 1..h years after the last year.
-
-    Attributes:
-        series: the series' labels (the panel's index), length N.
-        years: the forecast years, length h.
-        mean: point forecasts (N, h), share; NaN where the series has no value in the last year.
-        lo, hi: central ``level`` interval (N, h), never negative.
-        sd: forecast standard deviation (N, h).
-        level: coverage of the intervals.
-    """
-
-    series: pd.Index
-    years: np.ndarray
-    mean: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    sd: np.ndarray
-    level: float
-
-    def frame(self) -> pd.DataFrame:
-        """Long table: series, year, mean, lo, hi."""
-        n, h = self.mean.shape
-        return pd.DataFrame(
-            {
-                "series": np.repeat(self.series.to_numpy(), h),
-                "year": np.tile(self.years, n),
-                "mean": self.mean.ravel(),
-                "lo": self.lo.ravel(),
-                "hi": self.hi.ravel(),
-            }
-        )
 
 
 def _fill_inner_gaps(values: np.ndarray) -> np.ndarray:
@@ -119,7 +85,7 @@ def common_paths(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np
     return c, values - c[index]
 
 
-class PanelQuotaModel:
+class PanelQuotaModel(Forecaster):
     """Common group path (naive) plus pooled dynamics of each series' deviation from it.
 
     Args:
@@ -133,6 +99,8 @@ class PanelQuotaModel:
     ``n_obs_`` (pooled regression rows), ``groups_`` (number of groups).
     """
 
+    name = "panel"
+
     def __init__(self, terms: tuple[str, ...] = TERMS, regime_start: int | None = None) -> None:
         unknown = [t for t in terms if t not in TERMS]
         if unknown:
@@ -140,9 +108,21 @@ class PanelQuotaModel:
         self.terms = tuple(terms)
         self.regime_start = regime_start
 
-    def clone(self, terms: tuple[str, ...] | None = None) -> PanelQuotaModel:
-        """An unfitted copy, optionally with other ``terms``."""
-        return PanelQuotaModel(self.terms if terms is None else terms, self.regime_start)
+    # --- how a panel is cut for cross_validate ------------------------------------------------
+
+    def split(self, data: TrainXY, origin: int, h: int) -> Split:
+        """Columns up to position ``origin`` (all series) to fit; the next ``h`` to compare.
+
+        Args:
+            data: ``TrainXY(panel, groups)``, groups None for one group.
+        """
+        panel, groups = data
+        actual = panel.to_numpy(dtype=float)[:, origin + 1 : origin + 1 + h]
+        return Split(TrainXY(panel.iloc[:, : origin + 1], groups), None, actual, actual.shape[1])
+
+    def origins(self, data: TrainXY, min_train: int) -> list[int]:
+        """Column positions with max(min_train, 3) years up to them and one after."""
+        return list(range(max(min_train, 3) - 1, data[0].shape[1] - 1))
 
     # --- estimation ---------------------------------------------------------------------------
 
@@ -217,14 +197,24 @@ class PanelQuotaModel:
             psi[j] = phi1 * psi[j - 1] + (phi2 * psi[j - 2] if j >= 2 else 0.0)
         return psi
 
-    def predict(self, h: int, level: float = 0.8) -> PanelForecast:
-        """Forecasts of every series 1..h years after the panel's last year."""
-        if not hasattr(self, "coef_"):
-            raise RuntimeError("call fit() before predict()")
-        if int(h) != h or h < 1:
-            raise ValueError(f"horizon {h}: expected a whole number >= 1")
-        if not 0 < level < 1:
-            raise ValueError(f"level {level}: expected a share between 0 and 1")
+    def predict(
+        self,
+        h: int,
+        level: float | Sequence[float] = 0.8,
+        X_future: None = None,
+        *,
+        rng: np.random.Generator | None = None,
+        n_samples: int = 0,
+    ) -> Forecast:
+        """Forecasts of every series 1..h years after the panel's last year, shape (N, h).
+
+        ``mean`` is NaN where a series has no value in the last year; intervals use normal
+        quantiles (hundreds of pooled residuals); ``sd``, ``index`` (the series) and ``years``
+        are set. The panel draws no sample paths (``rng`` and ``n_samples`` are ignored).
+        """
+        self._check_fitted()
+        self._check_horizon(h)
+        levels = as_levels(level)
         u = self.u_
         prev, last = u[:, -2].copy(), u[:, -1].copy()
         prev = np.where(np.isfinite(prev), prev, last)  # one value only: no last change
@@ -242,15 +232,17 @@ class PanelQuotaModel:
         steps = np.arange(1, h + 1)
         var = steps * self.sigma_c_**2 + self.sigma_e_**2 * np.cumsum(self._impulse(h) ** 2)
         sd = np.broadcast_to(np.sqrt(var), mean.shape)
-        half = stats.norm.ppf(0.5 + level / 2) * sd
-        return PanelForecast(
-            series=self.series_,
-            years=self.years_[-1] + steps,
-            mean=np.maximum(mean, 0.0),
-            lo=np.maximum(mean - half, 0.0),
-            hi=np.maximum(mean + half, 0.0),
+        intervals = {}
+        for lv in levels:
+            half = stats.norm.ppf(0.5 + lv / 2) * sd
+            intervals[lv] = (np.maximum(mean - half, 0.0), np.maximum(mean + half, 0.0))
+        return Forecast(
+            self.name if self.terms else "naive",
+            np.maximum(mean, 0.0),
+            intervals,
             sd=np.array(sd),
-            level=level,
+            index=self.series_,
+            years=self.years_[-1] + steps,
         )
 
 
@@ -277,13 +269,25 @@ class PanelMember(QuotaModel):
         self.y_ = prepare_series(fitted.values_[row])
         self.df_ = fitted.n_obs_
 
-    def predict(self, h: int, level: float = 0.8) -> QuotaForecast:
+    def predict(
+        self,
+        h: int,
+        level: float | Sequence[float] = 0.8,
+        X_future: None = None,
+        *,
+        rng: np.random.Generator | None = None,
+        n_samples: int = 0,
+    ) -> Forecast:
         """The panel's forecast of this series (normal quantiles, as the panel's)."""
-        self._check_fitted(h, level)
         f = self.fitted.predict(h, level)
-        return QuotaForecast(self.name, f.mean[self.row], f.lo[self.row], f.hi[self.row], level)
+        intervals = {lv: (lo[self.row], hi[self.row]) for lv, (lo, hi) in f.intervals.items()}
+        samples = None
+        if n_samples:
+            rng = np.random.default_rng(0) if rng is None else rng
+            samples = self.simulate(h, n_samples, rng)
+        return Forecast(self.name, f.mean[self.row], intervals, samples, sd=f.sd[self.row])
 
-    def fit(self, y: np.ndarray) -> PanelMember:
+    def fit(self, y: np.ndarray, X: None = None) -> PanelMember:
         raise TypeError("a PanelMember is fitted with its panel (PanelQuotaModel.fit)")
 
     def _mean(self, h: int) -> np.ndarray:

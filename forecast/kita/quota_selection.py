@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecast.kita.quota_models import MODELS, QuotaForecast, QuotaModel, make_model, prepare_series
+from forecast.forecaster import Forecast, cross_validate
+from forecast.kita.quota_models import MODELS, QuotaModel, make_model, prepare_series
 
 DEFAULT_CANDIDATES = tuple(MODELS)
 
@@ -44,7 +45,7 @@ class QuotaSelection:
     evaluations: int = 0
     note: str = ""
 
-    def forecast(self, h: int, level: float = 0.8) -> QuotaForecast:
+    def forecast(self, h: int, level: float = 0.8) -> Forecast:
         """Forecasts of the chosen model 1..h years after the series ends."""
         return self.model.predict(h, level)
 
@@ -68,14 +69,13 @@ def rolling_origin_errors(
         candidate -> absolute errors (share), one per (origin, step), the same pairs for all.
     """
     y = prepare_series(y)
+    # The same origins for every candidate: enough values for the most demanding one.
     first = max(min_train, *(MODELS[c].min_points for c in candidates))
-    errors: dict[str, list[np.ndarray]] = {c: [] for c in candidates}
-    for origin in range(first, y.size):
-        steps = min(horizon, y.size - origin)
-        actual = y[origin : origin + steps]
-        for name in candidates:
-            mean = make_model(name, ceiling).fit(y[:origin]).predict(steps).mean
-            errors[name].append(np.abs(actual - mean))
+    origins = range(first - 1, y.size - 1)
+    errors = {}
+    for name in candidates:
+        folds = cross_validate(make_model(name, ceiling), y, horizon, origins)
+        errors[name] = [np.abs(f.actual - f.forecast.mean) for f in folds]
     return {c: np.concatenate(e) if e else np.empty(0) for c, e in errors.items()}
 
 
