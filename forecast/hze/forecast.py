@@ -101,9 +101,9 @@ def expected_begun(
         for h, code in enumerate(model.codes):
             hm = model.hilfearten[code]
             fut = _series(model, code, years, exposure[n])
-            mu = hm.rate_model.predict(fut)
+            mu = hm.rate_model.expected(fut)
             if hm.reconciliation == "mint":
-                top = hm.city_model.predict(fut.city())[:, 0]
+                top = hm.city_model.expected(fut.city())[:, 0]
                 mu = reconcile(
                     "mint",
                     mu,

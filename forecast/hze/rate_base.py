@@ -112,9 +112,6 @@ class RateModel(Forecaster):
         The intervals are quantiles of ``n_samples`` (default ``N_SAMPLES``) paths of
         ``simulate`` drawn with ``rng`` (default seed 0); the samples are returned too.
         """
-        if isinstance(h, CountSeries):
-            # Transitional: forecast/hze/forecast.py still calls predict(future) for the mean.
-            return self.expected(h)
         self._check_fitted()
         self._check_horizon(h)
         levels = as_levels(level)

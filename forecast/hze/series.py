@@ -1,8 +1,8 @@
-"""What a rate model sees and returns: count series with exposure, and a forecast with interval.
+"""What a rate model sees: count series of begun cases with their exposure (and covariates).
 
 A ``CountSeries`` holds the begun cases of one Hilfeart by year and district together with the
 exposure they relate to and, optionally, covariates; the same class describes future years
-(without counts). ``RateForecast`` is a point forecast with a central interval.
+(without counts). Forecasts are ``forecast.forecaster.Forecast``.
 """
 
 from __future__ import annotations
@@ -55,20 +55,3 @@ class CountSeries:
         cov = None if self.covariates is None else self.covariates[keep]
         begun = None if self.begun is None else self.begun[keep]
         return CountSeries(self.years[keep], self.exposure[keep], begun, cov)
-
-
-@dataclass(frozen=True)
-class RateForecast:
-    """Point forecast and central interval of begun cases.
-
-    Attributes:
-        mean: expected cases (= ``predict``), shape (F, D).
-        lo: lower bound of the central ``level`` interval, shape (F, D).
-        hi: upper bound, shape (F, D).
-        level: coverage of the interval, e.g. 0.8.
-    """
-
-    mean: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    level: float
