@@ -115,6 +115,7 @@ CombinationConfig = make_dataclass(
 )
 """Combination of district methods: the schema of ``CombinationSettings`` (a frozen dataclass
 cannot be a Hydra schema), with its fields, types and defaults, written once there."""
+CombinationConfig.__module__ = __name__  # pickled by reference (submitit, joblib launchers)
 
 
 @dataclass
