@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from forecast.params import HILFEARTEN_FILE, read_yaml
+
 CITY_DISTRICT = "_city"
 """District code of whole-city rows (inputs) and whole-city totals (outputs)."""
 
@@ -29,7 +31,9 @@ MAX_AGE = 100
 
 FERTILE_AGES = (15, 49)
 
-HILFEARTEN = ("p27_2", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p35a", "p41")
+HILFEARTEN: tuple[str, ...] = tuple(read_yaml(HILFEARTEN_FILE)["hilfearten"])
+"""``hze_cases.hilfeart``: the codes of the Hilfeart catalogue ``forecast/hze/hilfearten.yaml``, in
+its order (all attributes of a Hilfeart are there: ``forecast.hze.catalogue``)."""
 
 ASSUMPTION_QUANTITIES = (
     "tfr",

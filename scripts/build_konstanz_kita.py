@@ -20,7 +20,7 @@ School children (Hort, Tagespflege) are not Kita children and are left out. No `
 file is built: the city publishes no places per Stadtteil or Kita year (the stage says so and
 reports demand without a gap).
 
-The script also derives the birth-month shares of ``conf/kita/default.yaml`` (Germany 2012-2021,
+The script also derives the birth-month shares of ``forecast/parameters/kita.yaml`` (Germany 2012-2021,
 Destatis 12612-0002) and checks that the configuration holds them, and it (re)writes the
 ``kita_children.csv`` section of ``data/konstanz/SOURCES.md`` (``build_konstanz.py`` rewrites
 that file; run this script after it). Running it twice gives byte-identical files.
@@ -42,7 +42,7 @@ from buildlib import REPO, shared_data_folder  # first: puts the repository on s
 from forecast.contract import CITY_DISTRICT, CONTRACT
 
 OUT = REPO / "data" / "konstanz"
-CONF = REPO / "conf" / "kita" / "default.yaml"
+CONF = REPO / "forecast" / "parameters" / "kita.yaml"
 COMMIT = "ab92e66b0e20778f31ae2d15fd391b7e225b7f4c"
 REPO_URL = "https://github.com/sgc-kn/konstanz-in-zahlen"
 BIRTH_YEARS = (2012, 2021)
@@ -139,11 +139,11 @@ def birth_month_shares(shared: Path) -> np.ndarray:
 
 
 def check_config(shares: np.ndarray) -> None:
-    """The shares in conf/kita/default.yaml are the ones derived here (5 decimals)."""
+    """The shares in forecast/parameters/kita.yaml are the ones derived here (5 decimals)."""
     conf = yaml.safe_load(CONF.read_text("utf-8"))
     configured = np.asarray(conf["birth_month_shares"]["value"], dtype=float)
     assert np.allclose(configured, np.round(shares, 5), atol=1e-9), (
-        f"conf/kita/default.yaml birth_month_shares {configured.tolist()} differ from the "
+        f"forecast/parameters/kita.yaml birth_month_shares {configured.tolist()} differ from the "
         f"derived {np.round(shares, 5).tolist()}"
     )
 
@@ -173,7 +173,7 @@ def main() -> None:
     shares = birth_month_shares(shared)
     print("birth month shares", BIRTH_YEARS, np.round(shares, 5).tolist())
     check_config(shares)
-    print("conf/kita/default.yaml holds these shares")
+    print("forecast/parameters/kita.yaml holds these shares")
     write_sources(int(children["year"].min()), int(children["year"].max()))
     print("wrote the kita_children section of data/konstanz/SOURCES.md")
 

@@ -8,8 +8,9 @@ Only the entry points import Hydra; the library (``forecast``) receives plain da
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
+from typing import get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -26,7 +27,7 @@ from simulation.config_assumptions import AssumptionsConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
 from simulation.config_report import ReportConfig
-from simulation.params import Param
+from simulation.params import Param, default
 
 __all__ = ["KitaConfig", "Param"]  # Param lives in simulation.params (no import cycle)
 
@@ -64,7 +65,7 @@ class DistrictMigrationConfig:
     """How each district's own migration is projected (forecast.population.migration)."""
 
     model: str = "damped"  # damped | levelled (the method before December 2026)
-    persistence: Param = field(default_factory=Param)
+    persistence: Param = default("population.estimation.district_migration.persistence")
     shrink: bool = True
 
 
@@ -72,8 +73,8 @@ class DistrictMigrationConfig:
 class EstimationConfig:
     base_year: int | None = None
     base_period: int = 3
-    district_fertility_prior: Param = field(default_factory=Param)
-    migration_schedule: Param = field(default_factory=Param)
+    district_fertility_prior: Param = default("population.estimation.district_fertility_prior")
+    migration_schedule: Param = default("population.estimation.migration_schedule")
     internal_model: str = "auto"
     district_migration: DistrictMigrationConfig = field(
         default_factory=lambda: DistrictMigrationConfig()
@@ -105,16 +106,16 @@ class StochasticConfig:
     widen_to_backtests: bool = True
 
 
-@dataclass
-class CombinationConfig:
-    """Combination of district methods (forecast.population.combination)."""
-
-    enabled: bool = True
-    hp_span: int = 5
-    min_origins: int = 3
-    max_origins: int = 10
-    max_horizon: int = 10
-    step: float = 0.25
+CombinationConfig = make_dataclass(
+    "CombinationConfig",
+    [
+        (f.name, get_type_hints(CombinationSettings)[f.name], f.default)
+        for f in fields(CombinationSettings)
+    ],
+)
+"""Combination of district methods: the schema of ``CombinationSettings`` (a frozen dataclass
+cannot be a Hydra schema), with its fields, types and defaults, written once there."""
+CombinationConfig.__module__ = __name__  # pickled by reference (submitit, joblib launchers)
 
 
 @dataclass
@@ -211,14 +212,7 @@ def estimation_settings(cfg: PopulationConfig) -> EstimationSettings:
 def combination_settings(cfg: PopulationConfig) -> CombinationSettings:
     """Library settings of the combination of district methods."""
     c = cfg.combination
-    return CombinationSettings(
-        enabled=bool(c.enabled),
-        hp_span=int(c.hp_span),
-        min_origins=int(c.min_origins),
-        max_origins=int(c.max_origins),
-        max_horizon=int(c.max_horizon),
-        step=float(c.step),
-    )
+    return CombinationSettings(**{f.name: getattr(c, f.name) for f in fields(CombinationSettings)})
 
 
 def housing_settings(cfg: HousingConfig) -> HousingSettings | None:

@@ -1,7 +1,9 @@
 """Typed configuration of the ABM stage (key ``abm``, config group ``service_model``).
 
-The values live in ``conf/service_model/*.yaml`` (``# @package abm``): ``classic`` holds the
-classic system and the documented SRO assumptions; ``sozialraum`` switches SRO on (an override of
+The defaults live once, in ``forecast/parameters/service_model.yaml`` (through the field
+metadata of ``ClassicParams`` and ``SroParams``) and, for the escalation rows and the budget scope,
+in the Hilfeart catalogue. ``conf/service_model/*.yaml`` (``# @package abm``) select a scenario:
+``classic`` runs the classic system only; ``sozialraum`` switches SRO on (an override of
 ``classic``); ``sozialraum_weak`` / ``_strong`` / ``_slow`` / ``_fast`` override a few SRO values
 of ``sozialraum``. With ``service_model=classic`` the stage runs the classic system only; with any
 other, the classic system and that SRO scenario on the same replicates, and their difference.
@@ -12,45 +14,59 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from simulation.abm.params import ClassicParams, SroParams
+from simulation.abm.params import ClassicParams, SroParams, describe
 from simulation.params import Param
+
+
+def _documented(cls: type, name: str) -> Any:
+    """A schema field whose default is the library parameter ``name`` of ``cls`` with its
+    documentation (value, unit, source, range)."""
+
+    def make() -> Param:
+        doc = describe(cls)[name]
+        value = list(doc["value"]) if isinstance(doc["value"], tuple) else doc["value"]
+        span = None if doc["range"] is None else list(doc["range"])
+        return Param(value=value, unit=doc["unit"], source=doc["source"], range=span)
+
+    return field(default_factory=make)
 
 
 @dataclass
 class AbmClassicConfig:
     """The classic system (see ``simulation.abm.params.ClassicParams`` for each meaning)."""
 
-    escalation: Param = field(default_factory=Param)
-    asd_hours_per_fte: Param = field(default_factory=Param)
-    asd_intake_hours: Param = field(default_factory=Param)
-    asd_review_hours: Param = field(default_factory=Param)
-    asd_slack: Param = field(default_factory=Param)
-    provider_slack: Param = field(default_factory=Param)
-    provider_adjust: Param = field(default_factory=Param)
-    provider_adjust_stationary: Param = field(default_factory=Param)
-    providers_per_area: Param = field(default_factory=Param)
-    price_spread: Param = field(default_factory=Param)
+    escalation: Param = _documented(ClassicParams, "escalation")
+    asd_hours_per_fte: Param = _documented(ClassicParams, "asd_hours_per_fte")
+    asd_intake_hours: Param = _documented(ClassicParams, "asd_intake_hours")
+    asd_review_hours: Param = _documented(ClassicParams, "asd_review_hours")
+    asd_slack: Param = _documented(ClassicParams, "asd_slack")
+    provider_slack: Param = _documented(ClassicParams, "provider_slack")
+    provider_adjust: Param = _documented(ClassicParams, "provider_adjust")
+    provider_adjust_stationary: Param = _documented(ClassicParams, "provider_adjust_stationary")
+    providers_per_area: Param = _documented(ClassicParams, "providers_per_area")
+    price_spread: Param = _documented(ClassicParams, "price_spread")
 
 
 @dataclass
 class AbmSroConfig:
     """SRO mechanisms (see ``simulation.abm.params.SroParams`` for each meaning)."""
 
-    ramp_years: Param = field(default_factory=Param)
-    stationary_entry: Param = field(default_factory=Param)
-    escalation: Param = field(default_factory=Param)
-    ambulant_duration: Param = field(default_factory=Param)
-    ambulant_contacts: Param = field(default_factory=Param)
-    prevention_share: Param = field(default_factory=Param)
-    prevention_yield: Param = field(default_factory=Param)
-    prevention_lag: Param = field(default_factory=Param)
-    transition_cost: Param = field(default_factory=Param)
-    diverted_cost_factor: Param = field(default_factory=Param)
-    diversion_failure: Param = field(default_factory=Param)
-    pressure_cut: Param = field(default_factory=Param)
-    pressure_diversion: Param = field(default_factory=Param)
-    scope: Param = field(default_factory=Param)
+    ramp_years: Param = _documented(SroParams, "ramp_years")
+    stationary_entry: Param = _documented(SroParams, "stationary_entry")
+    escalation: Param = _documented(SroParams, "escalation")
+    ambulant_duration: Param = _documented(SroParams, "ambulant_duration")
+    ambulant_contacts: Param = _documented(SroParams, "ambulant_contacts")
+    prevention_share: Param = _documented(SroParams, "prevention_share")
+    prevention_yield: Param = _documented(SroParams, "prevention_yield")
+    prevention_lag: Param = _documented(SroParams, "prevention_lag")
+    transition_cost: Param = _documented(SroParams, "transition_cost")
+    diverted_cost_factor: Param = _documented(SroParams, "diverted_cost_factor")
+    diversion_failure: Param = _documented(SroParams, "diversion_failure")
+    pressure_cut: Param = _documented(SroParams, "pressure_cut")
+    pressure_diversion: Param = _documented(SroParams, "pressure_diversion")
+    scope: Param = _documented(SroParams, "scope")
 
 
 @dataclass

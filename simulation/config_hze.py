@@ -1,7 +1,9 @@
 """Typed configuration of the HzE stage (config group ``hze``) and its conversion to library objects.
 
-The values live in ``conf/hze/*.yaml``: ``default`` (national defaults of DOMAIN.md, model chosen
-by backtest), ``rising`` (rates rise 2 %/yr beyond the fitted model), ``national`` (ignore the
+The defaults live once, in ``forecast/parameters/hze.yaml`` and the Hilfeart catalogue
+``forecast/hze/hilfearten.yaml`` (national rates, durations, unit costs); ``conf/hze/*.yaml``
+select a variant: ``default`` (national defaults of DOMAIN.md, model chosen by backtest),
+``rising`` (rates rise 2 %/yr beyond the fitted model), ``national`` (ignore the
 city's history: national rates only) and ``social`` (try social indicators as regressors).
 """
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from forecast.hze.catalogue import CATALOGUE
 from forecast.hze.costs import CostAssumptions
 from forecast.hze.settings import HzeSettings
-from simulation.params import Param
+from simulation.params import Param, as_param, default, default_of
 
 
 @dataclass
@@ -25,15 +27,20 @@ class HzeBacktestConfig:
     sims: int = 200
 
 
+def _per_hilfeart(name: str) -> dict[str, Param]:
+    """One catalogue number per Hilfeart (``national_rate``, ``duration``, ``unit_cost``)."""
+    return {h: as_param(c.params[name]) for h, c in CATALOGUE.items()}
+
+
 @dataclass
 class HzeCostConfig:
     """Unit costs (EUR per case-month; ``p28`` per begun case) and their price development."""
 
-    price_year: int = 2025
-    unit_cost: dict[str, Param] = field(default_factory=dict)
-    growth: Param = field(default_factory=Param)
-    growth_noise: Param = field(default_factory=Param)
-    inflation: Param = field(default_factory=Param)
+    price_year: int = default_of("hze.costs.price_year")
+    unit_cost: dict[str, Param] = field(default_factory=lambda: _per_hilfeart("unit_cost"))
+    growth: Param = default("hze.costs.growth")
+    growth_noise: Param = default("hze.costs.growth_noise")
+    inflation: Param = default("hze.costs.inflation")
 
 
 @dataclass
@@ -44,16 +51,24 @@ class HzeConfig:
         variant: name of the YAML file.
         model: ``auto`` (rolling-origin backtest), ``national``, ``gamma_poisson``, ``poisson``,
             ``negbin``.
-        trend: ``auto``, ``on``, ``off``.
-        covariates: social indicators tried as regressors (``social`` file).
-        reconciliation: ``auto``, ``bottom_up``, ``mint``.
+        trend: ``auto`` (backtest with and without), ``on``, ``off``.
+        covariates: social indicators tried as regressors (``social`` file), e.g.
+            ``[sgb2_rate_u15]``.
+        reconciliation: ``auto``, ``bottom_up``, ``mint`` (non-negative MinT).
         draws: draws when the population is deterministic (else one per population draw).
+        min_years_regression: shorter series use ``gamma_poisson`` (national rate updated by the
+            city's cases).
+        min_cases_regression: fewer begun cases over the series: ``gamma_poisson``.
+        fit_durations: estimate mean durations from begun/ended/running (catalogue as prior).
+        duration_grid: equally likely duration points carried into the forecast.
+        backtest: rolling origins, years forecast from each, years before an origin, samples.
+        costs: unit costs per Hilfeart and their price development.
         rate_change: scenario change of all begun rates per year beyond the fitted model.
         damping: damping of a fitted trend per forecast year.
         national_cv: spread of HzE rates between Jugendämter.
         national_rates: Fallzahl per 10,000 under 21 per Hilfeart (``null``: none of its own).
         durations: mean completed duration per Hilfeart, months; range = 5 %..95 %.
-        figures: write the fan charts.
+        figures: write the fan charts of cost and cases (German labels).
     """
 
     variant: str = "default"
@@ -62,11 +77,11 @@ class HzeConfig:
     covariates: list[str] = field(default_factory=list)
     reconciliation: str = "auto"
     draws: int = 500
-    rate_change: Param = field(default_factory=Param)
-    damping: Param = field(default_factory=Param)
-    national_cv: Param = field(default_factory=Param)
-    national_rates: dict[str, Param] = field(default_factory=dict)
-    durations: dict[str, Param] = field(default_factory=dict)
+    rate_change: Param = default("hze.rate_change")
+    damping: Param = default("hze.damping")
+    national_cv: Param = default("hze.national_cv")
+    national_rates: dict[str, Param] = field(default_factory=lambda: _per_hilfeart("national_rate"))
+    durations: dict[str, Param] = field(default_factory=lambda: _per_hilfeart("duration"))
     min_years_regression: int = 5
     min_cases_regression: int = 10
     fit_durations: bool = True

@@ -1,7 +1,8 @@
 """Typed configuration of the Kita stage (config group ``kita``) and its conversion to the library.
 
-The values live in ``conf/kita/*.yaml`` (``default`` plus scenario variants ``trend``,
-``saturation``, ``history``); every number is a ``Param`` with value, unit, source and range.
+The defaults live once, in ``forecast/parameters/kita.yaml``; ``conf/kita/*.yaml`` select a quota
+path (``default`` plus scenario variants ``trend``, ``saturation``, ``history``); every number is
+a ``Param`` with value, unit, source and range.
 ``kita_settings`` checks them and turns them into the plain objects of ``forecast.kita``; a value
 out of range is a ``ValueError`` naming the key, raised before anything is written.
 """
@@ -17,7 +18,7 @@ from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, SchoolEntryRule
 from forecast.kita.demand import PATHS, DemandAssumptions
 from forecast.kita.quota_models import MODELS
 from forecast.kita.supply import GroupForms
-from simulation.params import Param
+from simulation.params import Param, default
 
 DEFAULT_CUTOFF = SCHOOL_ENTRY_BY_STATE["NW"]
 """Without a configured cut-off and without a known ``state`` in city.yaml: NRW, 30 September."""
@@ -25,30 +26,46 @@ DEFAULT_CUTOFF = SCHOOL_ENTRY_BY_STATE["NW"]
 
 @dataclass
 class KitaConfig:
-    """The ``kita`` config group (see ``conf/kita/default.yaml`` for values and sources)."""
+    """The ``kita`` config group (parameters with sources: ``forecast/parameters/kita.yaml``).
+
+    Attributes:
+        variant: name of the YAML file in ``conf/kita``.
+        quota_path: ``constant``, ``trend``, ``saturation`` or ``history`` (the city's own
+            Betreuungsquote).
+        group_form_u3: KiBiz group form used to count the U3 gap in groups: ``I`` or ``II``.
+        group_form_ue3: form used to count the Ü3 gap in groups: ``I`` or ``III``.
+        quota_models: candidate models of the Betreuungsquote (history path).
+        quota_horizon: years ahead scored by the rolling-origin selection.
+        quota_min_train: fewest values a model is fitted to in the selection.
+        quota_min_evaluations: fewer scored forecasts: ``naive``.
+        quota_panel: with district histories, one model for all districts chosen on pooled
+            errors, the panel model included.
+        interval_level: coverage of the quota forecast intervals.
+        figures: "Bedarf vs. Plätze" per district.
+    """
 
     variant: str = "default"
     quota_path: str = "constant"
-    demand_quota: Param = field(default_factory=Param)
-    trend_per_year: Param = field(default_factory=Param)
-    saturation_target: Param = field(default_factory=Param)
-    saturation_rate: Param = field(default_factory=Param)
-    tagespflege_share_u3: Param = field(default_factory=Param)
-    booking_hours_mix: Param = field(default_factory=Param)
-    full_time_hours: Param = field(default_factory=Param)
-    school_cutoff: Param = field(default_factory=Param)
-    birth_month_shares: Param = field(default_factory=Param)
-    group_size: Param = field(default_factory=Param)
+    demand_quota: Param = default("kita.demand_quota")
+    trend_per_year: Param = default("kita.trend_per_year")
+    saturation_target: Param = default("kita.saturation_target")
+    saturation_rate: Param = default("kita.saturation_rate")
+    tagespflege_share_u3: Param = default("kita.tagespflege_share_u3")
+    booking_hours_mix: Param = default("kita.booking_hours_mix")
+    full_time_hours: Param = default("kita.full_time_hours")
+    school_cutoff: Param = default("kita.school_cutoff")
+    birth_month_shares: Param = default("kita.birth_month_shares")
+    group_size: Param = default("kita.group_size")
     group_form_u3: str = "II"
     group_form_ue3: str = "III"
-    participation_ue3_age6_weight: Param = field(default_factory=Param)
-    quota_ceiling: Param = field(default_factory=Param)
+    participation_ue3_age6_weight: Param = default("kita.participation_ue3_age6_weight")
+    quota_ceiling: Param = default("kita.quota_ceiling")
     quota_models: list[str] = field(default_factory=lambda: list(MODELS))
     quota_horizon: int = 3
     quota_min_train: int = 4
     quota_min_evaluations: int = 3
     quota_panel: bool = True
-    quota_regime_start: Param = field(default_factory=Param)
+    quota_regime_start: Param = default("kita.quota_regime_start")
     interval_level: float = 0.8
     figures: bool = True
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -30,15 +29,15 @@ def config(*overrides: str):
         return OmegaConf.to_object(compose(config_name="config", overrides=list(overrides)))
 
 
-def test_yaml_repeats_the_library_defaults_with_sources() -> None:
-    text = yaml.safe_load((CONF / "service_model" / "classic.yaml").read_text(encoding="utf-8"))
+def test_configuration_defaults_are_the_library_defaults_with_sources() -> None:
+    cfg = config("service_model=classic").abm
     for group, cls in (("classic", ClassicParams), ("sro", SroParams)):
         for name, doc in describe(cls).items():
-            entry = text[group][name]
-            value = entry["value"]
+            entry = getattr(getattr(cfg, group), name)
+            value = entry.value
             assert (tuple(value) if isinstance(value, list) else value) == doc["value"], name
-            assert entry["unit"] == doc["unit"] and entry["source"] == doc["source"], name
-            assert entry["range"] == (None if doc["range"] is None else list(doc["range"])), name
+            assert entry.unit == doc["unit"] and entry.source == doc["source"], name
+            assert entry.range == (None if doc["range"] is None else list(doc["range"])), name
             assert "estimate" in doc["source"] or "[S" in doc["source"], name
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from forecast.citydata import load_city
 from forecast.hze.catalogue import CATALOGUE, age_weights
@@ -127,13 +126,10 @@ def test_catalogue_age_profiles_and_yaml_defaults() -> None:
         assert abs(sum(c.age_profile) - 1) < 1e-12, code
         assert abs(age_weights(code).sum() - 21) < 1e-12
         assert c.label.startswith("§ ")
-    conf = yaml.safe_load((ROOT / "conf" / "hze" / "default.yaml").read_text())
-    for code, c in CATALOGUE.items():
-        rate = conf["national_rates"][code]
-        assert rate["value"] == c.national_rate and rate["source"]
+    for c in CATALOGUE.values():  # the numbers and their YAML entries (with sources)
+        rate, dur, cost = (c.params[k] for k in ("national_rate", "duration", "unit_cost"))
+        assert rate["value"] == c.national_rate and rate["source"] == c.rate_source
         assert (rate["range"] is None) == (c.national_range is None)
-        dur = conf["durations"][code]
         assert dur["value"] == c.duration_months and tuple(dur["range"]) == c.duration_range
-        cost = conf["costs"]["unit_cost"][code]
         assert cost["value"] == c.unit_cost and tuple(cost["range"]) == c.cost_range
         assert ("per begun case" in cost["unit"]) == c.cost_per_case

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -18,13 +15,13 @@ from forecast.kita.cohorts import (
     share_born_before,
     share_born_by,
 )
+from forecast.params import default_value
 from simulation.config_kita import DEFAULT_CUTOFF
 
 UNIFORM = np.full(12, 1 / 12)
 NRW = SCHOOL_ENTRY_BY_STATE["NW"]
 BW = SCHOOL_ENTRY_BY_STATE["BW"]
-CONF = Path(__file__).resolve().parents[1] / "conf" / "kita" / "default.yaml"
-CONF_SHARES = np.asarray(yaml.safe_load(CONF.read_text("utf-8"))["birth_month_shares"]["value"])
+CONF_SHARES = np.asarray(default_value("kita.birth_month_shares"))
 
 
 def cohorts(pop: np.ndarray, rule: SchoolEntryRule = NRW, shares: np.ndarray = UNIFORM):

@@ -1,33 +1,23 @@
-"""The Hilfearten of the HzE forecast: labels, ages, durations, national rates and unit costs.
+"""The Hilfearten of the HzE forecast, read from ``forecast/hze/hilfearten.yaml``.
 
-One row per Hilfeart code of the input contract (``forecast.contract.HILFEARTEN``). Every number
-carries its source as in ../shared/DOMAIN.md: ``[Sxx]`` is a source of DOMAIN.md, ``D`` derived
-from sourced numbers, ``E`` an estimate. The run configuration (``conf/hze/default.yaml``) repeats
-the numbers a planner may want to change, with the same sources; a test keeps both equal.
-
-Conventions:
-
-* **National rate** = HzE "Fallzahl" (running at 31.12. + ended during the year) per 10,000
-  persons under 21, Germany 2023 (DOMAIN.md § 6.3). Range = ±1 coefficient of variation between
-  Jugendämter (CV ≈ 0.4 [S10]). Help for young adults is counted under its form of help in the
-  national statistics [S3][S4], so ``p41`` has no national rate of its own (None): a city that
-  books § 41 separately must supply its own history.
-* **Age profile** = share of *begun* cases by age band (0-2, 3-5, 6-11, 12-17, 18-20, 21-26),
-  from the mean ages at start and age shares of DOMAIN.md § 1.5; spread evenly over the single ages
-  of a band. It weights the population into an exposure (``forecast.hze.exposure``).
-* **Duration** = completed duration of a help in months: a discretised Weibull with the given mean
-  and shape (shape 1 = geometric). Range = 5 %..95 % of the uncertainty about the mean [E].
-* **Unit cost** = EUR per case-month at 2024/25 prices (DOMAIN.md § 6.4); Erziehungsberatung
-  (``p28``) is paid per case (per begun counselling), not per month. Range = 5 %..95 % [E].
+That file holds every attribute of every Hilfeart (labels, setting, age profile, national rate,
+duration, unit cost, and the system model's intensity, stationary/flexible/direct-access flags,
+Sozialraumbudget scope and escalation row), each number with its source as in ../shared/DOMAIN.md
+(``[Sxx]`` a source there, ``D`` derived, ``estimate``); its header explains the conventions. The
+input contract (``forecast.contract.HILFEARTEN``), the costs, the run configuration's defaults
+(``simulation.config_hze``) and the system model (``simulation.abm``) all derive from it, so a new
+Hilfeart is one entry there plus its data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from forecast.contract import HILFEARTEN
+from forecast.params import HILFEARTEN_FILE, default_value, read_yaml
 
 AGE_BANDS = ((0, 2), (3, 5), (6, 11), (12, 17), (18, 20), (21, 26))
 """Age bands (inclusive, completed years) of the age profiles of begun cases."""
@@ -65,6 +55,13 @@ class Hilfeart:
         cost_range: 5 %..95 % range of the unit cost, same unit.
         cost_per_case: the unit cost is per begun case, not per case-month.
         cost_source: where the unit cost comes from.
+        intensity: position from the least to the most intensive help (system model need band).
+        stationary: residential help whose entries SRO aims to reduce (Fremdunterbringung).
+        flexible: the Hilfeart of tailor-made help (Maßanzug).
+        direct_access: begun without the ASD (Erziehungsberatung).
+        sro_scope: financed by the Sozialraumbudget.
+        escalation: Hilfeart -> probability that an ending help is followed by it.
+        params: the YAML entries (value, unit, source, range) of the numbers above.
     """
 
     code: str
@@ -84,236 +81,104 @@ class Hilfeart:
     cost_range: tuple[float, float]
     cost_per_case: bool
     cost_source: str
+    intensity: float = 0.0
+    stationary: bool = False
+    flexible: bool = False
+    direct_access: bool = False
+    sro_scope: bool = False
+    escalation: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, dict] = field(default_factory=dict, compare=False, repr=False)
 
 
-_RATE_SRC = "DOMAIN.md § 1.2/§ 6.3: AKJStat/Destatis 2023 [S3][S1]; range ±1 CV [S10]"
+def _pair(values: list | None) -> tuple[float, float] | None:
+    return None if values is None else (float(values[0]), float(values[1]))
 
-CATALOGUE: dict[str, Hilfeart] = {
-    h.code: h
-    for h in (
-        Hilfeart(
-            code="p27_2",
-            label="§ 27 Abs. 2 Flexible Hilfe",
-            short="Flexible Hilfe",
-            setting="ambulant",
-            counted_per="young person",
-            age_profile=(0.12, 0.14, 0.33, 0.33, 0.07, 0.01),
-            national_rate=35.0,
-            national_range=(21.0, 49.0),
-            rate_source=_RATE_SRC + "; individual 11.2 + family-oriented 24.2",
-            duration_months=14.0,
-            duration_range=(10.0, 18.0),
-            duration_shape=1.0,
-            duration_source="14.1 months 2022 [S15]",
-            unit_cost=1600.0,
-            cost_range=(1000.0, 2500.0),
-            cost_per_case=False,
-            cost_source="D: EUR 9,500 per Fallzahl 2022 [S15] x Fallzahl/case-months at 14 months, +5 %/yr",
-        ),
-        Hilfeart(
-            code="p28",
-            label="§ 28 Erziehungsberatung",
-            short="Erziehungsberatung",
-            setting="Beratung",
-            counted_per="young person",
-            age_profile=(0.07, 0.15, 0.38, 0.33, 0.05, 0.02),
-            national_rate=298.0,
-            national_range=(180.0, 420.0),
-            rate_source=_RATE_SRC,
-            duration_months=6.0,
-            duration_range=(3.0, 9.0),
-            duration_shape=0.8,
-            duration_source="> 2/3 ended within 6 months [S13]; shape 0.8 estimate",
-            unit_cost=1200.0,
-            cost_range=(600.0, 2000.0),
-            cost_per_case=True,
-            cost_source="estimate: institutional funding, per case (DOMAIN.md § 6.4)",
-        ),
-        Hilfeart(
-            code="p29",
-            label="§ 29 Soziale Gruppenarbeit",
-            short="Soziale Gruppenarbeit",
-            setting="ambulant",
-            counted_per="young person",
-            age_profile=(0.0, 0.02, 0.48, 0.45, 0.05, 0.0),
-            national_rate=10.0,
-            national_range=(6.0, 14.0),
-            rate_source=_RATE_SRC,
-            duration_months=12.0,
-            duration_range=(6.0, 18.0),
-            duration_shape=1.0,
-            duration_source="estimate (DOMAIN.md § 6.3)",
-            unit_cost=400.0,
-            cost_range=(200.0, 700.0),
-            cost_per_case=False,
-            cost_source="estimate (DOMAIN.md § 6.4)",
-        ),
-        Hilfeart(
-            code="p30",
-            label="§ 30 Erziehungsbeistand, Betreuungshelfer",
-            short="Erziehungsbeistand",
-            setting="ambulant",
-            counted_per="young person",
-            age_profile=(0.0, 0.01, 0.24, 0.6, 0.13, 0.02),
-            national_rate=43.0,
-            national_range=(26.0, 61.0),
-            rate_source=_RATE_SRC,
-            duration_months=15.0,
-            duration_range=(10.0, 20.0),
-            duration_shape=1.0,
-            duration_source="estimate (DOMAIN.md § 6.3)",
-            unit_cost=1000.0,
-            cost_range=(600.0, 1500.0),
-            cost_per_case=False,
-            cost_source="estimate: about 3 h/week x Fachleistungsstunde [S32][S33]",
-        ),
-        Hilfeart(
-            code="p31",
-            label="§ 31 Sozialpädagogische Familienhilfe",
-            short="SPFH",
-            setting="ambulant",
-            counted_per="family",
-            age_profile=(0.2, 0.17, 0.33, 0.26, 0.04, 0.0),
-            national_rate=84.0,
-            national_range=(50.0, 118.0),
-            rate_source=_RATE_SRC,
-            duration_months=16.0,
-            duration_range=(12.0, 20.0),
-            duration_shape=1.0,
-            duration_source="16 months 2016 [S14]; mean age at start 8.2 [S14]",
-            unit_cost=1800.0,
-            cost_range=(1200.0, 2500.0),
-            cost_per_case=False,
-            cost_source="EUR 1,212-1,267 (2010-12) [S31] + inflation (estimate)",
-        ),
-        Hilfeart(
-            code="p32",
-            label="§ 32 Erziehung in einer Tagesgruppe",
-            short="Tagesgruppe",
-            setting="teilstationär",
-            counted_per="young person",
-            age_profile=(0.0, 0.05, 0.7, 0.25, 0.0, 0.0),
-            national_rate=13.0,
-            national_range=(8.0, 18.0),
-            rate_source=_RATE_SRC,
-            duration_months=20.0,
-            duration_range=(12.0, 30.0),
-            duration_shape=1.0,
-            duration_source="estimate (DOMAIN.md § 6.3)",
-            unit_cost=3000.0,
-            cost_range=(2200.0, 4000.0),
-            cost_per_case=False,
-            cost_source="estimate (DOMAIN.md § 6.4)",
-        ),
-        Hilfeart(
-            code="p33",
-            label="§ 33 Vollzeitpflege",
-            short="Vollzeitpflege",
-            setting="stationär",
-            counted_per="young person",
-            age_profile=(0.27, 0.16, 0.27, 0.24, 0.05, 0.01),
-            national_rate=52.0,
-            national_range=(31.0, 73.0),
-            rate_source=_RATE_SRC + "; 27 % of starts under 3 [S23]",
-            duration_months=45.0,
-            duration_range=(30.0, 60.0),
-            duration_shape=1.2,
-            duration_source="47 months 2001 [S18]; shape 1.2 estimate (stable placements)",
-            unit_cost=1700.0,
-            cost_range=(1300.0, 2200.0),
-            cost_per_case=False,
-            cost_source="DV 2025 EUR 1,178-1,480 [S30] + overhead (estimate)",
-        ),
-        Hilfeart(
-            code="p34",
-            label="§ 34 Heimerziehung, sonstige betreute Wohnform",
-            short="Heimerziehung",
-            setting="stationär",
-            counted_per="young person",
-            age_profile=(0.01, 0.02, 0.15, 0.64, 0.15, 0.03),
-            national_rate=76.0,
-            national_range=(46.0, 106.0),
-            rate_source=_RATE_SRC + "; ages [S22]",
-            duration_months=24.0,
-            duration_range=(18.0, 30.0),
-            duration_shape=1.0,
-            duration_source="25-27 months [S17][S18]; 39-41 % < 1 year [S17] -> shape 1",
-            unit_cost=5500.0,
-            cost_range=(4500.0, 7500.0),
-            cost_per_case=False,
-            cost_source="at least EUR 5,000/month; 4,930 per place [S28]",
-        ),
-        Hilfeart(
-            code="p35",
-            label="§ 35 Intensive sozialpädagogische Einzelbetreuung",
-            short="ISE",
-            setting="ambulant",
-            counted_per="young person",
-            age_profile=(0.0, 0.0, 0.01, 0.52, 0.4, 0.07),
-            national_rate=4.5,
-            national_range=(2.7, 6.3),
-            rate_source=_RATE_SRC + "; mean age at start 17.0 [S16]",
-            duration_months=11.0,
-            duration_range=(8.0, 14.0),
-            duration_shape=1.0,
-            duration_source="11 months 2013/14 [S16]",
-            unit_cost=4500.0,
-            cost_range=(2500.0, 9000.0),
-            cost_per_case=False,
-            cost_source="D: EUR 15,380 per Fallzahl 2014 [S16] + estimate",
-        ),
-        Hilfeart(
-            code="p35a",
-            label="§ 35a Eingliederungshilfe bei seelischer Behinderung",
-            short="Eingliederungshilfe § 35a",
-            setting="ambulant/stationär",
-            counted_per="young person",
-            age_profile=(0.02, 0.1, 0.4, 0.38, 0.08, 0.02),
-            national_rate=95.0,
-            national_range=(57.0, 133.0),
-            rate_source="DOMAIN.md § 6.3: 158,607 young people 2023 [S8]; range ±1 CV [S10]",
-            duration_months=24.6,
-            duration_range=(18.0, 30.0),
-            duration_shape=1.0,
-            duration_source="24.6 months 2023 [S8]",
-            unit_cost=1800.0,
-            cost_range=(800.0, 4000.0),
-            cost_per_case=False,
-            cost_source="D: EUR 18,650 per Fallzahl 2023 [S8]",
-        ),
-        Hilfeart(
-            code="p41",
-            label="§ 41 Hilfe für junge Volljährige",
-            short="Junge Volljährige",
-            setting="ambulant/stationär",
-            counted_per="young person",
-            age_profile=(0.0, 0.0, 0.0, 0.0, 0.8, 0.2),
-            national_rate=None,
-            national_range=None,
-            rate_source="none: counted under the form of help in the national statistics [S3][S4]",
-            duration_months=18.0,
-            duration_range=(12.0, 24.0),
-            duration_shape=1.0,
-            duration_source="estimate (not found, DOMAIN.md § 1.4)",
-            unit_cost=3000.0,
-            cost_range=(1500.0, 5500.0),
-            cost_per_case=False,
-            cost_source="estimate: mix of § 34 and ambulant help for 18-20",
-        ),
+
+def hilfeart(code: str, entry: dict) -> Hilfeart:
+    """One Hilfeart from its entry in the catalogue file."""
+    rate, dur, cost = entry["national_rate"], entry["duration"], entry["unit_cost"]
+    return Hilfeart(
+        code=code,
+        label=entry["label"],
+        short=entry["short"],
+        setting=entry["setting"],
+        counted_per=entry["counted_per"],
+        age_profile=tuple(float(v) for v in entry["age_profile"]["value"]),
+        national_rate=None if rate["value"] is None else float(rate["value"]),
+        national_range=_pair(rate["range"]),
+        rate_source=rate["source"],
+        duration_months=float(dur["value"]),
+        duration_range=_pair(dur["range"]),
+        duration_shape=float(dur["shape"]),
+        duration_source=dur["source"],
+        unit_cost=float(cost["value"]),
+        cost_range=_pair(cost["range"]),
+        cost_per_case=bool(cost["per_case"]),
+        cost_source=cost["source"],
+        intensity=float(entry["intensity"]),
+        stationary=bool(entry["stationary"]),
+        flexible=bool(entry["flexible"]),
+        direct_access=bool(entry["direct_access"]),
+        sro_scope=bool(entry["sro_scope"]),
+        escalation={str(k): float(v) for k, v in (entry.get("escalation") or {}).items()},
+        params={k: entry[k] for k in ("age_profile", "national_rate", "duration", "unit_cost")},
     )
-}
 
-if tuple(CATALOGUE) != HILFEARTEN:  # the contract and this table must list the same codes
-    raise RuntimeError("forecast.hze.catalogue does not list the contract's Hilfearten")
 
-NATIONAL_YEAR_SHOCK_VAR = 0.004
-"""Variance of the common year-to-year shock of a city's HzE rates (log scale, per year).
+def load_catalogue(path: Path | str = HILFEARTEN_FILE) -> dict[str, Hilfeart]:
+    """The Hilfearten of a catalogue file, in its order.
 
-D: 72 % of Jugendämter changed by less than ±10 % from 2019 to 2020 [S12]; a normal change with
-P(|x| < 0.10) = 0.72 has sd 0.093; removing Poisson noise of a Jugendamt with about 1,000 cases
-(sd 0.03) leaves 0.088 for the change of two independent yearly shocks, i.e. 0.062 per year
-(variance 0.0039).
-"""
+    Raises:
+        ValueError: no or several flexible Hilfearten, or an escalation to an unknown code.
+    """
+    entries = read_yaml(path)["hilfearten"]
+    catalogue = {str(code): hilfeart(str(code), entry) for code, entry in entries.items()}
+    if sum(h.flexible for h in catalogue.values()) != 1:
+        raise ValueError(f"{path}: expected exactly one Hilfeart with flexible: true")
+    for h in catalogue.values():
+        unknown = set(h.escalation) - set(catalogue)
+        if unknown:
+            raise ValueError(f"{path}: {h.code} escalates to unknown {sorted(unknown)}")
+    return catalogue
+
+
+CATALOGUE: dict[str, Hilfeart] = load_catalogue()
+"""The Hilfearten by code (a dict changed in place by tests that add a Hilfeart)."""
+
+
+def stationary_codes(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> tuple[str, ...]:
+    """Residential Hilfearten (Fremdunterbringung, §§ 33, 34)."""
+    return tuple(h for h, c in catalogue.items() if c.stationary)
+
+
+def flexible_code(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> str:
+    """The Hilfeart of tailor-made help (§ 27 Abs. 2)."""
+    return next(h for h, c in catalogue.items() if c.flexible)
+
+
+def direct_access_codes(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> tuple[str, ...]:
+    """Hilfearten begun without the ASD (Erziehungsberatung)."""
+    return tuple(h for h, c in catalogue.items() if c.direct_access)
+
+
+def sro_scope_codes(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> tuple[str, ...]:
+    """Hilfearten financed by the Sozialraumbudget, in catalogue order."""
+    return tuple(h for h, c in catalogue.items() if c.sro_scope)
+
+
+def intensity_order(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> tuple[str, ...]:
+    """Hilfearten from the least to the most intensive (ties: catalogue order)."""
+    return tuple(sorted(catalogue, key=lambda h: catalogue[h].intensity))
+
+
+def escalation_table(catalogue: Mapping[str, Hilfeart] = CATALOGUE) -> dict[str, dict[str, float]]:
+    """Origin -> {target: probability} of the Hilfearten with an escalation row."""
+    return {h: dict(c.escalation) for h, c in catalogue.items() if c.escalation}
+
+
+NATIONAL_YEAR_SHOCK_VAR: float = default_value("hze.national_year_shock_var")
+"""Variance of the common year-to-year shock of a city's HzE rates (log scale, per year);
+value and derivation in ``forecast/parameters/hze.yaml``."""
 
 
 def age_weights(code: str, ages: int = EXPOSURE_AGES) -> np.ndarray:

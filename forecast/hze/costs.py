@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecast.hze.catalogue import CATALOGUE, Z95
+from forecast.params import default_param, default_value
 
 
 def _sigma(lo: float, hi: float) -> float:
@@ -47,21 +48,25 @@ class CostAssumptions:
 
     unit_cost: Mapping[str, float]
     unit_cost_range: Mapping[str, tuple[float, float]]
-    per_case: frozenset[str] = frozenset({"p28"})
-    price_year: int = 2025
-    growth: float = 0.05
-    growth_range: tuple[float, float] = (0.03, 0.10)
-    growth_noise: float = 0.01
-    inflation: float = 0.02
+    per_case: frozenset[str] = field(
+        default_factory=lambda: frozenset(h for h, c in CATALOGUE.items() if c.cost_per_case)
+    )
+    price_year: int = field(default_factory=lambda: default_value("hze.costs.price_year"))
+    growth: float = field(default_factory=lambda: default_value("hze.costs.growth"))
+    growth_range: tuple[float, float] = field(
+        default_factory=lambda: tuple(default_param("hze.costs.growth")["range"])
+    )
+    growth_noise: float = field(default_factory=lambda: default_value("hze.costs.growth_noise"))
+    inflation: float = field(default_factory=lambda: default_value("hze.costs.inflation"))
     notes: tuple[str, ...] = field(default=())
 
     @classmethod
     def defaults(cls) -> CostAssumptions:
-        """The catalogue's unit costs (DOMAIN.md § 6.4) and growth +5 %/yr (3-10 %) [S1][S25]."""
+        """The catalogue's unit costs (DOMAIN.md § 6.4) and the price development of
+        ``forecast/parameters/hze.yaml`` (growth +5 %/yr, 3-10 % [S1][S25])."""
         return cls(
             unit_cost={h: c.unit_cost for h, c in CATALOGUE.items()},
             unit_cost_range={h: c.cost_range for h, c in CATALOGUE.items()},
-            per_case=frozenset(h for h, c in CATALOGUE.items() if c.cost_per_case),
         )
 
     def price_index(self, years: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:

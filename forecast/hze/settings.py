@@ -1,6 +1,7 @@
 """Settings of the HzE model: model choice, backtests, national rates and durations.
 
-The library's defaults are the catalogue's (``forecast.hze.catalogue``); the run configuration
+The library's defaults are the catalogue's (``forecast.hze.catalogue``) and those of
+``forecast/parameters/hze.yaml``; the run configuration
 (``conf/hze/*.yaml`` via ``simulation.config_hze.hze_settings``) may override every one.
 """
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from forecast.hze.catalogue import CATALOGUE
 from forecast.hze.duration_fit import DurationEstimate, prior_estimate
 from forecast.hze.durations import weibull_duration
-from forecast.hze.rate_models import MODELS, NATIONAL_CV
+from forecast.hze.rate_models import MODELS
+from forecast.params import default_value
 
 MODEL_CHOICES = ("auto", *MODELS)
 TREND_CHOICES = ("auto", "on", "off")
@@ -46,7 +48,7 @@ class HzeSettings:
     trend: str = "auto"
     covariates: tuple[str, ...] = ()
     reconciliation: str = "auto"
-    damping: float = 0.8
+    damping: float = field(default_factory=lambda: default_value("hze.damping"))
     min_years_regression: int = 5
     min_cases_regression: int = 10
     backtest_origins: int = 4
@@ -56,7 +58,7 @@ class HzeSettings:
     national_rates: Mapping[str, float | None] = field(
         default_factory=lambda: {h: c.national_rate for h, c in CATALOGUE.items()}
     )
-    national_cv: float = NATIONAL_CV
+    national_cv: float = field(default_factory=lambda: default_value("hze.national_cv"))
     durations: Mapping[str, tuple[float, tuple[float, float], float]] = field(
         default_factory=lambda: {
             h: (c.duration_months, c.duration_range, c.duration_shape) for h, c in CATALOGUE.items()

@@ -34,13 +34,22 @@ import pandas as pd
 
 from forecast.kita.cohorts import KitaCohorts
 from forecast.kita.quota_selection import QuotaSelection
+from forecast.params import default_value
 
 PATHS = ("constant", "trend", "saturation", "history")
+
+
+def _by_key(name: str, keys: tuple[str, ...]) -> tuple[float, ...]:
+    """Values of a mapping parameter of ``forecast/parameters/kita.yaml`` in the order of keys."""
+    value = default_value(f"kita.{name}")
+    return tuple(float(value[k]) for k in keys)
 
 
 @dataclass(frozen=True)
 class DemandAssumptions:
     """Demand quotas and how they change; all shares between 0 and 1.
+
+    Defaults (with sources) from ``forecast/parameters/kita.yaml``.
 
     Attributes:
         quota_u3_by_age: demand quota of children aged 0, 1, 2 at 1 August in the base year.
@@ -54,15 +63,30 @@ class DemandAssumptions:
         full_time_hours: hours a week that count as one full-time place.
     """
 
-    quota_u3_by_age: tuple[float, float, float]
-    quota_ue3: float
+    quota_u3_by_age: tuple[float, float, float] = field(
+        default_factory=lambda: _by_key("demand_quota", ("under1", "age1", "age2"))
+    )
+    quota_ue3: float = field(default_factory=lambda: _by_key("demand_quota", ("ue3",))[0])
     path: str = "constant"
-    trend_per_year: tuple[float, float] = (0.0, 0.0)
-    saturation_target: tuple[float, float] = (0.6, 0.98)
-    saturation_rate: float = 0.25
-    tagespflege_share_u3: float = 0.25
-    hours_mix: dict[float, float] = field(default_factory=lambda: {25: 0.08, 35: 0.42, 45: 0.5})
-    full_time_hours: float = 45.0
+    trend_per_year: tuple[float, float] = field(
+        default_factory=lambda: _by_key("trend_per_year", ("u3", "ue3"))
+    )
+    saturation_target: tuple[float, float] = field(
+        default_factory=lambda: _by_key("saturation_target", ("u3", "ue3"))
+    )
+    saturation_rate: float = field(default_factory=lambda: default_value("kita.saturation_rate"))
+    tagespflege_share_u3: float = field(
+        default_factory=lambda: default_value("kita.tagespflege_share_u3")
+    )
+    hours_mix: dict[float, float] = field(
+        default_factory=lambda: {
+            float(str(h).lstrip("h")): float(s)
+            for h, s in default_value("kita.booking_hours_mix").items()
+        }
+    )
+    full_time_hours: float = field(
+        default_factory=lambda: float(default_value("kita.full_time_hours"))
+    )
 
     def __post_init__(self) -> None:
         if self.path not in PATHS:

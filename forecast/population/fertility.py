@@ -16,12 +16,15 @@ import numpy as np
 
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES
+from forecast.params import default_value
 from forecast.population.register import BasePeriod, yearly_total
 from forecast.reference import national_asfr, national_male_share_at_birth
 
-# Prior strength (in births) when a district's fertility level is shrunk toward the city's:
-# a district with 30 expected births moves halfway. Source: estimate (Gamma-Poisson smoothing).
-DISTRICT_FERTILITY_PRIOR_BIRTHS = 30.0
+# Prior strength (in births) when a district's fertility level is shrunk toward the city's;
+# value and source in forecast/parameters/population.yaml.
+DISTRICT_FERTILITY_PRIOR_BIRTHS: float = default_value(
+    "population.estimation.district_fertility_prior"
+)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import numpy as np
 
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT, MAX_AGE
+from forecast.params import default_value
 from forecast.population.district_migration import city_share_deviation
 from forecast.population.kernel import age_cohorts
 from forecast.population.register import yearly_total
@@ -36,15 +37,8 @@ from forecast.population.register import yearly_total
 # only its migration totals. Parameters of Rogers & Castro's (1981) "standard" schedule with the
 # labour-force peak at 21 (estimate: university towns peak early). Only the shape is used; the
 # level comes from the city's totals, and net migration by age from its register.
-ROGERS_CASTRO = {
-    "a1": 0.02,
-    "alpha1": 0.10,
-    "a2": 0.06,
-    "alpha2": 0.10,
-    "mu2": 21.0,
-    "lambda2": 0.40,
-    "c": 0.003,
-}
+ROGERS_CASTRO: dict[str, float] = default_value("population.estimation.migration_schedule")
+"""Value and source in forecast/parameters/population.yaml."""
 
 DETAILED = "migration file (district x sex x age)"
 
@@ -61,7 +55,11 @@ class DistrictMigrationSettings:
     """
 
     model: str = "damped"
-    persistence: float = 0.85
+    persistence: float = field(
+        default_factory=lambda: default_value(
+            "population.estimation.district_migration.persistence"
+        )
+    )
     shrink: bool = True
 
     def __post_init__(self) -> None:

@@ -12,7 +12,8 @@ over cases. The model keeps two tables:
   ``arrival`` (month), ``origin``, ``approved`` (Hilfeplan done, waiting for a place) and the
   referral's ``UNIFORMS``.
 
-Need level: ``need = rank + u`` with ``rank`` the Hilfeart's position in ``INTENSITY`` and ``u``
+Need level: ``need = rank + u`` with ``rank`` the Hilfeart's position in ``intensity_order()`` of
+the catalogue (``forecast/hze/hilfearten.yaml``, attribute ``intensity``) and ``u``
 uniform in [0, 1): the standard catalogue ("Regalware") gives each need band its Hilfeart; ``u``
 orders cases within a band (lowest need first to a Maßanzug under SRO, highest need first to the
 ASD, more escalation at the top of a band).
@@ -21,9 +22,6 @@ ASD, more escalation at the top of a band).
 from __future__ import annotations
 
 import numpy as np
-
-INTENSITY = ("p28", "p29", "p30", "p31", "p27_2", "p35a", "p32", "p35", "p33", "p34", "p41")
-"""Hilfearten from the least to the most intensive: the need bands of the standard catalogue."""
 
 RUNNING = {
     "area": np.int64,

@@ -31,9 +31,14 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from forecast.hze.catalogue import (
+    direct_access_codes,
+    flexible_code,
+    intensity_order,
+    stationary_codes,
+)
 from simulation.abm.agents import AsdTeam, LeadProvider, Provider
 from simulation.abm.cases import (
-    INTENSITY,
     QUEUE,
     RUNNING,
     CaseTable,
@@ -42,7 +47,7 @@ from simulation.abm.cases import (
     rank_within,
 )
 from simulation.abm.inputs import AbmInputs
-from simulation.abm.params import FLEXIBLE, STATIONARY, ClassicParams, SroParams
+from simulation.abm.params import ClassicParams, SroParams
 from simulation.abm.planning import expected_monthly, make_plan, planbudget, residual_survival
 
 OUTPUTS_WH = ("begun", "ended", "running", "case_months", "waiting", "cost")
@@ -118,15 +123,17 @@ class HzeSystemModel(mesa.Model):
 
     def _setup_catalogue(self) -> None:
         inputs, sro, codes = self.inputs, self.sro, self.inputs.codes
-        self.rank = np.array([INTENSITY.index(h) for h in codes], float)
+        order = intensity_order()  # need bands of the standard catalogue, least intensive first
+        self.rank = np.array([order.index(h) for h in codes], float)
         self.per_case = inputs.mask(tuple(inputs.costs.per_case))
-        self.needs_asd = ~inputs.mask(("p28",))  # Erziehungsberatung: direct access
+        self.needs_asd = ~inputs.mask(direct_access_codes())  # Erziehungsberatung
         self.nonresidential = np.isin(inputs.setting(), ("ambulant", "teilstationär"))
-        self.stationary = inputs.mask(STATIONARY)
+        self.stationary = inputs.mask(stationary_codes())
         self.scope = inputs.mask(sro.scope) if sro is not None else np.zeros(len(codes), bool)
-        self.flex = codes.index(FLEXIBLE) if FLEXIBLE in codes else -1
+        flexible = flexible_code()
+        self.flex = codes.index(flexible) if flexible in codes else -1
         if sro is not None and self.flex < 0:
-            raise ValueError(f"SRO needs the flexible Hilfeart {FLEXIBLE} among the modelled ones")
+            raise ValueError(f"SRO needs the flexible Hilfeart {flexible} among the modelled ones")
         self.dominating = max(DOMINATING, sro.ambulant_contacts if sro is not None else 1.0)
         self.duration = DurationSampler(self.pmf)
         res = np.array([residual_survival(p) for p in self.pmf])  # P(R >= k)

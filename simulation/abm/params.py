@@ -1,10 +1,11 @@
 """Parameters of the HzE system model: the classic system and the Sozialraumorientierung (SRO).
 
-Every mechanism is one number with a unit, a source and a plausible range, kept as field metadata
-of two frozen dataclasses (``ClassicParams``, ``SroParams``). The run configuration
-(``conf/service_model/*.yaml``) repeats them with the same values, sources and ranges; a test keeps
-both equal. Sources are those of ../shared/DOMAIN.md (``[Sxx]``); ``estimate`` says that no source
-was found and why the value is plausible.
+Every mechanism is one number with a unit, a source and a plausible range, written once in
+``forecast/parameters/service_model.yaml`` and kept as field metadata of two frozen dataclasses
+(``ClassicParams``, ``SroParams``); the run configuration (``simulation.config_abm``) takes its
+defaults from the same file. The escalation rows and the Sozialraumbudget scope are attributes of
+the Hilfearten (``forecast/hze/hilfearten.yaml``). Sources are those of ../shared/DOMAIN.md
+(``[Sxx]``); ``estimate`` says that no source was found and why the value is plausible.
 
 SRO effects are given *at full effect*; the logistic ramp-up (``SroParams.ramp``) scales each
 one from neutral (month 0) to its full value (after about ``ramp_years``). ``SroParams.neutral()``
@@ -14,51 +15,37 @@ sets every effect to its neutral value: the SRO scenario then behaves exactly li
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-FLEXIBLE = "p27_2"
-"""The Hilfeart of tailor-made help (Maßanzug): § 27 Abs. 2 flexible Hilfe."""
-
-STATIONARY = ("p33", "p34")
-"""Residential help whose entries SRO aims to reduce (Fremdunterbringung, DOMAIN.md § 1.3)."""
+from forecast.hze.catalogue import escalation_table, sro_scope_codes
+from forecast.params import default_param
 
 
-def spec(
-    value: Any,
-    unit: str,
-    source: str,
-    range: tuple[float, float] | None,  # noqa: A002 - the DESIGN word for it
-    bounds: tuple[float, float],
-    neutral: float | None = None,
-    label: str = "",
-) -> Any:
-    """A dataclass field carrying a parameter's documentation.
+def spec(key: str, catalogue_default: Callable[[], Any] | None = None) -> Any:
+    """A dataclass field with the default and documentation of one parameter.
 
     Args:
-        value: default.
-        unit: unit of the value.
-        source: DOMAIN.md source tags, or ``estimate: <reason>``.
-        range: plausible range for sensitivity analysis (None: not varied).
-        bounds: hard bounds; a value outside is an error (inclusive).
-        neutral: for SRO effects, the value that switches the effect off (None: not an effect).
-        label: short German label for tables and the tornado chart.
+        key: ``classic.<name>`` or ``sro.<name>`` in ``forecast/parameters/service_model.yaml``
+            (value, unit, source, range, bounds, optional neutral and label).
+        catalogue_default: for tables held per Hilfeart (escalation, scope), the function of
+            ``forecast.hze.catalogue`` that builds the default.
     """
+    entry = default_param(f"service_model.{key}")
     meta = {
-        "unit": unit,
-        "source": source,
-        "range": range,
-        "bounds": bounds,
-        "neutral": neutral,
-        "label": label,
+        "unit": entry["unit"],
+        "source": entry["source"],
+        "range": None if entry["range"] is None else tuple(entry["range"]),
+        "bounds": tuple(entry["bounds"]),
+        "neutral": entry.get("neutral"),
+        "label": entry.get("label", ""),
     }
-    if isinstance(value, dict):
-        return field(default_factory=lambda: dict(value), metadata=meta)
-    if isinstance(value, tuple | list):
-        return field(default_factory=lambda: tuple(value), metadata=meta)
-    return field(default=value, metadata=meta)
+    if catalogue_default is not None:
+        return field(default_factory=catalogue_default, metadata=meta)
+    return field(default=entry["value"], metadata=meta)
 
 
 def _check_bounds(obj: Any) -> None:
@@ -92,19 +79,6 @@ def describe(cls: type) -> dict[str, dict]:
     return out
 
 
-_ESCALATION_DEFAULT = {
-    "p28": {"p31": 0.03},
-    "p29": {"p30": 0.05},
-    "p30": {"p34": 0.06},
-    "p31": {"p33": 0.03, "p34": 0.04},
-    "p27_2": {"p34": 0.05},
-    "p32": {"p34": 0.10},
-    "p35": {"p34": 0.05},
-    "p33": {"p34": 0.08},
-    "p34": {"p35": 0.03},
-}
-
-
 @dataclass(frozen=True)
 class ClassicParams:
     """The classic system: ASD (Allgemeiner Sozialer Dienst), providers (Träger), escalation.
@@ -113,87 +87,16 @@ class ClassicParams:
     Jugendamt's own forecast says) plus slack; random peaks above the plan make cases wait.
     """
 
-    escalation: dict = spec(
-        _ESCALATION_DEFAULT,
-        "probability that a help ending is followed by the more intensive help named",
-        "estimate: 29 % of helps end other than planned (70.9 % 'gemäß Hilfeplan' 2023 [S1]); "
-        "21 % of Heimerziehung broken off [S17]; a part continues in a more intensive help",
-        None,
-        (0.0, 0.5),
-        label="Eskalation",
-    )
-    asd_hours_per_fte: float = spec(
-        80.0,
-        "hours per month for case work per full-time ASD caseworker",
-        "estimate: about 1,600 productive hours a year, 60 % of them case work",
-        (60.0, 100.0),
-        (1.0, 200.0),
-        label="ASD-Fallarbeitsstunden je VZÄ",
-    )
-    asd_intake_hours: float = spec(
-        12.0,
-        "hours per new help (assessment, Hilfeplan, placement)",
-        "estimate",
-        (8.0, 20.0),
-        (0.5, 100.0),
-        label="ASD-Stunden je Hilfebeginn",
-    )
-    asd_review_hours: float = spec(
-        1.0,
-        "hours per running help per month (Hilfeplan review every 6 months)",
-        "estimate: about 6 hours per half-yearly Hilfeplangespräch",
-        (0.5, 2.0),
-        (0.0, 20.0),
-        label="ASD-Stunden je laufender Hilfe",
-    )
-    asd_slack: float = spec(
-        0.10,
-        "ASD staffing above the expected workload, fraction",
-        "estimate",
-        (0.0, 0.3),
-        (0.0, 2.0),
-        label="ASD-Personalreserve",
-    )
-    provider_slack: float = spec(
-        0.10,
-        "places above the expected occupancy, fraction (plus 2 sd of Poisson noise)",
-        "estimate",
-        (0.0, 0.3),
-        (0.0, 2.0),
-        label="Platzreserve der Träger",
-    )
-    provider_adjust: float = spec(
-        0.25,
-        "share of a shortage of ambulant places a provider closes per month",
-        "estimate: new ambulant staff within a few months",
-        (0.1, 0.5),
-        (0.0, 1.0),
-        label="Anpassung ambulanter Plätze",
-    )
-    provider_adjust_stationary: float = spec(
-        0.05,
-        "share of a shortage of residential places (§§ 33, 34) a provider closes per month",
-        "estimate: new groups or foster families take one to two years",
-        (0.02, 0.15),
-        (0.0, 1.0),
-        label="Anpassung stationärer Plätze",
-    )
-    providers_per_area: int = spec(
-        3,
-        "providers (Träger) per Wirkungsraum",
-        "estimate: a few large providers per Sozialraum (Celle: four [S76])",
-        None,
-        (1, 50),
-        label="Träger je Wirkungsraum",
-    )
-    price_spread: float = spec(
-        0.10,
-        "sd of providers' log price relative to the unit cost",
-        "estimate: Fachleistungsstunde EUR 48.90-93.40 between municipalities [S32][S33][S34]",
-        (0.0, 0.2),
-        (0.0, 1.0),
-        label="Preisstreuung der Träger",
-    )
+    escalation: dict = spec("classic.escalation", escalation_table)
+    asd_hours_per_fte: float = spec("classic.asd_hours_per_fte")
+    asd_intake_hours: float = spec("classic.asd_intake_hours")
+    asd_review_hours: float = spec("classic.asd_review_hours")
+    asd_slack: float = spec("classic.asd_slack")
+    provider_slack: float = spec("classic.provider_slack")
+    provider_adjust: float = spec("classic.provider_adjust")
+    provider_adjust_stationary: float = spec("classic.provider_adjust_stationary")
+    providers_per_area: int = spec("classic.providers_per_area")
+    price_spread: float = spec("classic.price_spread")
 
     def __post_init__(self) -> None:
         _check_bounds(self)
@@ -221,9 +124,6 @@ class ClassicParams:
         return dataclasses.replace(self, **changes)
 
 
-_SCOPE_DEFAULT = ("p27_2", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p41")
-
-
 @dataclass(frozen=True)
 class SroParams:
     """Fachkonzept Sozialraumorientierung with lead providers (Leitträger) and a Planbudget.
@@ -233,132 +133,20 @@ class SroParams:
     gradually along the logistic ramp-up.
     """
 
-    ramp_years: float = spec(
-        4.0,
-        "years until 95 % of the full effect (logistic, midpoint at half of it)",
-        "DOMAIN.md § 6.5: Stuttgart 1998-2006 [S80]; Ostholstein 2010-2014 [S85]; estimate",
-        (2.0, 8.0),
-        (0.25, 30.0),
-        label="Anlaufzeit",
-    )
-    stationary_entry: float = spec(
-        0.85,
-        "multiplier of new §§ 33/34 placements at full effect (the rest get a Maßanzug)",
-        "DOMAIN.md § 6.5: -40 % stationary Ostholstein as upper bound [S85]; null result "
-        "possible (Berlin rebound [S88])",
-        (0.60, 1.00),
-        (0.0, 1.0),
-        neutral=1.0,
-        label="Neue Fremdunterbringungen",
-    )
-    escalation: float = spec(
-        0.85,
-        "multiplier of the escalation of ambulant help into §§ 33/34 at full effect",
-        "estimate: the stationary entry multiplier of DOMAIN.md § 6.5 [S85][S88]",
-        (0.60, 1.00),
-        (0.0, 2.0),
-        neutral=1.0,
-        label="Eskalation in stationäre Hilfe",
-    )
-    ambulant_duration: float = spec(
-        0.95,
-        "multiplier of the duration of ambulant and teilstationär help at full effect",
-        "DOMAIN.md § 6.5: estimate (no source)",
-        (0.85, 1.05),
-        (0.1, 3.0),
-        neutral=1.0,
-        label="Dauer ambulanter Hilfen",
-    )
-    ambulant_contacts: float = spec(
-        1.10,
-        "multiplier of new ambulant and teilstationär help at full effect",
-        "DOMAIN.md § 6.5: Stuttgart ambulant +19 % vs BW +10 % [S90]; Hamburg [S87]",
-        (1.00, 1.25),
-        (0.1, 5.0),
-        neutral=1.0,
-        label="Ambulante Zugänge",
-    )
-    prevention_share: float = spec(
-        0.05,
-        "share of the Planbudget spent on fallunspezifische/fallübergreifende work at full effect",
-        "DOMAIN.md § 6.5: 5 % of the HzE budget (3-10 %; 20 % of an ambulant budget in "
-        "Celle [S76])",
-        (0.03, 0.10),
-        (0.0, 0.5),
-        neutral=0.0,
-        label="Budgetanteil fallunspezifische Arbeit",
-    )
-    prevention_yield: float = spec(
-        2.0,
-        "relative reduction of new help per budget share spent on fallunspezifische work",
-        "estimate: Graz, 60 projects reached about 350 cases [S83]; 5 % of the budget -> 10 % "
-        "fewer new helps, so that with all defaults a city with national rates reaches a total "
-        "cost multiplier of about 0.94 at full effect (DOMAIN.md § 6.5: 0.93 [S81][S88]; "
-        "validation/validate_abm.py)",
-        (0.5, 3.0),
-        (0.0, 20.0),
-        neutral=0.0,
-        label="Wirkung fallunspezifischer Arbeit",
-    )
-    prevention_lag: float = spec(
-        12.0,
-        "months from fallunspezifische spending to fewer new cases",
-        "estimate",
-        (6.0, 24.0),
-        (0.0, 120.0),
-        label="Verzögerung der Präventionswirkung",
-    )
-    transition_cost: float = spec(
-        0.02,
-        "extra cost in years 1-2 (parallel structures, training), share of the Planbudget",
-        "DOMAIN.md § 6.5: +2 % (0-5 %), estimate; Stuttgart's EUR 2.5 M project frame [S134]",
-        (0.0, 0.05),
-        (0.0, 1.0),
-        neutral=0.0,
-        label="Umstellungskosten",
-    )
-    diverted_cost_factor: float = spec(
-        1.5,
-        "cost of a Maßanzug instead of a placement, relative to flexible help (§ 27.2)",
-        "estimate: more hours than an average flexible help",
-        (1.0, 2.5),
-        (0.0, 10.0),
-        label="Kosten eines Maßanzugs",
-    )
-    diversion_failure: float = spec(
-        0.20,
-        "probability that a Maßanzug instead of a placement ends in that placement after all",
-        "estimate: risk named by Graz's audit office [S81][S82] and Berlin's rebound [S88]",
-        (0.0, 0.4),
-        (0.0, 1.0),
-        label="Scheitern von Maßanzügen",
-    )
-    pressure_cut: float = spec(
-        3.0,
-        "relative cut of fallunspezifische spending per unit of overspending (last 12 months)",
-        "estimate: budget caps crowd out prevention (Berlin [S88])",
-        (0.0, 10.0),
-        (0.0, 100.0),
-        label="Kürzung bei Budgetdruck",
-    )
-    pressure_diversion: float = spec(
-        1.0,
-        "extra share of placements diverted to a Maßanzug per unit of overspending",
-        "estimate: incentive to cheaper help named by Graz's audit office [S81][S82]",
-        (0.0, 3.0),
-        (0.0, 100.0),
-        neutral=0.0,
-        label="Umsteuerung bei Budgetdruck",
-    )
-    scope: tuple = spec(
-        _SCOPE_DEFAULT,
-        "Hilfearten financed by the Sozialraumbudget",
-        "Arnsberg: ambulant and stationary help in the Planbudget [S100]; Erziehungsberatung "
-        "(institutional funding) and § 35a (own entitlement test) outside, estimate",
-        None,
-        (0, 0),
-        label="Budget-Hilfearten",
-    )
+    ramp_years: float = spec("sro.ramp_years")
+    stationary_entry: float = spec("sro.stationary_entry")
+    escalation: float = spec("sro.escalation")
+    ambulant_duration: float = spec("sro.ambulant_duration")
+    ambulant_contacts: float = spec("sro.ambulant_contacts")
+    prevention_share: float = spec("sro.prevention_share")
+    prevention_yield: float = spec("sro.prevention_yield")
+    prevention_lag: float = spec("sro.prevention_lag")
+    transition_cost: float = spec("sro.transition_cost")
+    diverted_cost_factor: float = spec("sro.diverted_cost_factor")
+    diversion_failure: float = spec("sro.diversion_failure")
+    pressure_cut: float = spec("sro.pressure_cut")
+    pressure_diversion: float = spec("sro.pressure_diversion")
+    scope: tuple = spec("sro.scope", sro_scope_codes)
 
     def __post_init__(self) -> None:
         _check_bounds(self)
