@@ -32,8 +32,9 @@ import numpy as np
 
 from forecast.forecaster import Forecast, Forecaster, Split, as_levels
 from forecast.hze.series import CountSeries
+from forecast.params import default_value
 
-NATIONAL_CV = 0.4
+NATIONAL_CV = default_value("hze.national_cv")
 """Coefficient of variation of HzE rates between Jugendämter [S10] (0.43 in 2022)."""
 
 TAU2_BOUNDS = (0.01, 2.0)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from forecast import variables as v
 from forecast.contract import CITY_DISTRICT
+from forecast.hze.catalogue import direct_access_codes, stationary_codes
 from forecast.variables import BAND
 from simulation.abm.experiment import CLASSIC, AbmRuns, Experiment
 
@@ -71,8 +72,8 @@ def variables(runs: AbmRuns, experiment: Experiment | None = None) -> dict[str, 
     out["ABM|Ended|Total"] = (UNITS["Ended"], _with_city(a["ended"]).sum(-1))
     out["ABM|Case-months|Total"] = (UNITS["Case-months"], _with_city(a["case_months"]).sum(-1))
     running = _with_city(a["running"])
-    stationary = running[..., [c in ("p33", "p34") for c in runs.codes]].sum(-1)
-    helps = running[..., [c != "p28" for c in runs.codes]].sum(-1)
+    stationary = running[..., np.isin(runs.codes, stationary_codes())].sum(-1)
+    helps = running[..., ~np.isin(runs.codes, direct_access_codes())].sum(-1)  # not counselling
     share = np.divide(stationary, helps, out=np.zeros_like(helps), where=helps > 0)
     out["ABM|Stationary share"] = (UNITS["Stationary share"], share)
     if sro:
