@@ -106,53 +106,37 @@ class FileSpec:
 
 YEAR = Column("year", "year")
 DISTRICT = Column("district", "district")
+SEX, AGE, COUNT = Column("sex", "sex"), Column("age", "age"), Column("count", "count")
+SEX_OR_ALL = Column("sex", "sex", nullable=True)  # empty = both sexes
+AGE_OR_ALL = Column("age", "age", nullable=True)  # empty = all ages
 
 CONTRACT: dict[str, FileSpec] = {
     spec.stem: spec
     for spec in (
         FileSpec(
             "population",
-            (YEAR, DISTRICT, Column("sex", "sex"), Column("age", "age"), Column("count", "count")),
+            (YEAR, DISTRICT, SEX, AGE, COUNT),
             key=("year", "district", "sex", "age"),
             required=True,
             description="Population with main residence at 31.12. by district, sex, single age.",
         ),
         FileSpec(
             "births",
-            (
-                YEAR,
-                DISTRICT,
-                Column("mother_age", "mother_age", nullable=True),
-                Column("sex", "sex", nullable=True),
-                Column("count", "count"),
-            ),
+            (YEAR, DISTRICT, Column("mother_age", "mother_age", nullable=True), SEX_OR_ALL, COUNT),
             key=("year", "district", "mother_age", "sex"),
             allow_city_rows=True,
             description="Live births during the year by district of the mother's residence.",
         ),
         FileSpec(
             "deaths",
-            (
-                YEAR,
-                DISTRICT,
-                Column("sex", "sex", nullable=True),
-                Column("age", "age", nullable=True),
-                Column("count", "count"),
-            ),
+            (YEAR, DISTRICT, SEX_OR_ALL, AGE_OR_ALL, COUNT),
             key=("year", "district", "sex", "age"),
             allow_city_rows=True,
             description="Deaths during the year by district, sex and age at death.",
         ),
         FileSpec(
             "migration",
-            (
-                YEAR,
-                DISTRICT,
-                Column("sex", "sex", nullable=True),
-                Column("age", "age", nullable=True),
-                Column("direction", "direction"),
-                Column("count", "count"),
-            ),
+            (YEAR, DISTRICT, SEX_OR_ALL, AGE_OR_ALL, Column("direction", "direction"), COUNT),
             key=("year", "district", "sex", "age", "direction"),
             allow_city_rows=True,
             description="Moves across the city boundary during the year (in = arrivals).",
@@ -163,9 +147,9 @@ CONTRACT: dict[str, FileSpec] = {
                 YEAR,
                 Column("from_district", "district"),
                 Column("to_district", "district"),
-                Column("sex", "sex"),
-                Column("age", "age"),
-                Column("count", "count"),
+                SEX,
+                AGE,
+                COUNT,
             ),
             key=("year", "from_district", "to_district", "sex", "age"),
             description="Moves between districts inside the city during the year.",
@@ -183,7 +167,7 @@ CONTRACT: dict[str, FileSpec] = {
                 YEAR,
                 Column("age_from", "age", nullable=True),
                 Column("age_to", "age", nullable=True),
-                Column("count", "count"),
+                COUNT,
             ),
             key=("year", "age_from", "age_to"),
             year_gaps_allowed=True,
@@ -194,13 +178,7 @@ CONTRACT: dict[str, FileSpec] = {
         ),
         FileSpec(
             "assumptions",
-            (
-                YEAR,
-                DISTRICT,
-                Column("sex", "sex", nullable=True),
-                Column("quantity", "quantity"),
-                Column("value", "float"),
-            ),
+            (YEAR, DISTRICT, SEX_OR_ALL, Column("quantity", "quantity"), Column("value", "float")),
             key=("year", "district", "sex", "quantity"),
             allow_city_rows=True,
             year_gaps_allowed=True,
@@ -218,7 +196,7 @@ CONTRACT: dict[str, FileSpec] = {
                 Column("age", "age", nullable=True, maximum=7),
                 Column("age_group", "str", nullable=True),
                 Column("setting", "str", nullable=True),
-                Column("count", "count"),
+                COUNT,
             ),
             key=("year", "district", "age", "age_group", "setting"),
             allow_city_rows=True,
@@ -250,8 +228,8 @@ CONTRACT: dict[str, FileSpec] = {
         FileSpec(
             "life_table",
             (
-                Column("sex", "sex"),
-                Column("age", "age"),
+                SEX,
+                AGE,
                 Column("qx", "rate"),
                 Column("lx", "float", minimum=0.0),
                 Column("Lx", "float", minimum=0.0),
