@@ -151,42 +151,22 @@ def difference_sheet(
     row = 3
     diff = data.abm_annual_difference()
     if not diff.empty:
-        ws.cell(
-            row=row,
-            column=1,
-            value="Systemmodell: Sozialraumorientierung minus klassisch, Lauf für Lauf (Intervall der Differenz)",
-        ).font = BOLD
-        row += 1
-        header_row(
+        row = _block(
             ws,
             row,
+            "Systemmodell: Sozialraumorientierung minus klassisch, Lauf für Lauf (Intervall der Differenz)",
+            ["Haushaltsjahr", "Größe", "Differenz P10", "Differenz P50", "Differenz P90"],
             [
-                "Szenario",
-                "Referenz",
-                "Haushaltsjahr",
-                "Größe",
-                "Differenz P10",
-                "Differenz P50",
-                "Differenz P90",
-                "Methode",
+                (
+                    [r.variant, "classic", int(r.year), "Kosten insgesamt"]
+                    + [float(r.P10), float(r.P50), float(r.P90)]
+                    + ["Differenz je Replikation (gleiche Zufallszahlen)"],
+                    True,
+                )
+                for r in diff.itertuples()
             ],
+            cfg,
         )
-        for r in diff.itertuples():
-            row += 1
-            ws.append(
-                [
-                    r.variant,
-                    "classic",
-                    int(r.year),
-                    "Kosten insgesamt",
-                    float(r.P10),
-                    float(r.P50),
-                    float(r.P90),
-                    "Differenz je Replikation (gleiche Zufallszahlen)",
-                ]
-            )
-            _formats(ws, row, cfg, eur=(5, 6, 7))
-        row += 2
     if comparison is not None and not comparison.differences.empty:
         d = comparison.differences
         d = d[
@@ -195,86 +175,44 @@ def difference_sheet(
             & (d["district"] == CITY_DISTRICT)
             & (d["quantile"] == 0.5)
         ]
-        ws.cell(
-            row=row,
-            column=1,
-            value=f"Andere Szenarien minus Referenz ({comparison.reference}): Differenz der Mediane",
-        ).font = BOLD
-        row += 1
-        header_row(
+        row = _block(
             ws,
             row,
+            f"Andere Szenarien minus Referenz ({comparison.reference}): Differenz der Mediane",
+            ["Haushaltsjahr", "Hilfeart", "Szenario P50", "Referenz P50", "Differenz der Mediane"],
             [
-                "Szenario",
-                "Referenz",
-                "Haushaltsjahr",
-                "Hilfeart",
-                "Szenario P50",
-                "Referenz P50",
-                "Differenz der Mediane",
-                "Methode",
-            ],
-        )
-        for r in d.sort_values(["label", "year", "variable"]).itertuples():
-            row += 1
-            code = r.variable.split("|")[2]
-            ws.append(
-                [
-                    r.label,
-                    r.reference_label,
-                    int(r.year),
-                    hilfeart_label(code),
-                    float(r.value),
-                    float(r.reference_value),
-                    float(r.difference),
-                    "Differenz der Mediane (kein Intervall der Differenz)",
-                ]
-            )
-            _formats(ws, row, cfg, eur=(5, 6, 7))
-        s = comparison.summary
-        if not s.empty:
-            row += 2
-            ws.cell(
-                row=row,
-                column=1,
-                value="Kerngrößen (Median; Intervall der Differenz, wo Lauf für Lauf gebildet)",
-            ).font = BOLD
-            row += 1
-            header_row(
-                ws,
-                row,
-                [
-                    "Szenario",
-                    "Referenz",
-                    "Jahr",
-                    "Größe",
-                    "Differenz",
-                    "Differenz P10",
-                    "Differenz P90",
-                    "Methode",
-                ],
-            )
-            for r in s.itertuples():
-                row += 1
-                ws.append(
+                (
                     [
                         r.label,
                         r.reference_label,
                         int(r.year),
-                        r.title,
-                        float(r.difference),
-                        None if not np.isfinite(r.difference_lo) else float(r.difference_lo),
-                        None if not np.isfinite(r.difference_hi) else float(r.difference_hi),
-                        METHODS_DE.get(r.method, r.method),
+                        hilfeart_label(r.variable.split("|")[2]),
                     ]
+                    + [float(r.value), float(r.reference_value), float(r.difference)]
+                    + ["Differenz der Mediane (kein Intervall der Differenz)"],
+                    True,
                 )
-                _formats(
-                    ws,
-                    row,
-                    cfg,
-                    eur=(5, 6, 7) if "Euro" in r.title else (),
-                    cases=(5, 6, 7) if "Euro" not in r.title else (),
-                )
+                for r in d.sort_values(["label", "year", "variable"]).itertuples()
+            ],
+            cfg,
+        )
+        if not comparison.summary.empty:
+            row = _block(
+                ws,
+                row,
+                "Kerngrößen (Median; Intervall der Differenz, wo Lauf für Lauf gebildet)",
+                ["Jahr", "Größe", "Differenz", "Differenz P10", "Differenz P90"],
+                [
+                    (
+                        [r.label, r.reference_label, int(r.year), r.title, float(r.difference)]
+                        + [_finite(r.difference_lo), _finite(r.difference_hi)]
+                        + [METHODS_DE.get(r.method, r.method)],
+                        "Euro" in r.title,
+                    )
+                    for r in comparison.summary.itertuples()
+                ],
+                cfg,
+            )
     if row == 3:
         ws.cell(
             row=row,
@@ -282,6 +220,25 @@ def difference_sheet(
             value="Keine Szenarien zum Vergleich in diesem Lauf (report.compare oder jhplan report --compare).",
         )
     column_widths(ws, 22, 16)
+
+
+def _block(ws, row: int, title: str, columns: list[str], records: list, cfg: ReportConfig) -> int:
+    """One table of the differences sheet at ``row``: a bold title, a header row (Szenario,
+    Referenz, ``columns``, Methode) and one row per ``(values, in_euro)``; columns 5-7 are formatted
+    as euros or as cases. Returns the row where the next table starts (one blank row between)."""
+    ws.cell(row=row, column=1, value=title).font = BOLD
+    header_row(ws, row + 1, ["Szenario", "Referenz", *columns, "Methode"])
+    row += 1
+    for values, in_euro in records:
+        row += 1
+        ws.append(values)
+        amounts = (5, 6, 7)
+        _formats(ws, row, cfg, eur=amounts if in_euro else (), cases=() if in_euro else amounts)
+    return row + 2
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def _formats(ws, row: int, cfg: ReportConfig, eur=(), cases=()) -> None:
