@@ -36,3 +36,10 @@ QUICK_MODELS = [
     "hze.reconciliation=bottom_up",
 ]
 """Overrides that skip model selection: for tests of the pipeline, not of the models."""
+
+
+def run_city(run_root: Path, *overrides: str, city: Path = TINY) -> Path:
+    """``jhplan run`` on ``city`` into ``run_root``; asserts success and returns the run folder."""
+    res = jhplan("run", f"city.data_dir={city}", f"run_root={run_root}", *overrides)
+    assert res.returncode == 0, res.stderr
+    return only_run(run_root)

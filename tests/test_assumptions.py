@@ -32,7 +32,7 @@ from simulation.config_assumptions import (
     relative_paths,
 )
 from simulation.params import Param
-from tests.cli import jhplan, only_run
+from tests.cli import run_city
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["year", "district", "sex", "quantity", "value"]
@@ -198,16 +198,9 @@ def test_run_with_an_assumptions_file_end_to_end(tinycity_copy, tmp_path):
         "2026,_city,,net_migration,60\n",
     )
     runs = tmp_path / "runs"
-    res = jhplan(
-        "run",
-        f"city.data_dir={tinycity_copy}",
-        f"run_root={runs}",
-        "horizon=6",
-        "pipeline.stages=[population]",
-        "scenario=abs",
+    run_dir = run_city(
+        runs, "horizon=6", "pipeline.stages=[population]", "scenario=abs", city=tinycity_copy
     )
-    assert res.returncode == 0, res.stderr
-    run_dir = only_run(runs)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     used = manifest["population"]["assumption_paths"]
     assert used["tfr"].startswith("absolute") and used["e0"].startswith("absolute")

@@ -12,7 +12,7 @@ import pytest
 
 from forecast.backtest import METHODS
 from simulation.results import COLUMNS, read_results
-from tests.cli import jhplan, only_run
+from tests.cli import TINY, jhplan, only_run, run_city
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    tiny = ROOT / "tests" / "data" / "tinycity"
-    res = jhplan("run", f"city.data_dir={tiny}", f"run_root={runs}", "horizon=6", "scenario=tiny")
+    res = jhplan("run", f"city.data_dir={TINY}", f"run_root={runs}", "horizon=6", "scenario=tiny")
     assert res.returncode == 0, res.stderr
     run_dir = only_run(runs)
     return run_dir, res
@@ -106,17 +105,7 @@ def test_results_satisfy_accounting_identity(tiny_run):
 
 def test_same_config_gives_identical_results(tiny_run, tmp_path):
     run_dir, _ = tiny_run
-    tiny = ROOT / "tests" / "data" / "tinycity"
-    res = jhplan(
-        "run",
-        f"city.data_dir={tiny}",
-        f"run_root={tmp_path}",
-        "horizon=6",
-        "scenario=tiny",
-        "population.figures=false",
-    )
-    assert res.returncode == 0, res.stderr
-    again = only_run(tmp_path)
+    again = run_city(tmp_path, "horizon=6", "scenario=tiny", "population.figures=false")
     a = read_results(run_dir).drop(columns="run_id")
     b = read_results(again).drop(columns="run_id")
     pd.testing.assert_frame_equal(a, b)
@@ -125,8 +114,7 @@ def test_same_config_gives_identical_results(tiny_run, tmp_path):
 def test_never_overwrites_an_earlier_run(tiny_run):
     run_dir, _ = tiny_run
     before = (run_dir / "manifest.json").read_bytes()
-    tiny = ROOT / "tests" / "data" / "tinycity"
-    res = jhplan("run", f"city.data_dir={tiny}", f"hydra.run.dir={run_dir}", "horizon=3")
+    res = jhplan("run", f"city.data_dir={TINY}", f"hydra.run.dir={run_dir}", "horizon=3")
     assert res.returncode == 1
     assert "never overwrites" in res.stderr
     assert (run_dir / "manifest.json").read_bytes() == before
@@ -200,10 +188,9 @@ def test_killed_run_leaves_no_run_folder(tmp_path):
 
 
 def test_backtest_command_writes_error_table(tmp_path):
-    tiny = ROOT / "tests" / "data" / "tinycity"
     res = jhplan(
         "backtest",
-        f"city.data_dir={tiny}",
+        f"city.data_dir={TINY}",
         f"run_root={tmp_path}",
         "backtest.base_year=2020",
         "backtest.horizon=2",
@@ -223,17 +210,7 @@ def test_backtest_command_writes_error_table(tmp_path):
 
 def test_stochastic_run_carries_draws_through_every_stage(tmp_path):
     """draws=N: population quantiles and samples; Kita and HzE get the N trajectories."""
-    tiny = ROOT / "tests" / "data" / "tinycity"
-    res = jhplan(
-        "run",
-        f"city.data_dir={tiny}",
-        f"run_root={tmp_path}",
-        "horizon=5",
-        "draws=30",
-        "population.figures=false",
-    )
-    assert res.returncode == 0, res.stderr
-    run_dir = only_run(tmp_path)
+    run_dir = run_city(tmp_path, "horizon=5", "draws=30", "population.figures=false")
     manifest = json.loads((run_dir / "manifest.json").read_text())
     stochastic = manifest["population"]["stochastic"]
     assert stochastic["draws"] == 30 and "backtest" in stochastic["calibration"]

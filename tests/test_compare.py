@@ -33,37 +33,15 @@ def write_run(
 ) -> Path:
     """A run folder: Population|Total samples (draws x years) and quantiles; an HzE cost median."""
     run = root / name
-    frames = []
-    for d in range(samples.shape[0]):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "district": "_city",
-                    "year": YEARS,
-                    "variable": "Population|Total",
-                    "unit": "persons",
-                    "value": samples[d],
-                    "statistic": "sample",
-                    "replicate": d,
-                }
-            )
-        )
-    q = np.quantile(samples, [0.1, 0.5, 0.9], axis=0)
-    for k, level in enumerate((0.1, 0.5, 0.9)):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "district": "_city",
-                    "year": YEARS,
-                    "variable": "Population|Total",
-                    "unit": "persons",
-                    "value": q[k],
-                    "statistic": "quantile",
-                    "quantile": level,
-                    "replicate": -1,
-                }
-            )
-        )
+
+    def rows(values, **columns) -> pd.DataFrame:
+        cells = {"district": "_city", "year": YEARS, "variable": "Population|Total"}
+        return pd.DataFrame({**cells, "unit": "persons", "value": values, **columns})
+
+    frames = [rows(s, statistic="sample", replicate=d) for d, s in enumerate(samples)]
+    levels = (0.1, 0.5, 0.9)
+    for level, q in zip(levels, np.quantile(samples, levels, axis=0), strict=True):
+        frames.append(rows(q, statistic="quantile", quantile=level, replicate=-1))
     long = pd.concat(frames, ignore_index=True)
     write_results(to_results(long, "population", scenario, name), run, part="population")
     hze = pd.DataFrame(
