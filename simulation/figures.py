@@ -12,8 +12,32 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no screen: runs in CI and on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 FEMALE_COLOUR, MALE_COLOUR = "#c0392b", "#2c6fbb"
+FAN_BANDS = ((0.05, 0.95, 0.18, "90 %-Intervall"), (0.1, 0.9, 0.32, "80 %-Intervall (P10-P90)"))
+"""The bands of a fan chart: quantiles, opacity, German label."""
+
+
+def fan(ax, x, samples: np.ndarray, colour: str, median_label: str = "Median") -> None:
+    """A fan chart of ``samples`` (draws x len(x)): P5-P95 and P10-P90 bands and the median."""
+    for lo, hi, alpha, text in FAN_BANDS:
+        bounds = np.quantile(samples, [lo, hi], axis=0)
+        ax.fill_between(x, *bounds, color=colour, alpha=alpha, lw=0, label=text)
+    ax.plot(x, np.median(samples, 0), color=colour, lw=2, label=median_label)
+
+
+def finish_years_chart(fig, ax, path, title: str, xlabel: str, ylabel: str, legend: str) -> None:
+    """Whole years on the x axis, title and labels, light grid, legend at ``legend``; saved, closed."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc=legend)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def pyramid(

@@ -143,29 +143,16 @@ def _manifest(
 
 
 def _figures(city: CityData, fc: HzeForecast, folder) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
+
+    from simulation.figures import fan, finish_years_chart  # sets the Agg backend
 
     years = fc.years
     cost = fc.full("Cost")[:, :, -1, -1] / 1e6
     real = fc.full("Real cost")[:, :, -1, -1] / 1e6
     fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=100)
-    for lo, hi, alpha, text in (
-        (0.05, 0.95, 0.18, "90 %-Intervall"),
-        (0.1, 0.9, 0.32, "80 %-Intervall (P10-P90)"),
-    ):
-        ax.fill_between(
-            years,
-            *np.quantile(cost, [lo, hi], axis=0),
-            color="#2c6fbb",
-            alpha=alpha,
-            lw=0,
-            label=text,
-        )
-    ax.plot(years, np.median(cost, 0), color="#2c6fbb", lw=2, label="Median, nominal")
+    fan(ax, years, cost, "#2c6fbb", "Median, nominal")
     ax.plot(
         years,
         np.median(real, 0),
@@ -174,15 +161,15 @@ def _figures(city: CityData, fc: HzeForecast, folder) -> None:
         ls="--",
         label=f"Median, in Preisen von {fc.price_year}",
     )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{city.name}: Kosten der Hilfen zur Erziehung je Haushaltsjahr")
-    ax.set_xlabel("Haushaltsjahr")
-    ax.set_ylabel("Mio. Euro")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(folder.path("figures", f"hze_kosten_{CITY_DISTRICT}.png"))
-    plt.close(fig)
+    finish_years_chart(
+        fig,
+        ax,
+        folder.path("figures", f"hze_kosten_{CITY_DISTRICT}.png"),
+        f"{city.name}: Kosten der Hilfen zur Erziehung je Haushaltsjahr",
+        "Haushaltsjahr",
+        "Mio. Euro",
+        legend="upper left",
+    )
 
     cases = fc.full("Cases")[:, :, -1, :-1]
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=100)

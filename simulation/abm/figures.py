@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.abm.experiment import Experiment
+from simulation.figures import fan, finish_years_chart
 
 
 def _plt():
@@ -22,27 +23,22 @@ def _plt():
 def fan_chart(experiment: Experiment, scenario: str, city: str, path: Path) -> None:
     """Cumulative cost difference SRO - classic of the city over time: median, P10-P90, P5-P95."""
     plt = _plt()
-    from matplotlib.ticker import MaxNLocator
 
     diff = experiment.cost_difference(scenario).sum(-1) / 1e6  # (R, M), EUR M
     runs = experiment.runs[scenario]
     t = runs.start_year + (np.arange(runs.months) + 1) / 12.0
     fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=100)
-    for lo, hi, alpha, text in ((0.05, 0.95, 0.18, "90 %-Intervall"), (0.1, 0.9, 0.32, "P10-P90")):
-        ax.fill_between(
-            t, *np.quantile(diff, [lo, hi], axis=0), color="#2c6fbb", alpha=alpha, lw=0, label=text
-        )
-    ax.plot(t, np.median(diff, 0), color="#2c6fbb", lw=2, label="Median")
+    fan(ax, t, diff, "#2c6fbb")
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{city}: Kostendifferenz Sozialraumorientierung – klassisch (kumuliert)")
-    ax.set_xlabel("Jahr")
-    ax.set_ylabel("Mio. Euro (nominal)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    finish_years_chart(
+        fig,
+        ax,
+        path,
+        f"{city}: Kostendifferenz Sozialraumorientierung – klassisch (kumuliert)",
+        "Jahr",
+        "Mio. Euro (nominal)",
+        legend="lower left",
+    )
 
 
 def tornado_chart(bars: pd.DataFrame, months: int, city: str, path: Path) -> None:
