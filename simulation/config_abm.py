@@ -33,40 +33,24 @@ def _documented(cls: type, name: str) -> Any:
     return field(default_factory=make)
 
 
-@dataclass
-class AbmClassicConfig:
-    """The classic system (see ``simulation.abm.params.ClassicParams`` for each meaning)."""
-
-    escalation: Param = _documented(ClassicParams, "escalation")
-    asd_hours_per_fte: Param = _documented(ClassicParams, "asd_hours_per_fte")
-    asd_intake_hours: Param = _documented(ClassicParams, "asd_intake_hours")
-    asd_review_hours: Param = _documented(ClassicParams, "asd_review_hours")
-    asd_slack: Param = _documented(ClassicParams, "asd_slack")
-    provider_slack: Param = _documented(ClassicParams, "provider_slack")
-    provider_adjust: Param = _documented(ClassicParams, "provider_adjust")
-    provider_adjust_stationary: Param = _documented(ClassicParams, "provider_adjust_stationary")
-    providers_per_area: Param = _documented(ClassicParams, "providers_per_area")
-    price_spread: Param = _documented(ClassicParams, "price_spread")
+def _schema(name: str, cls: type) -> type:
+    """A Hydra schema with one documented ``Param`` per field of the library class ``cls``, in
+    its order: the parameters are listed once, in ``simulation.abm.params``."""
+    schema = dataclasses.make_dataclass(
+        name, [(f.name, Param, _documented(cls, f.name)) for f in dataclasses.fields(cls)]
+    )
+    schema.__module__ = __name__  # pickled by reference (submitit, joblib launchers)
+    schema.__doc__ = (
+        f"Schema of ``simulation.abm.params.{cls.__name__}`` (see it for each meaning)."
+    )
+    return schema
 
 
-@dataclass
-class AbmSroConfig:
-    """SRO mechanisms (see ``simulation.abm.params.SroParams`` for each meaning)."""
+AbmClassicConfig = _schema("AbmClassicConfig", ClassicParams)
+"""The classic system."""
 
-    ramp_years: Param = _documented(SroParams, "ramp_years")
-    stationary_entry: Param = _documented(SroParams, "stationary_entry")
-    escalation: Param = _documented(SroParams, "escalation")
-    ambulant_duration: Param = _documented(SroParams, "ambulant_duration")
-    ambulant_contacts: Param = _documented(SroParams, "ambulant_contacts")
-    prevention_share: Param = _documented(SroParams, "prevention_share")
-    prevention_yield: Param = _documented(SroParams, "prevention_yield")
-    prevention_lag: Param = _documented(SroParams, "prevention_lag")
-    transition_cost: Param = _documented(SroParams, "transition_cost")
-    diverted_cost_factor: Param = _documented(SroParams, "diverted_cost_factor")
-    diversion_failure: Param = _documented(SroParams, "diversion_failure")
-    pressure_cut: Param = _documented(SroParams, "pressure_cut")
-    pressure_diversion: Param = _documented(SroParams, "pressure_diversion")
-    scope: Param = _documented(SroParams, "scope")
+AbmSroConfig = _schema("AbmSroConfig", SroParams)
+"""The SRO mechanisms."""
 
 
 @dataclass
