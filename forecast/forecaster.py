@@ -10,7 +10,8 @@ scikit-learn style):
 * ``predict(h, level=0.8, X_future=None, *, rng=None, n_samples=0)`` returns one ``Forecast``:
   the mean 1..h periods ahead, a central interval for every requested level, and sample paths
   where the family draws them. ``X_future`` carries what the future needs to be known (the HzE
-  exposure and covariates); families that need nothing ignore it;
+  exposure and covariates); families that need nothing ignore it. ``predict`` is written once,
+  here: it checks the model, ``h`` and ``level`` and calls the family's ``_predict`` hook;
 * predicting before fitting raises ``NotFittedError``.
 
 ``cross_validate(model, data, h)`` is the one rolling-origin loop: at every origin a clone is
@@ -33,12 +34,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+Levels = tuple[float, ...]
+"""Coverage shares of the central intervals, as ``as_levels`` gives them."""
+
+Rng = np.random.Generator | None
+"""A random generator, or None for the family's default."""
+
 
 class NotFittedError(RuntimeError):
     """A forecaster was asked to predict before it was fitted."""
 
 
-def as_levels(level: float | Sequence[float]) -> tuple[float, ...]:
+def as_levels(level: float | Sequence[float]) -> Levels:
     """One level or several as a tuple of shares, each strictly between 0 and 1."""
     levels = (level,) if np.isscalar(level) else tuple(level)
     if not levels:
@@ -129,7 +136,8 @@ class Split(NamedTuple):
 class Forecaster:
     """Base of every forecasting model: parameters, cloning, the fitted check, ``forecast``.
 
-    Subclasses implement ``fit``, ``predict``, ``split`` and ``origins``.
+    Subclasses implement ``fit``, ``_predict`` (the hook behind the public ``predict``),
+    ``split`` and ``origins``.
     """
 
     name: str = "forecaster"
@@ -184,7 +192,32 @@ class Forecaster:
         rng: np.random.Generator | None = None,
         n_samples: int = 0,
     ) -> Forecast:
-        """Forecasts 1..h periods after the data, with central intervals at ``level``."""
+        """Forecasts 1..h periods after the data, with central intervals at ``level``.
+
+        The one public ``predict`` of every family (a template method, as scikit-learn's and
+        statsforecast's): it checks the fitted state, the horizon and the levels, then hands
+        over to the family's ``_predict``.
+
+        Args:
+            h: periods ahead (a whole number >= 1).
+            level: coverage share(s) of the central intervals, each strictly in (0, 1).
+            X_future: what the future needs to be known (the HzE exposure and covariates);
+                families that need nothing ignore it.
+            rng: random generator for sample paths (families default to seed 0).
+            n_samples: sample paths to return (0: none, or the family's default where its
+                intervals come from paths).
+
+        Raises:
+            NotFittedError: the model was not fitted.
+            ValueError: ``h`` or ``level`` out of range, or ``X_future`` not what the family
+                needs.
+        """
+        self._check_fitted()
+        self._check_horizon(h)
+        return self._predict(h, as_levels(level), X_future, rng, n_samples)
+
+    def _predict(self, h: int, levels: Levels, X_future: Any, rng: Rng, n_samples: int) -> Forecast:
+        """The family's forecast; ``predict`` has checked the model, ``h`` and ``levels``."""
         raise NotImplementedError
 
     def forecast(

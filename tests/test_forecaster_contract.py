@@ -17,7 +17,7 @@ from forecast.forecaster import Forecaster, NotFittedError, TrainXY, cross_valid
 from forecast.hze import rate_models
 from forecast.hze.series import CountSeries
 from forecast.kita import quota_models
-from forecast.kita.quota_panel import PanelQuotaModel
+from forecast.kita.quota_panel import PanelMember, PanelQuotaModel
 
 LEVELS = (0.8, 0.95)
 H = 3
@@ -139,3 +139,12 @@ def test_levels_must_be_shares() -> None:
         model.predict(3, 1.2)
     with pytest.raises(ValueError, match="horizon"):
         model.predict(0)
+
+
+def test_predict_is_written_once() -> None:
+    """Families implement the ``_predict`` hook; the public ``predict`` (its signature and the
+    fitted, horizon and level checks) is the base class's for all of them."""
+    families = {type(p.values[0]) for p in _cases()} | {PanelMember}
+    for cls in families:
+        assert cls.predict is Forecaster.predict, cls.__name__
+        assert cls._predict is not Forecaster._predict, cls.__name__

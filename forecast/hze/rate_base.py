@@ -26,11 +26,9 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from forecast.forecaster import Forecast, Forecaster, Split, as_levels
+from forecast.forecaster import Forecast, Forecaster, Levels, Rng, Split
 from forecast.hze.series import CountSeries
 from forecast.params import default_value
 
@@ -99,23 +97,14 @@ class RateModel(Forecaster):
         self.n_obs_ = int(ok.sum())
         return self
 
-    def predict(
-        self,
-        h: int,
-        level: float | Sequence[float] = 0.8,
-        X_future: CountSeries | None = None,
-        *,
-        rng: np.random.Generator | None = None,
-        n_samples: int = 0,
+    def _predict(
+        self, h: int, levels: Levels, X_future: CountSeries | None, rng: Rng, n_samples: int
     ) -> Forecast:
         """Begun cases in the h years of ``X_future``: mean (h, D), intervals and samples.
 
         The intervals are quantiles of ``n_samples`` (default ``N_SAMPLES``) paths of
         ``simulate`` drawn with ``rng`` (default seed 0); the samples are returned too.
         """
-        self._check_fitted()
-        self._check_horizon(h)
-        levels = as_levels(level)
         if X_future is None or len(X_future.years) != h:
             raise ValueError(f"{self.name}: X_future must be a CountSeries of the {h} years")
         rng = np.random.default_rng(0) if rng is None else rng

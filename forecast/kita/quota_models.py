@@ -29,13 +29,12 @@ References:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 from scipy import stats
 
-from forecast.forecaster import Forecast, Forecaster, Split, as_levels
+from forecast.forecaster import Forecast, Forecaster, Levels, Rng, Split
 
 
 def prepare_series(y: np.ndarray) -> np.ndarray:
@@ -72,26 +71,20 @@ class QuotaModel(Forecaster):
         self._fit(y)
         return self
 
-    def predict(
-        self,
-        h: int,
-        level: float | Sequence[float] = 0.8,
-        X_future: None = None,
-        *,
-        rng: np.random.Generator | None = None,
-        n_samples: int = 0,
+    def _predict(
+        self, h: int, levels: Levels, X_future: None, rng: Rng, n_samples: int
     ) -> Forecast:
-        """Forecasts 1..h years after the last value, with a central interval per ``level``;
+        """Forecasts 1..h years after the last value, with a central interval per level;
         ``n_samples`` paths from ``simulate`` with ``rng`` (default seed 0)."""
-        self._check_fitted()
-        self._check_horizon(h)
-        levels = as_levels(level)
         intervals = {lv: self._interval(h, lv) for lv in levels}
-        samples = None
-        if n_samples:
-            rng = np.random.default_rng(0) if rng is None else rng
-            samples = self.simulate(h, n_samples, rng)
+        samples = self._samples(h, rng, n_samples)
         return Forecast(self.name, np.maximum(self._mean(h), 0.0), intervals, samples)
+
+    def _samples(self, h: int, rng: Rng, n_samples: int) -> np.ndarray | None:
+        """``n_samples`` paths of ``simulate`` (seed 0 without ``rng``), or None for none."""
+        if not n_samples:
+            return None
+        return self.simulate(h, n_samples, np.random.default_rng(0) if rng is None else rng)
 
     def simulate(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         """Sample paths, shape (n, h): mean + scale x t-distributed deviates (never negative).

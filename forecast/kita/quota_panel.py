@@ -39,13 +39,11 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecast.forecaster import Forecast, Forecaster, Split, TrainXY, as_levels
+from forecast.forecaster import Forecast, Forecaster, Levels, Rng, Split, TrainXY
 from forecast.kita.quota_models import QuotaModel, prepare_series
 
 TERMS = ("level", "lag")
@@ -197,14 +195,8 @@ class PanelQuotaModel(Forecaster):
             psi[j] = phi1 * psi[j - 1] + (phi2 * psi[j - 2] if j >= 2 else 0.0)
         return psi
 
-    def predict(
-        self,
-        h: int,
-        level: float | Sequence[float] = 0.8,
-        X_future: None = None,
-        *,
-        rng: np.random.Generator | None = None,
-        n_samples: int = 0,
+    def _predict(
+        self, h: int, levels: Levels, X_future: None, rng: Rng, n_samples: int
     ) -> Forecast:
         """Forecasts of every series 1..h years after the panel's last year, shape (N, h).
 
@@ -212,9 +204,6 @@ class PanelQuotaModel(Forecaster):
         quantiles (hundreds of pooled residuals); ``sd``, ``index`` (the series) and ``years``
         are set. The panel draws no sample paths (``rng`` and ``n_samples`` are ignored).
         """
-        self._check_fitted()
-        self._check_horizon(h)
-        levels = as_levels(level)
         u = self.u_
         prev, last = u[:, -2].copy(), u[:, -1].copy()
         prev = np.where(np.isfinite(prev), prev, last)  # one value only: no last change
@@ -269,22 +258,14 @@ class PanelMember(QuotaModel):
         self.y_ = prepare_series(fitted.values_[row])
         self.df_ = fitted.n_obs_
 
-    def predict(
-        self,
-        h: int,
-        level: float | Sequence[float] = 0.8,
-        X_future: None = None,
-        *,
-        rng: np.random.Generator | None = None,
-        n_samples: int = 0,
+    def _predict(
+        self, h: int, levels: Levels, X_future: None, rng: Rng, n_samples: int
     ) -> Forecast:
-        """The panel's forecast of this series (normal quantiles, as the panel's)."""
-        f = self.fitted.predict(h, level)
+        """The panel's forecast of this series (normal quantiles, as the panel's); ``n_samples``
+        paths from ``simulate`` with ``rng`` (default seed 0)."""
+        f = self.fitted.predict(h, levels)
         intervals = {lv: (lo[self.row], hi[self.row]) for lv, (lo, hi) in f.intervals.items()}
-        samples = None
-        if n_samples:
-            rng = np.random.default_rng(0) if rng is None else rng
-            samples = self.simulate(h, n_samples, rng)
+        samples = self._samples(h, rng, n_samples)
         return Forecast(self.name, f.mean[self.row], intervals, samples, sd=f.sd[self.row])
 
     def fit(self, y: np.ndarray, X: None = None) -> PanelMember:
