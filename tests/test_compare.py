@@ -130,14 +130,19 @@ def test_pairs_by_seed_and_says_when_replicates_are_independent(tmp_path, base_s
     np.testing.assert_allclose(paired[["p10", "p90"]].to_numpy(), 4.0, atol=1e-9)
 
 
+def assert_one_pair(root: Path, samples: np.ndarray, names: tuple[str, str], shift: float) -> None:
+    """Two runs named ``names``, the second ``shift`` above the first: compared with the second as
+    reference, the first is the one pair and every population difference is -shift."""
+    write_run(root, "a", names[0], 1, 9, samples)
+    write_run(root, "b", names[1], 1, 9, samples + shift)
+    c = compare_runs([root], reference=names[1])
+    assert list(c.pairs["label"]) == [names[0]]
+    population = c.differences["model"] == "population"
+    np.testing.assert_allclose(c.differences.loc[population, "difference"], -shift, atol=1e-9)
+
+
 def test_reference_by_label_and_errors(tmp_path, base_samples):
-    write_run(tmp_path, "x", "low", 1, 9, base_samples)
-    write_run(tmp_path, "y", "high", 1, 9, base_samples + 2)
-    c = compare_runs([tmp_path], reference="high")
-    assert list(c.pairs["label"]) == ["low"]
-    np.testing.assert_allclose(
-        c.differences.loc[c.differences["model"] == "population", "difference"], -2.0, atol=1e-9
-    )
+    assert_one_pair(tmp_path, base_samples, ("low", "high"), 2.0)
     with pytest.raises(ValueError, match="names no run"):
         compare_runs([tmp_path], reference="nosuch")
     only = tmp_path / "only"
@@ -167,13 +172,7 @@ def test_finds_runs_in_sweeps_and_skips_partial_backtest_and_empty(tmp_path, bas
 
 
 def test_numeric_scenario_names_stay_text(tmp_path, base_samples):
-    write_run(tmp_path, "a", "2030", 1, 9, base_samples)
-    write_run(tmp_path, "b", "007", 1, 9, base_samples + 3)
-    c = compare_runs([tmp_path], reference="007")
-    assert list(c.pairs["label"]) == ["2030"]
-    np.testing.assert_allclose(
-        c.differences.loc[c.differences["model"] == "population", "difference"], -3.0, atol=1e-9
-    )
+    assert_one_pair(tmp_path, base_samples, ("2030", "007"), 3.0)
 
 
 def write_old_format(frame: pd.DataFrame, run: Path, part: str) -> None:
