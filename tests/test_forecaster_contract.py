@@ -18,6 +18,8 @@ from forecast.hze import rate_models
 from forecast.hze.series import CountSeries
 from forecast.kita import quota_models
 from forecast.kita.quota_panel import PanelMember, PanelQuotaModel
+from forecast.kita.quota_selection import select_quota_model
+from simulation.config_kita import KitaConfig, kita_settings
 
 LEVELS = (0.8, 0.95)
 H = 3
@@ -148,3 +150,36 @@ def test_predict_is_written_once() -> None:
     for cls in families:
         assert cls.predict is Forecaster.predict, cls.__name__
         assert cls._predict is not Forecaster._predict, cls.__name__
+
+
+class LongRunMean(quota_models.QuotaModel):
+    """The recipe of CONTRIBUTING.md followed: the series' mean persists (no trend)."""
+
+    name = "long_run_mean"
+    min_points = 3
+
+    def _fit(self, y: np.ndarray) -> None:
+        self.level_ = float(y.mean())
+        self.sigma_ = float(y.std(ddof=1))
+        self.df_ = y.size - 1
+
+    def _mean(self, h: int) -> np.ndarray:
+        return np.full(h, self.level_)
+
+    def _scale(self, h: int) -> np.ndarray:
+        return np.full(h, self.sigma_ * np.sqrt(1.0 + 1.0 / self.y_.size))
+
+
+def test_a_new_quota_model_is_one_class_and_one_entry(monkeypatch) -> None:
+    monkeypatch.setitem(quota_models.MODELS, LongRunMean.name, LongRunMean)
+    check_forecaster(quota_models.make_model("long_run_mean", ceiling=0.7), _quota_series())
+    # The rolling-origin selection scores it with the others and prefers it on a series without
+    # trend: noise around a constant level, where the last value (naive) is a worse forecast.
+    flat = 0.35 + np.random.default_rng(5).normal(0.0, 0.02, 14)
+    chosen = select_quota_model(flat, candidates=("naive", "drift", "long_run_mean"))
+    assert set(chosen.scores) == {"naive", "drift", "long_run_mean"}
+    assert chosen.chosen == "long_run_mean"
+    assert chosen.model.predict(2).mean == pytest.approx([flat.mean()] * 2)
+    # ... and the run configuration accepts its name.
+    cfg = KitaConfig(quota_models=["naive", "long_run_mean"])
+    assert kita_settings(cfg).models == ("naive", "long_run_mean")
