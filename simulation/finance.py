@@ -30,6 +30,7 @@ from simulation.config_report import ReportConfig
 from simulation.finance_sheets import (
     BOLD,
     abm_sheet,
+    as_text,
     cases_sheet,
     cost_sheet,
     difference_sheet,
@@ -155,5 +156,6 @@ def write_workbook(
     difference_sheet(wb, data, comparison, cfg)
     cases_sheet(wb, data, cfg)
     assumptions_sheet(wb, data.manifest)
+    as_text(wb)
     wb.save(path)
     return path

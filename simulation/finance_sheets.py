@@ -49,6 +49,19 @@ def header_row(ws, row: int, values: list, fill: bool = True) -> None:
             cell.fill = HEAD
 
 
+def as_text(wb: Workbook) -> None:
+    """Every cell that openpyxl would store as a formula becomes text.
+
+    The workbook writes no formulas; a text starting with ``=`` comes from input data (a district
+    or scenario name such as ``=HYPERLINK(...)``) and must not be run by Excel (formula injection).
+    """
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 def column_widths(ws, first: int = 34, rest: int = 14) -> None:
     for j in range(1, ws.max_column + 1):
         ws.column_dimensions[get_column_letter(j)].width = first if j == 1 else rest
