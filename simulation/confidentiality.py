@@ -9,6 +9,9 @@ value: they are for the Jugendamt's own analysis).
 * **Secondary suppression**: when a row or column of a table with totals holds exactly one
   suppressed cell, its value follows from the total minus the others; the smallest further cell
   of that row or column is suppressed too, repeated until no row or column has exactly one.
+* **Totals take part**: the published table includes its margins (the city row and the total
+  column), and they are cells like the others: a city total of 1 is hidden, and a row whose only
+  hidden cell is its total is protected by a second one (``with_margins``).
 
 References:
     Hundepool, A. et al. (2012). Statistical Disclosure Control, Wiley, ch. 4.2 (threshold rule)
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from forecast.contract import CITY_DISTRICT
 
 SUPPRESSED = "•"
 FOOTNOTE = (
@@ -76,3 +81,11 @@ def suppress_frame(
     mask = suppression_mask(frame.to_numpy(dtype=float), threshold, secondary)
     out = frame.astype(object).where(~mask, SUPPRESSED)
     return out, mask
+
+
+def with_margins(cases: pd.DataFrame, districts: list[str], codes: list[str]) -> pd.DataFrame:
+    """The published district x Hilfeart table: the districts' rows, then the city row (where
+    ``cases`` has one), the Hilfearten's columns and ``Total``; rounded to whole cases."""
+    rows = [*districts, *([CITY_DISTRICT] if CITY_DISTRICT in cases.index else [])]
+    total = cases["Total"] if "Total" in cases.columns else cases[codes].sum(axis=1)
+    return cases.loc[rows, codes].assign(Total=total.loc[rows]).round(0)

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE
 from simulation.compare import METHODS_DE, Comparison
-from simulation.confidentiality import FOOTNOTE, suppress_frame
+from simulation.confidentiality import FOOTNOTE, suppress_frame, with_margins
 from simulation.config_report import ReportConfig
 from simulation.report_data import RunData
 
@@ -272,35 +272,26 @@ def cases_sheet(wb: Workbook, data: RunData, cfg: ReportConfig) -> None:
         cases = data.hze_cases_by_district(year)
         codes = [c for c in cases.columns if c != "Total"]
         districts = [c for c in data.district_names if c in cases.index and c != CITY_DISTRICT]
-        inner = cases.loc[districts, codes].round(0)
-        shown, _ = suppress_frame(inner, cfg.suppress_below, cfg.secondary_suppression)
+        full = with_margins(cases, districts, codes)
+        shown, _ = suppress_frame(full, cfg.suppress_below, cfg.secondary_suppression)
         ws.cell(
             row=row, column=1, value=f"Fallzahl je Stadtteil und Hilfeart {year} (Median)"
         ).font = Font(bold=True, size=12)
         row += 1
         header_row(ws, row, ["Stadtteil", *[hilfeart_label(c) for c in codes], "Insgesamt"])
-        for code in districts:
+        names = {**data.district_names, CITY_DISTRICT: "Stadt"}
+        for code in full.index:
             row += 1
             values = [v if isinstance(v, str) else float(v) for v in shown.loc[code]]
-            total = float(round(cases.loc[code, "Total"])) if "Total" in cases.columns else None
-            ws.append([data.district_names.get(code, code), *values, total])
-            for j in range(2, len(codes) + 3):
-                ws.cell(row=row, column=j).number_format = cfg.formats.cases
-                if isinstance(ws.cell(row=row, column=j).value, str):
-                    ws.cell(row=row, column=j).alignment = Alignment(horizontal="right")
-        if CITY_DISTRICT in cases.index:
-            row += 1
-            city = cases.loc[CITY_DISTRICT]
-            ws.append(
-                [
-                    "Stadt",
-                    *[float(round(city[c])) for c in codes],
-                    float(round(city.get("Total", np.nan))),
-                ]
-            )
+            ws.append([names.get(code, code), *values])
             for j in range(1, len(codes) + 3):
-                ws.cell(row=row, column=j).font = BOLD
-                ws.cell(row=row, column=j).number_format = cfg.formats.cases if j > 1 else "General"
+                cell = ws.cell(row=row, column=j)
+                if j > 1:
+                    cell.number_format = cfg.formats.cases
+                if isinstance(cell.value, str) and j > 1:
+                    cell.alignment = Alignment(horizontal="right")
+                if code == CITY_DISTRICT:
+                    cell.font = BOLD
         row += 1
         ws.cell(
             row=row,

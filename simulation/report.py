@@ -31,6 +31,7 @@ from simulation.finance import write_workbook
 from simulation.report_data import RunData
 from simulation.report_html import assumptions, band, esc, glossary, section, table
 from simulation.rundb import find_runs, label_runs
+from simulation.rundir import now_iso, write_json
 
 log = logging.getLogger(__name__)
 
@@ -256,9 +257,20 @@ def report_run(
     if manifest.get("task") != "run":
         raise ValueError(f"{run_dir}: a {manifest.get('task')!r} folder, not a run of `jhplan run`")
     cfg = report_config(manifest)
+    configured = int(cfg.suppress_below)
     if suppress_below is not None:
         cfg.suppress_below = int(suppress_below)
-    return build_report(run_dir, manifest, cfg, compare_with or list(cfg.compare))
+    written = build_report(run_dir, manifest, cfg, compare_with or list(cfg.compare))
+    if cfg.suppress_below != configured:  # the published tables differ from the run's setting
+        change = {"at": now_iso(), "suppress_below": cfg.suppress_below, "run_setting": configured}
+        manifest.setdefault("report_changes", []).append(change)
+        _atomic(manifest_file, lambda tmp: write_json(tmp, manifest))
+        log.warning(
+            "report rebuilt with suppress_below=%d (the run's setting: %d); noted in manifest.json",
+            cfg.suppress_below,
+            configured,
+        )
+    return written
 
 
 def report_command(argv: list[str]) -> int:

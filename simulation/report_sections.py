@@ -13,7 +13,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE
 from simulation import figures, report_charts
-from simulation.confidentiality import FOOTNOTE, suppress_frame
+from simulation.confidentiality import FOOTNOTE, suppress_frame, with_margins
 from simulation.report_data import RunData
 from simulation.report_html import band, empty, figure, note, num, table
 
@@ -282,17 +282,10 @@ def district_hilfeart_table(
     """District x Hilfeart case table with statistical confidentiality."""
     codes = [c for c in cases.columns if c != "Total"]
     districts = [c for c in data.district_names if c in cases.index and c != CITY_DISTRICT]
-    inner = cases.loc[districts, codes].round(0)
-    shown, mask = suppress_frame(inner, threshold, secondary)
-    rows = []
-    for code in districts:
-        total = cases.loc[code, "Total"] if "Total" in cases.columns else inner.loc[code].sum()
-        rows.append([data.district_names.get(code, code), *shown.loc[code].tolist(), round(total)])
-    if CITY_DISTRICT in cases.index:
-        city = cases.loc[CITY_DISTRICT]
-        rows.append(
-            ["Stadt", *[round(city[c]) for c in codes], round(city.get("Total", city[codes].sum()))]
-        )
+    full = with_margins(cases, districts, codes)
+    shown, mask = suppress_frame(full, threshold, secondary)
+    names = {**data.district_names, CITY_DISTRICT: "Stadt"}
+    rows = [[names.get(code, code), *shown.loc[code].tolist()] for code in full.index]
     header = ["Stadtteil", *[paragraph(c) for c in codes], "Insgesamt"]
     body = table(
         header,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from omegaconf import OmegaConf
 
-from simulation.confidentiality import SUPPRESSED, suppression_mask
+from simulation.confidentiality import SUPPRESSED, suppression_mask, with_margins
 from simulation.config import register_configs
 from simulation.pipeline import run_scenario
 from simulation.report import report_command, section_titles
@@ -124,25 +124,21 @@ def test_district_hilfeart_cells_below_3_are_suppressed(run):
     html = (run / "report.html").read_text()
     year = min(int(y) for y in re.findall(r"Fallzahl je Stadtteil und Hilfeart, (\d{4})", html))
     rows = tables_after(html, "Fallzahl je Stadtteil und Hilfeart")
-    header, body = rows[0], rows[1:-1]  # the last row is the city
+    header, body = rows[0], rows[1:]  # the districts, then the city; the last column the total
     data = RunData.open(run, json.loads((run / "manifest.json").read_text()))
-    cases = data.hze_cases_by_district(year).round(0)
-    names = data.district_names
+    cases = data.hze_cases_by_district(year)
+    districts = [k for k in data.district_names if k in cases.index and k != "_city"]
     data.close()
-    shown = np.array([r[1:-1] for r in body])
-    values = np.array(
-        [
-            [cases.loc[c, code] for code in cases.columns if code != "Total"]
-            for c in [k for k in names if k in cases.index and k != "_city"]
-        ]
-    )
-    assert shown.shape == values.shape and header[0] == "Stadtteil"
+    values = with_margins(cases, districts, [c for c in cases.columns if c != "Total"]).to_numpy()
+    shown = np.array([r[1:] for r in body])
+    assert shown.shape == values.shape and header[0] == "Stadtteil" and body[-1][0] == "Stadt"
     small = (values > 0) & (values < 3)
-    assert small.any(), "the test city should have small cells"
+    assert small[:-1, :-1].any() and small[-1].any(), "the test city has small inner and city cells"
     hidden = shown == SUPPRESSED
-    assert hidden[small].all()  # every small cell is hidden
+    assert hidden[small].all()  # every small cell is hidden, totals included
     visible = ~hidden
-    np.testing.assert_array_equal(shown[visible].astype(float), values[visible])
+    numbers = np.char.replace(shown[visible].astype(str), ".", "").astype(float)  # 1.234 -> 1234
+    np.testing.assert_array_equal(numbers, values[visible])
     for line in [*hidden, *hidden.T]:
         assert line.sum() != 1  # never the only hidden cell of its row or column
     raw = read_results(run)
@@ -268,3 +264,14 @@ def test_every_result_variable_and_unit_is_in_the_vocabulary(run):
     assert r.loc[r["model"] != "abm", "variant"].isna().all()
     assert set(r.loc[r["model"] == "abm", "variant"]) == {"classic", "sozialraum"}
     assert set(r["scenario"]) == {"sozialraum"}
+
+
+def test_a_changed_threshold_is_recorded_in_the_manifest(run, tmp_path):
+    copy = shutil.copytree(run, tmp_path / "copy")
+    assert report_command([str(copy), "--suppress-below", "0"]) == 0
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (change,) = manifest["report_changes"]
+    assert change["suppress_below"] == 0 and change["run_setting"] == 3
+    assert "Keine Geheimhaltung." in (copy / "report.html").read_text()
+    assert report_command([str(copy)]) == 0  # the run's own setting again: nothing to record
+    assert len(json.loads((copy / "manifest.json").read_text())["report_changes"]) == 1
