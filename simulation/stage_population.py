@@ -180,9 +180,16 @@ def _stochastic(
         "calibration": report,
         "processes_used": processes.as_dict(),
         "spilled_to_disk": sim.spilled,
+        "samples_written": bool(sc.write_samples and sim.samples is not None),
         "widened_to_backtest_errors": widened,
         "quantiles": list(QUANTILES),
     }
+    if sc.write_samples and sim.samples is None:
+        folder.manifest["fallbacks"].append(
+            f"Fallback: the {cfg.draws} draws did not fit into population.stochastic."
+            f"memory_budget_mb={sc.memory_budget_mb} and went through a scratch file; their "
+            "samples are not written (quantiles and means are). Raise the budget to keep them."
+        )
     long = sim.to_long(samples=sc.write_samples)
     write_results(
         to_results(long, "population", cfg.scenario, folder.run_id),

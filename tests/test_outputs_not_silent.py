@@ -1,11 +1,14 @@
-"""Names from the input are text, never markup or formulas, in every output a person opens."""
+"""Nothing silent in the outputs: names from the input stay text (never markup or formulas), and
+draws that had to go to disk say what was not written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
 
+from simulation.results import read_results
 from tests.cli import QUICK_MODELS, run_city
 
 FORMULA = '=HYPERLINK("http://example.invalid","klick")'
@@ -33,3 +36,22 @@ def test_district_names_stay_text_in_report_and_workbook(tinycity_copy: Path, tm
     assert FORMULA in {c.value for c in cells}  # the name itself, as text
     html = (run / "report.html").read_text(encoding="utf-8")
     assert MARKUP not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_draws_spilled_to_disk_say_that_their_samples_are_not_written(tmp_path: Path):
+    run = run_city(
+        tmp_path / "runs",
+        "horizon=2",
+        "draws=6",
+        "pipeline.stages=[population]",
+        "population.figures=false",
+        "population.stochastic.calibrate=false",
+        "population.stochastic.memory_budget_mb=0",
+    )
+    manifest = json.loads((run / "manifest.json").read_text())
+    stochastic = manifest["population"]["stochastic"]
+    assert stochastic["spilled_to_disk"] and not stochastic["samples_written"]
+    assert any("samples are not written" in f for f in manifest["fallbacks"])
+    results = read_results(run)
+    assert not (results["statistic"] == "sample").any()
+    assert (results["statistic"] == "quantile").any()
