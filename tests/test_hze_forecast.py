@@ -20,7 +20,7 @@ from forecast.hze.settings import HzeSettings
 from forecast.population.estimate import population_array
 from forecast.population.paths import PopulationPaths
 from simulation.results import read_results
-from tests.cli import jhplan, only_run
+from tests.cli import jhplan, only_run, run_city
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = HzeSettings(backtest_sims=100, duration_grid=8)
@@ -221,3 +221,21 @@ def test_backtest_compares_with_what_was_observed(tinycity_dir):
     assert (table["p10"] <= table["p50"]).all() and (table["p50"] <= table["p90"]).all()
     with pytest.raises(ValueError, match="no hze_cases after 2022"):
         backtest_hze(city, 2022, 2, FAST)
+
+
+def test_social_covariates_run_on_the_tiny_city(tmp_path):
+    """A covariate regression fitted at an early backtest origin drew rates of billions of cases
+    ("lam value too large"); a draw never exceeds one begun help per person and year."""
+    run_dir = run_city(
+        tmp_path,
+        "horizon=2",
+        "draws=4",
+        "seed=1",
+        "hze=social",
+        "pipeline.stages=[population,hze]",
+        "population.figures=false",
+        "hze.figures=false",
+        "population.stochastic.calibrate=false",
+    )
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["summary"]["hze"].startswith("HzE")  # the stage finished

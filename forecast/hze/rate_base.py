@@ -153,7 +153,10 @@ class RateModel(Forecaster):
         if shocks and self.phi_ > 0:
             shape = 1.0 / self.phi_
             mu = mu * rng.gamma(shape, 1.0 / shape, size=(n, x.shape[0], 1))
-        return mu
+        # At most one begun help per person and year: a regression fitted to a few years can
+        # draw coefficients whose rates explode far from the data (e.g. a covariate's
+        # backtest origin on a small city); such a draw is impossible, not just unlikely.
+        return np.minimum(mu, future.exposure)
 
     def count_draws(self, mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Counts around expected values ``mu`` (Poisson, or NB2 with ``alpha_``)."""
