@@ -218,7 +218,7 @@ def _likely_cause(city: CityData, rates: BaseRates, settings: EstimationSettings
 
 
 def _check_draws(sim: StochasticProjection, cause) -> None:
-    """No draw, quantile or mean with impossible stocks (before widening, which scales them)."""
+    """No draw, quantile or mean with impossible stocks; before the widening, which clips at 0."""
     districts = [*sim.districts, CITY_DISTRICT]
     groups = [group_label(lo, hi) for lo, hi in RESULT_AGE_GROUPS]
     check_stocks(sim.mean, sim.years, districts, groups, "mean of the draws", cause)
