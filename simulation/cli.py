@@ -20,6 +20,14 @@ from forecast.citydata import load_city
 from forecast.problems import WARNING
 from forecast.validate import InputDataError
 from simulation.config import JhplanConfig, register_configs
+from simulation.hydra_run import (
+    CALLBACK,
+    final_run_dir,
+    refuse,
+    scenario_override_problems,
+    scenario_problem,
+)
+from simulation.ownership import RunFolderBusy
 from simulation.rundir import RunFolderExists, open_run_folder
 from simulation.sweep import JobFailed
 
@@ -50,9 +58,12 @@ def _task(cfg: DictConfig, task: str) -> None:
     from simulation.pipeline import run_backtest, run_scenario  # heavy imports after arg parsing
 
     hc = HydraConfig.get()
-    run_dir = Path(hc.runtime.output_dir)
+    run_dir = final_run_dir(hc)
     overrides = list(hc.overrides.task)
     try:
+        problem = scenario_problem(cfg.get("scenario"))
+        if problem:  # a sweep's job, whose folder the launcher made: only the job can say so
+            raise ValueError(problem)
         typed = _typed(cfg)
         with open_run_folder(run_dir) as folder:
             if task == "run":
@@ -62,7 +73,7 @@ def _task(cfg: DictConfig, task: str) -> None:
                 text = run_backtest(typed, folder, overrides)
         print(text)
         print(f"run folder: {run_dir}")
-    except (InputDataError, RunFolderExists, ValueError) as err:
+    except (InputDataError, RunFolderExists, RunFolderBusy, ValueError) as err:
         print(f"jhplan {task}: {err}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)
         if hc.mode == RunMode.MULTIRUN:  # this job failed; the sweep goes on with the others
@@ -127,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
             # Name backtest folders after what they hold, not after the scenario.
             name = "${now:%Y%m%d-%H%M%S-%f}_backtest-${backtest.target}-${backtest.base_year}"
             rest = [f"hydra.run.dir=${{run_root}}/{name}", *rest]
-        sys.argv = [f"jhplan {command}", *rest]
+        for problem in scenario_override_problems(rest):
+            refuse(f"jhplan {command}", problem)  # before Hydra makes any folder from it
+        sys.argv = [f"jhplan {command}", *rest, CALLBACK]
         (_run_app if command == "run" else _backtest_app)()
         return 0
     if command == "check-data":

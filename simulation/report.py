@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import string
 import sys
 from dataclasses import fields
@@ -28,6 +27,7 @@ from simulation import report_sections as sections
 from simulation.compare import Comparison, compare_run_infos
 from simulation.config_report import ReportConfig, ReportFormats, check_report_config
 from simulation.finance import write_workbook
+from simulation.ownership import temporary_file
 from simulation.report_data import RunData
 from simulation.report_html import assumptions, band, esc, glossary, section, table
 from simulation.rundb import find_runs, label_runs
@@ -131,12 +131,8 @@ def build_report(
 
 def _atomic(target: Path, write) -> Path:
     """Write through a temporary file and rename: a reader never sees half a file."""
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
+    with temporary_file(target) as tmp:  # also removes what killed writers left behind
         write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 

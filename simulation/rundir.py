@@ -1,9 +1,12 @@
 """Run folders: written under a temporary name and renamed when complete; never overwritten.
 
 A run folder holds ``manifest.json``, the ``results/`` Parquet dataset and figures. While a run is
-in progress everything goes to a hidden sibling ``.<name>.partial-<pid>``; only a run that
-finishes is renamed to its final name, so a folder with the final name is always whole. A run
-that fails (or is interrupted with Ctrl-C / SIGTERM) removes its partial folder.
+in progress everything goes to a hidden sibling ``.<name>.partial-<pid>-<token>``; only a run
+that finishes is renamed to its final name, so a folder with the final name is always whole. A
+run that fails (or is interrupted with Ctrl-C / SIGTERM) removes its partial folder; one that is
+killed outright leaves it, and the next run into the same parent folder removes it
+(``simulation.ownership``: a run owns its folder name through a lock held for its life, so a
+second run into the same folder is refused up front).
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from simulation.ownership import (
+    owned_run_name,
+    partial_prefix,
+    remove_stale_partials,
+)
 
 PACKAGES = (
     "jhplan",
@@ -78,23 +87,24 @@ def _is_empty_dir(path: Path) -> bool:
 
 @contextmanager
 def open_run_folder(final: Path) -> Iterator[RunFolder]:
-    """Create a run folder atomically.
+    """Create a run folder atomically, owning its name for the run's life.
+
+    Partial folders of runs that died (``kill -9``, a crash of the machine) are removed first.
+    The final folder is created by the rename only.
 
     Args:
-        final: the run folder's final path. It may exist only as an empty folder (Hydra creates
-            its output folder before the job starts).
+        final: the run folder's final path. It may exist only as an empty folder.
 
     Raises:
         RunFolderExists: when ``final`` exists and is not empty.
+        RunFolderBusy: when another live run is writing ``final``.
     """
     final = Path(final).resolve()
     if final.exists() and not _is_empty_dir(final):
         raise RunFolderExists(
             f"run folder {final} already exists and is not empty; jhplan never overwrites a run"
         )
-    work = final.parent / f".{final.name}.partial-{os.getpid()}"
-    work.mkdir(parents=True, exist_ok=False)
-    folder = RunFolder(final=final, work=work)
+    final.parent.mkdir(parents=True, exist_ok=True)
     previous = signal.getsignal(signal.SIGTERM)
 
     def _terminate(signum, frame):  # turn SIGTERM into an exception so the cleanup below runs
@@ -102,16 +112,27 @@ def open_run_folder(final: Path) -> Iterator[RunFolder]:
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        yield folder
-        write_json(folder.path("manifest.json"), folder.manifest)
-        if _is_empty_dir(final):
-            final.rmdir()
-        os.rename(work, final)  # atomic on one file system; fails if final reappeared meanwhile
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        if _is_empty_dir(final):
-            final.rmdir()
-        raise
+        with owned_run_name(final) as token:
+            remove_stale_partials(final.parent)
+            work = final.parent / f"{partial_prefix(final.name)}{token}"
+            work.mkdir()
+            folder = RunFolder(final=final, work=work)
+            try:
+                yield folder
+                write_json(folder.path("manifest.json"), folder.manifest)
+                if final.exists() and not _is_empty_dir(final):  # written meanwhile by hand
+                    raise RunFolderExists(
+                        f"run folder {final} appeared while the run was written; jhplan never "
+                        "overwrites a run"
+                    )
+                if _is_empty_dir(final):
+                    final.rmdir()
+                os.rename(work, final)  # atomic on one file system
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                if _is_empty_dir(final):
+                    final.rmdir()
+                raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -8,6 +8,7 @@ x sex x age group, and the demand models receive the N draws instead of the vari
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -18,17 +19,25 @@ from forecast.population.assumption_paths import describe_paths
 from forecast.population.calibrate import calibrate
 from forecast.population.combination import COMBINATION_GROUPS
 from forecast.population.district_projection import CityProjection, project_city
-from forecast.population.draws import QUANTILES, StochasticProjection, simulate_population
+from forecast.population.draws import (
+    QUANTILES,
+    RESULT_AGE_GROUPS,
+    StochasticProjection,
+    group_label,
+    simulate_population,
+)
 from forecast.population.engine import ControlTotals, make_plan
 from forecast.population.error_bands import widen_draws, widening
 from forecast.population.estimate import (
     BaseRates,
     EstimationSettings,
+    base_period,
     estimate_base_rates,
     population_array,
 )
 from forecast.population.paths import YOUNG_AGES, PopulationPaths
 from forecast.population.projection import PopulationAssumptions, PopulationProjection
+from forecast.population.stock_check import check_stocks, likely_cause
 from forecast.reference import mortality_improvement_pattern
 from simulation import figures
 from simulation.config import (
@@ -71,6 +80,15 @@ def population_stage(ctx) -> str:
         combination_settings(cfg.population),
     )
     projection = published.projection
+    cause = partial(_likely_cause, city, rates, settings)
+    check_stocks(
+        projection.population,
+        projection.years,
+        projection.districts,
+        [str(a) for a in range(projection.population.shape[-1])],
+        "projection",
+        cause,
+    )
     folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
     folder.manifest["population"] = {
         "base_year": rates.base_year,
@@ -162,6 +180,7 @@ def _stochastic(
         scratch=folder.work,
         reallocation=published.reallocation,
     )
+    _check_draws(sim, partial(_likely_cause, ctx.city, rates, settings))
     expected = published.expected_ape("Total")
     widened = None
     if expected is not None and sc.widen_to_backtests:
@@ -197,6 +216,23 @@ def _stochastic(
         part="population_draws",
     )
     return sim
+
+
+def _likely_cause(city: CityData, rates: BaseRates, settings: EstimationSettings) -> str:
+    _, period = base_period(city, settings.base_year, settings.base_period)
+    internal = None if rates.internal is None else rates.internal.out_rate
+    return likely_cause(city, period.flow_years, rates.out_rate, internal)
+
+
+def _check_draws(sim: StochasticProjection, cause) -> None:
+    """No draw, quantile or mean with impossible stocks; before the widening, which clips at 0."""
+    districts = [*sim.districts, CITY_DISTRICT]
+    groups = [group_label(lo, hi) for lo, hi in RESULT_AGE_GROUPS]
+    check_stocks(sim.mean, sim.years, districts, groups, "mean of the draws", cause)
+    check_stocks(np.moveaxis(sim.quantiles, 1, 0), sim.years, districts, groups, "draws", cause)
+    if sim.young is not None:
+        ages = [str(a) for a in range(sim.young.shape[-1])]
+        check_stocks(sim.young, sim.years, sim.districts, ages, "draws", cause)
 
 
 def _expected_error_rows(published: CityProjection) -> pd.DataFrame:
