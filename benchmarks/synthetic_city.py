@@ -207,12 +207,10 @@ def register_tables(
         ),
         "deaths": _grid(reg["deaths"], {"year": flow_years, "district": codes, **cells}),
     }
-    mig = _grid(
-        reg["migration"],
-        {"year": flow_years, "direction": ["in", "out"], "district": codes, **cells},
+    tables["migration"] = _grid(  # direction innermost: in and out of a cell side by side
+        np.moveaxis(reg["migration"], 1, -1),
+        {"year": flow_years, "district": codes, **cells, "direction": ["in", "out"]},
     )
-    mig = mig.sort_values(["year", "district", "sex", "age", "direction"], kind="stable")
-    tables["migration"] = mig[["year", "district", "sex", "age", "direction", "count"]]
     moves = reg["moves"]  # (T, N, K, 2, A)
     t, d, k, s, a = np.nonzero(moves)
     offsets, _ = ring_offsets(len(codes))
