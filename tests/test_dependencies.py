@@ -34,7 +34,7 @@ def _declared() -> tuple[set[str], set[str]]:
 
 
 def _imported_modules(folders: tuple[str, ...]) -> set[str]:
-    local = {p.stem for folder in ALL_CODE for p in (ROOT / folder).glob("*.py")}
+    local = {p.stem for folder in ALL_CODE for p in (ROOT / folder).rglob("*.py")}
     local |= set(ALL_CODE)
     modules = set()
     for folder in folders:
