@@ -22,7 +22,7 @@ from forecast.contract import (
     Column,
     FileSpec,
 )
-from forecast.problems import ProblemReport
+from forecast.problems import ERROR, ProblemReport
 
 # kind -> (whole number, lower bound, upper bound); a column's own minimum/maximum narrow these.
 # Years outside 1900..2100 are typing errors, not history or planning horizons.
@@ -41,6 +41,10 @@ CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
     "hilfeart": HILFEARTEN,
     "quantity": ASSUMPTION_QUANTITIES,
 }
+MAX_CELL = 100_000_000
+"""The largest whole number a cell of a city's data may hold (persons, births, dwellings, cases):
+more than Germany's population. Larger values are typing or export errors; beyond 2**63 - 1 they
+cannot even be stored as whole numbers (the run would wrap them round to negative counts)."""
 LINE = "_line"
 """Column added to a table as read: the row's line number in the file (header = 1)."""
 
@@ -57,13 +61,18 @@ class TableCheck:
     values: dict[str, pd.Series] = field(default_factory=dict)
 
     def flag(
-        self, column: str | None, kind: str, rows: np.ndarray, message: Callable[[int], str]
+        self,
+        column: str | None,
+        kind: str,
+        rows: np.ndarray,
+        message: Callable[[int], str],
+        severity: str = ERROR,
     ) -> None:
         """Report rows (a boolean mask or positions); ``message(pos)`` gets the row's position."""
         rows = np.asarray(rows)
         pos = np.flatnonzero(rows) if rows.dtype == bool else np.sort(rows)
         lines = self.frame[LINE].to_numpy()[pos]
-        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])))
+        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])), severity)
 
     def note(
         self, column: str | None, message: str, kind: str = "", row: int | None = None
