@@ -38,6 +38,9 @@ from forecast.validate_table import (
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
+    fix_hint,
+    huge_message,
+    show_cell,
 )
 
 __all__ = [
@@ -307,7 +310,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num <= hi
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
-            t.flag(col.name, "huge", huge, lambda i: _huge_message(raw[i], num[i]))
+            t.flag(col.name, "huge", huge, lambda i: huge_message(raw[i], num[i]))
         parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
     else:
         allowed = _allowed(t, col)
@@ -317,18 +320,9 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
         col.name,
         "value",
         ~ok & ~empty,
-        lambda i: f"value {_show(raw[i])}: expected {expected}{_hint(raw[i], col, allowed)}",
+        lambda i: f"value {show_cell(raw[i])}: expected {expected}{fix_hint(raw[i], col, allowed)}",
     )
     return parsed
-
-
-def _huge_message(raw: str, value: float) -> str:
-    """Why a whole number beyond ``MAX_CELL`` cannot be right."""
-    why = f"value {raw}: larger than {MAX_CELL:,}, the most one cell may hold (no city has more "
-    why += "inhabitants, births, moves, dwellings or cases in one cell)"
-    if abs(value) >= 2.0**63:
-        why += "; it cannot even be stored as a whole number and would turn into a negative count"
-    return why + ": expected a count of this city (a typing or export error?)"
 
 
 def _allowed(t: TableCheck, col: Column) -> tuple[str, ...] | None:
@@ -367,37 +361,6 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
-def _show(raw: str) -> str:
-    """A cell as quoted in a message: numbers bare, text in quotes."""
-    try:
-        float(raw)
-        return raw
-    except ValueError:
-        return repr(raw)
-
-
-def _hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
-    """A likely fix for a bad cell, if one is obvious."""
-    if col.kind in NUMERIC_KINDS:
-        if "," in raw:
-            return " (use '.' as the decimal point)"
-        return " (looks like percent: write 0.16 for 16 %)" if _percent(raw, col) else ""
-    if not allowed:
-        return ""
-    guess = next((a for a in allowed if a.lower() in (raw.lower(), "p" + raw.lower())), None)
-    close = difflib.get_close_matches(raw, allowed, n=1)
-    guess = guess or (close[0] if close else None)
-    return f" (did you mean '{guess}'?)" if guess else ""
-
-
-def _percent(raw: str, col: Column) -> bool:
-    """A share written in percent (16 for 0.16)."""
-    try:
-        return col.kind == "rate" and 1 < float(raw) <= 100
-    except ValueError:
-        return False
-
-
 def _check_keys(t: TableCheck) -> None:
     """No two rows may share a key; empty cells count as key values."""
     key = list(t.spec.key)
@@ -415,7 +378,7 @@ def _check_keys(t: TableCheck) -> None:
     first = t.frame[LINE].groupby([frame[k] for k in key], sort=False).transform("first").to_numpy()
 
     def message(pos: int) -> str:
-        cells = ", ".join(f"{k}={_show(t.frame[k].iat[pos])}" for k in key)
+        cells = ", ".join(f"{k}={show_cell(t.frame[k].iat[pos])}" for k in key)
         return f"duplicate of row {first[pos]}: key {cells}; expected one row per {', '.join(key)}"
 
     t.flag(None, "duplicate", dup, message)

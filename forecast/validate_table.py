@@ -7,6 +7,7 @@ report through it, so that every problem points at the line a text editor shows.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -101,3 +102,43 @@ def column_bounds(col: Column) -> tuple[bool, float | None, float | None]:
     if col.maximum is not None:
         hi = col.maximum if hi is None else min(hi, col.maximum)
     return whole, lo, hi
+
+
+def huge_message(raw: str, value: float) -> str:
+    """Why a whole number beyond ``MAX_CELL`` cannot be right."""
+    why = f"value {raw}: larger than {MAX_CELL:,}, the most one cell may hold (no city has more "
+    why += "inhabitants, births, moves, dwellings or cases in one cell)"
+    if abs(value) >= 2.0**63:
+        why += "; it cannot even be stored as a whole number and would turn into a negative count"
+    return why + ": expected a count of this city (a typing or export error?)"
+
+
+def looks_like_percent(raw: str, col: Column) -> bool:
+    """A share written in percent (16 for 0.16)."""
+    try:
+        return col.kind == "rate" and 1 < float(raw) <= 100
+    except ValueError:
+        return False
+
+
+def show_cell(raw: str) -> str:
+    """A cell as quoted in a message: numbers bare, text in quotes."""
+    try:
+        float(raw)
+        return raw
+    except ValueError:
+        return repr(raw)
+
+
+def fix_hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
+    """A likely fix for a bad cell, if one is obvious."""
+    if col.kind in NUMERIC_KINDS:
+        if "," in raw:
+            return " (use '.' as the decimal point)"
+        return " (looks like percent: write 0.16 for 16 %)" if looks_like_percent(raw, col) else ""
+    if not allowed:
+        return ""
+    guess = next((a for a in allowed if a.lower() in (raw.lower(), "p" + raw.lower())), None)
+    close = difflib.get_close_matches(raw, allowed, n=1)
+    guess = guess or (close[0] if close else None)
+    return f" (did you mean '{guess}'?)" if guess else ""
