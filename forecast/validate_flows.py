@@ -46,12 +46,13 @@ def check_flows(
     if "births" in values:
         _births(reg, values["births"], names["births"], report)
     if "deaths" in values:
-        deaths = _groups(values["deaths"], ["year", "district", "sex", "age"])
+        deaths = _groups(values["deaths"], ["year", "district", "sex", "age"], unique=True)
         hit = _leavers(reg, deaths, "district", "deaths", names["deaths"], report)
         _implied(reg, deaths[~hit], "e0", names["deaths"], report)
     if "migration" in values:
         out = values["migration"]
-        out = _groups(out[out["direction"] == "out"], ["year", "district", "sex", "age"])
+        out = out[out["direction"] == "out"]
+        out = _groups(out, ["year", "district", "sex", "age"], unique=True)
         _leavers(reg, out, "district", "departures (direction out)", names["migration"], report)
     if "moves" in values:
         moves = _groups(values["moves"], ["year", "from_district", "sex", "age"])
@@ -59,11 +60,19 @@ def check_flows(
         _leavers(reg, moves, "from_district", what, names["moves"], report)
 
 
-def _groups(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Counts summed per key (empty sex = '', empty age = -1) with the line of the largest row."""
+def _groups(frame: pd.DataFrame, keys: list[str], unique: bool = False) -> pd.DataFrame:
+    """Counts summed per key (empty sex = '', empty age = -1) with the line of the largest row.
+
+    ``unique``: the keys identify rows already (the file's key was checked), so each row is its
+    own group and nothing needs sorting.
+    """
     frame = frame.assign(
         **{k: frame[k].fillna(-1 if k == "age" else "") for k in keys if k in ("sex", "age")}
     )
+    if unique:
+        return frame.assign(total=frame["count"])[[*keys, "total", "count", LINE]].reset_index(
+            drop=True
+        )
     largest = frame.sort_values("count", ascending=False, kind="stable").drop_duplicates(keys)
     total = frame.groupby(keys, sort=False)["count"].sum().rename("total")
     out = largest.join(total, on=keys)[[*keys, "total", "count", LINE]]

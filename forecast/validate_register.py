@@ -79,7 +79,8 @@ def implied_tfr(reg: Register, t: np.ndarray, d: np.ndarray, births: np.ndarray)
     ages = np.arange(FERTILE_AGES[0], FERTILE_AGES[1] + 1)
     women = reg.pop[np.maximum(prev, 0), d, 0][:, ages] + reg.pop[np.maximum(cur, 0), d, 0][:, ages]
     women = np.where((prev >= 0)[:, None], women / 2, np.nan)
-    asfr = np.stack([national_asfr(int(y)).values for y in t]) if len(t) else np.zeros((0, 35))
+    years, which = np.unique(t, return_inverse=True)  # one reference schedule per year
+    asfr = np.stack([national_asfr(int(y)).values for y in years] or [np.zeros(35)])[which]
     expected = (women * asfr).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return asfr.sum(axis=1) * births / expected, expected
@@ -97,9 +98,11 @@ def implied_e0(reg: Register, t: np.ndarray, d: np.ndarray, deaths: np.ndarray) 
     prev, cur = reg.both_years(t)
     pop = (reg.pop[np.maximum(prev, 0), d, :2] + reg.pop[np.maximum(cur, 0), d, :2]) / 2
     pop = np.where((prev >= 0)[:, None, None], pop, np.nan)
-    tables = {y: _reference_mortality(int(y)) for y in np.unique(t)}
-    mx = np.stack([tables[y].mx for y in t]) if len(t) else np.zeros((0, 2, MAX_AGE + 1))
-    ax = np.stack([tables[y].ax for y in t]) if len(t) else mx
+    years, which = np.unique(t, return_inverse=True)  # one reference table per year
+    tables = [_reference_mortality(int(y)) for y in years]
+    empty = np.zeros((1, 2, MAX_AGE + 1))
+    mx = np.stack([lt.mx for lt in tables])[which] if tables else empty[:0]
+    ax = np.stack([lt.ax for lt in tables])[which] if tables else empty[:0]
     expected = (pop * mx).sum(axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         smr = deaths / expected
