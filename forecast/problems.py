@@ -15,6 +15,32 @@ import numpy as np
 ERROR, WARNING = "error", "warning"
 """Severities of a ``Problem``."""
 
+# Plausibility warnings by name (``forecast.validate_plausible``): a city accepts them in city.yaml.
+JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT = (
+    "jump",
+    "thousands",
+    "control_total",
+    "tfr",
+    "e0",
+    "percent",
+)
+ACCEPTABLE: dict[str, str] = {
+    JUMP: "a district's population grows tenfold or falls to a tenth in one year",
+    THOUSANDS: "a count about 1000 times smaller than both neighbours in its series (75.000 as 75)",
+    CONTROL: "a control total below 10 % (or above 10 times) of the register's population, or "
+    "a whole-city total below 1,000 persons",
+    TFR: "the TFR implied by births and women lies outside 0.5..4",
+    E0: "the life expectancy implied by deaths and population lies outside 60..95 years",
+    PERCENT: "every value of a social indicator lies in (1, 100]: looks like percent",
+}
+"""Warnings by name (``Problem.check``); ``accept_warnings: [name, ...]`` in city.yaml accepts them."""
+
+
+def accept_hint(check: str) -> str:
+    """The end of a warning: how to accept it when the data are right."""
+    return f" (if the data are right, accept with 'accept_warnings: [{check}]' in city.yaml)"
+
+
 MAX_REPORTS = 20
 """Problems listed per (file, column, kind of problem); one more line counts the rest."""
 
@@ -32,6 +58,8 @@ class Problem:
         severity: ``ERROR`` (the data cannot be used as they are; check-data exits 1 and a run
             stops) or ``WARNING`` (usable, but the results rest on little; printed, the exit
             code and the run are unaffected).
+        check: for a warning, the name of the plausibility check that raised it (what
+            ``accept_warnings`` in city.yaml lists to accept it); empty for errors.
     """
 
     file: str
@@ -39,6 +67,7 @@ class Problem:
     column: str | None
     message: str
     severity: str = "error"
+    check: str = ""
 
     def __str__(self) -> str:
         where = [self.file]
@@ -71,16 +100,33 @@ class ProblemReport:
         self._problems: list[Problem] = []
         self._seen: Counter[tuple] = Counter()
         self._last: dict[tuple, int] = {}
+        self._error_files: set[str] = set()
 
     def add(
-        self, file: str, row: int | None, column: str | None, message: str, kind: str = ""
+        self,
+        file: str,
+        row: int | None,
+        column: str | None,
+        message: str,
+        kind: str = "",
+        severity: str = ERROR,
     ) -> None:
-        """Add one problem; ``kind`` groups problems for the cap (default: the message itself)."""
+        """Add one problem; ``kind`` groups problems for the cap (default: the message itself).
+
+        A warning's ``kind`` is the name of the check that raised it (``Problem.check``).
+        """
         key = (file, column, kind or message)
         self._seen[key] += 1
+        if severity == ERROR:
+            self._error_files.add(file)
         if self._seen[key] <= self.cap:
-            self._problems.append(Problem(file, row, column, message))
+            check = kind if severity == WARNING else ""
+            self._problems.append(Problem(file, row, column, message, severity, check))
             self._last[key] = len(self._problems)
+
+    def has_errors(self, file: str) -> bool:
+        """Whether an error (not a warning) was reported for ``file``."""
+        return file in self._error_files
 
     def rows(
         self,
@@ -89,14 +135,17 @@ class ProblemReport:
         kind: str,
         lines: np.ndarray,
         message: Callable[[int], str],
+        severity: str = ERROR,
     ) -> None:
         """Add one problem per entry of ``lines``; ``message(k)`` describes the k-th."""
         key = (file, column, kind)
+        if len(lines) and severity == ERROR:
+            self._error_files.add(file)
         for k, line in enumerate(lines):
             if self._seen[key] >= self.cap:  # past the cap: count, do not build messages
                 self._seen[key] += len(lines) - k
                 return
-            self.add(file, int(line), column, message(k), kind)
+            self.add(file, int(line), column, message(k), kind, severity)
 
     def problems(self) -> list[Problem]:
         """The listed problems; each capped group is followed by a line saying how many more."""
@@ -109,5 +158,6 @@ class ProblemReport:
             if i in more:
                 (file, column, _), n = more[i]
                 what = f"{n} more rows" if problem.row is not None else f"{n} more"
-                out.append(Problem(file, None, column, f"... and {what} with the same problem"))
+                same = f"... and {what} with the same problem"
+                out.append(Problem(file, None, column, same, problem.severity, problem.check))
         return out

@@ -26,11 +26,22 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
-from forecast.problems import MAX_REPORTS, InputDataError, Problem, ProblemReport
-from forecast.validate_city_yaml import check_city_yaml
+from forecast.problems import MAX_REPORTS, WARNING, InputDataError, Problem, ProblemReport
+from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
 from forecast.validate_kita import CITY_RULES
+from forecast.validate_plausible import check_plausible
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
-from forecast.validate_table import CATEGORY_KINDS, LINE, NUMERIC_KINDS, TableCheck, column_bounds
+from forecast.validate_table import (
+    CATEGORY_KINDS,
+    LINE,
+    MAX_CELL,
+    NUMERIC_KINDS,
+    TableCheck,
+    column_bounds,
+    fix_hint,
+    huge_message,
+    show_cell,
+)
 
 __all__ = [
     "MAX_REPORTS",
@@ -52,7 +63,10 @@ class CityCheck:
     """What validation saw: the problems and, for the loader, what was read.
 
     Attributes:
-        problems: every problem, in the order found.
+        problems: every error, in the order found (a run refuses the folder if there is one).
+        warnings: plausibility warnings (``forecast.validate_plausible``) the city has not
+            accepted: suspicious values that may be right; a run goes on.
+        accepted: the warnings city.yaml accepts (``accept_warnings``), kept for the manifest.
         meta: the parsed city.yaml (None if missing or unreadable).
         tables: contract stem -> the file's cells as text ('' when empty) plus the ``LINE``
             of each row, for the files that could be read.
@@ -60,6 +74,8 @@ class CityCheck:
     """
 
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
+    accepted: list[Problem] = field(default_factory=list)
     meta: dict | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
@@ -72,7 +88,8 @@ def validate_city(path: str | Path) -> list[Problem]:
         path: the city folder: city.yaml plus CSV or Parquet files named as in the contract.
 
     Returns:
-        Every problem found, in the order found; empty if the folder is valid.
+        Every error found, in the order found; empty if the folder is valid. Plausibility
+        warnings are in ``check_city(path).warnings``.
     """
     return check_city(path).problems
 
@@ -87,16 +104,27 @@ def check_city(path: str | Path) -> CityCheck:
     check.meta, codes = check_city_yaml(path, report)
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
+    parsed: dict[str, pd.DataFrame] = {}
     for stem, file in _find_tables(path, report).items():
         frame = _read_table(file, report)
         if frame is not None:
-            _check_table(TableCheck(CONTRACT[stem], file.name, frame, codes, report))
+            t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
+            _check_table(t)
             check.files[file.name] = file
             check.tables[stem] = frame
+            if not report.has_errors(file.name) and not frame.empty:
+                parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
     names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
     for rule in CITY_RULES:  # rules that need more than one file, e.g. children vs population
         rule(check.tables, names, report)
-    check.problems = report.problems()
+    # Impossible or suspicious values, only in files that met the contract (values all parsed).
+    check_plausible(parsed, check.tables, names, codes, report)
+    accept = set(accepted_warnings(check.meta))
+    for problem in report.problems():
+        if problem.severity != WARNING:
+            check.problems.append(problem)
+        else:
+            (check.accepted if problem.check in accept else check.warnings).append(problem)
     return check
 
 
@@ -266,6 +294,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
     empty = raw == ""
     expected = _expected(t, col)
     allowed = None
+    huge = np.zeros(len(raw), dtype=bool)
     if not col.nullable:
         t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
@@ -279,7 +308,10 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num >= lo
             if hi is not None:
                 ok &= num <= hi
-        parsed = pd.Series(np.where(ok, num, np.nan), index=text.index)
+        if whole and hi is None:  # counts and other whole numbers without a bound of their own
+            huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
+            t.flag(col.name, "huge", huge, lambda i: huge_message(raw[i], num[i]))
+        parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
     else:
         allowed = _allowed(t, col)
         ok = text.isin(allowed).to_numpy() if allowed is not None else ~empty
@@ -288,7 +320,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
         col.name,
         "value",
         ~ok & ~empty,
-        lambda i: f"value {_show(raw[i])}: expected {expected}{_hint(raw[i], col, allowed)}",
+        lambda i: f"value {show_cell(raw[i])}: expected {expected}{fix_hint(raw[i], col, allowed)}",
     )
     return parsed
 
@@ -329,27 +361,6 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
-def _show(raw: str) -> str:
-    """A cell as quoted in a message: numbers bare, text in quotes."""
-    try:
-        float(raw)
-        return raw
-    except ValueError:
-        return repr(raw)
-
-
-def _hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
-    """A likely fix for a bad cell, if one is obvious."""
-    if col.kind in NUMERIC_KINDS:
-        return " (use '.' as the decimal point)" if "," in raw else ""
-    if not allowed:
-        return ""
-    guess = next((a for a in allowed if a.lower() in (raw.lower(), "p" + raw.lower())), None)
-    close = difflib.get_close_matches(raw, allowed, n=1)
-    guess = guess or (close[0] if close else None)
-    return f" (did you mean '{guess}'?)" if guess else ""
-
-
 def _check_keys(t: TableCheck) -> None:
     """No two rows may share a key; empty cells count as key values."""
     key = list(t.spec.key)
@@ -367,7 +378,7 @@ def _check_keys(t: TableCheck) -> None:
     first = t.frame[LINE].groupby([frame[k] for k in key], sort=False).transform("first").to_numpy()
 
     def message(pos: int) -> str:
-        cells = ", ".join(f"{k}={_show(t.frame[k].iat[pos])}" for k in key)
+        cells = ", ".join(f"{k}={show_cell(t.frame[k].iat[pos])}" for k in key)
         return f"duplicate of row {first[pos]}: key {cells}; expected one row per {', '.join(key)}"
 
     t.flag(None, "duplicate", dup, message)

@@ -20,16 +20,17 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
-from forecast.validate_table import TableCheck
+from forecast.validate_table import MAX_CELL, TableCheck
 
 # quantity -> (lowest, highest, unit) of a plausible value; None = unbounded.
 VALUE_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "tfr": (0.0, 10.0, "children per woman"),
     "mean_age_birth": (15.0, 49.0, "years"),
     "e0": (20.0, 110.0, "years"),
-    "net_migration": (None, None, "persons per year"),
-    "in_migration": (0.0, None, "persons per year"),
-    "out_migration": (0.0, None, "persons per year"),
+    # A city's migration cannot exceed the largest count a cell may hold (overflow, see MAX_CELL).
+    "net_migration": (-MAX_CELL, MAX_CELL, "persons per year"),
+    "in_migration": (0.0, MAX_CELL, "persons per year"),
+    "out_migration": (0.0, MAX_CELL, "persons per year"),
 }
 MIGRATION = ("net_migration", "in_migration", "out_migration")
 
@@ -112,7 +113,7 @@ def check_assumptions(t: TableCheck) -> None:
 def _range_text(quantity: str, lo: float | None, hi: float | None) -> str:
     if lo is not None and hi is not None:
         op = "above" if quantity == "tfr" else "from"
-        return f"a number {op} {lo:g} up to {hi:g}"
+        return f"a number {op} {lo:,g} up to {hi:,g}"
     if lo is not None:
         return f"a number >= {lo:g}"
     return "a number"

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
-from forecast.problems import ProblemReport
+from forecast.problems import ACCEPTABLE, ProblemReport
 
 DISTRICT_CODE = re.compile(r"[^\W_][\w-]{0,63}")
 """A district code: a letter or digit, then letters (umlauts too), digits, ``-`` or ``_``; at most
@@ -55,6 +55,10 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
     excluded = meta.get("exclude_years", [])
     if not isinstance(excluded, list) or not all(isinstance(y, int) for y in excluded):
         report.add(name, None, "exclude_years", "expected a list of years, e.g. [2011, 2012]")
+    accept = meta.get("accept_warnings", [])
+    if not isinstance(accept, list) or not all(a in ACCEPTABLE for a in accept):
+        known = "; ".join(f"{k} = {v}" for k, v in ACCEPTABLE.items())
+        report.add(name, None, "accept_warnings", f"expected a list of warning names: {known}")
     districts = meta.get("districts")
     if not districts:
         return meta, None
@@ -95,6 +99,12 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
             )
         codes.append(code)
     return meta, codes
+
+
+def accepted_warnings(meta: dict | None) -> list[str]:
+    """The plausibility warnings city.yaml accepts (``accept_warnings``; none if unusable)."""
+    accept = (meta or {}).get("accept_warnings") or []
+    return [a for a in accept if isinstance(a, str)] if isinstance(accept, list) else []
 
 
 def _district_lines(node: yaml.Node | None, n: int) -> list[int | None]:

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import MAX_AGE, SEXES
+from forecast.problems import PERCENT, WARNING, accept_hint
 from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
 from forecast.validate_table import TableCheck, column_bounds
 
-SHARE_SUFFIXES = ("_rate", "_share")
-"""Indicators in ``social`` whose names end like this are shares in 0..1."""
+SHARE_WORDS = {"rate", "share"}
+"""Indicators in ``social`` with one of these words in their name (``sgb2_rate_u15``) are shares."""
 
 
 def check_schedule_complete(t: TableCheck) -> None:
@@ -237,22 +238,50 @@ def _check_control_totals(t: TableCheck) -> None:
 
 
 def _check_social(t: TableCheck) -> None:
-    """Indicators named ``*_rate`` or ``*_share`` are shares between 0 and 1."""
+    """Share indicators lie between 0 and 1; an indicator that looks like percent is reported.
+
+    A share is an indicator whose name has ``rate`` or ``share`` as one of its ``_``-separated
+    words (``sgb2_rate_u15``, ``single_parent_share``): a value outside 0..1 is an error. Any
+    other indicator whose values all lie in (1, 100] is a warning (percent written as a number
+    where the other districts' indicators are shares, or a real index such as persons per
+    household: only the city knows).
+    """
     valid = t.valid("indicator", "value")
     if valid is None:
         return
-    share = valid["indicator"].str.endswith(SHARE_SUFFIXES)
-    bad = share & ((valid["value"] < 0) | (valid["value"] > 1))
+    share = valid["indicator"].map(is_share_indicator)
+    value = valid["value"]
+    bad = share & ((value < 0) | (value > 1))
     raw, names = t.frame["value"].to_numpy(), t.frame["indicator"].to_numpy()
     t.flag(
         "value",
         "share",
         bad[bad].index,
         lambda p: (
-            f"value {raw[p]} for '{names[p]}': expected a share between 0 and 1 "
-            "(the indicator's name ends in _rate or _share)"
+            f"value {raw[p]} for '{names[p]}': expected a share between 0 and 1 (the indicator's "
+            "name holds _rate or _share)"
+            + (" (looks like percent: write 0.16 for 16 %)" if 1 < float(raw[p]) <= 100 else "")
         ),
     )
+    in_percent = (value > 1) & (value <= 100)
+    percent = in_percent.groupby(valid["indicator"]).transform("all") & ~share
+    first = valid.index.to_series()[percent].groupby(valid["indicator"][percent]).min()
+    t.flag(
+        "value",
+        PERCENT,
+        first.to_numpy(),
+        lambda p: (
+            f"every value of indicator '{names[p]}' lies between 1 and 100 (here {raw[p]}): "
+            "looks like percent; a share is written 0.16 for 16 % (rename it *_rate or *_share "
+            f"so that it is checked as one){accept_hint(PERCENT)}"
+        ),
+        WARNING,
+    )
+
+
+def is_share_indicator(name: str) -> bool:
+    """Whether a ``social`` indicator is a share by its name (``rate`` or ``share`` as a word)."""
+    return bool(SHARE_WORDS & set(str(name).lower().split("_")))
 
 
 FILE_RULES: dict[str, Callable[[TableCheck], None]] = {

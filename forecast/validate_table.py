@@ -7,6 +7,7 @@ report through it, so that every problem points at the line a text editor shows.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from forecast.contract import (
     Column,
     FileSpec,
 )
-from forecast.problems import ProblemReport
+from forecast.problems import ERROR, ProblemReport
 
 # kind -> (whole number, lower bound, upper bound); a column's own minimum/maximum narrow these.
 # Years outside 1900..2100 are typing errors, not history or planning horizons.
@@ -41,6 +42,10 @@ CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
     "hilfeart": HILFEARTEN,
     "quantity": ASSUMPTION_QUANTITIES,
 }
+MAX_CELL = 100_000_000
+"""The largest whole number a cell of a city's data may hold (persons, births, dwellings, cases):
+more than Germany's population. Larger values are typing or export errors; beyond 2**63 - 1 they
+cannot even be stored as whole numbers (the run would wrap them round to negative counts)."""
 LINE = "_line"
 """Column added to a table as read: the row's line number in the file (header = 1)."""
 
@@ -57,13 +62,18 @@ class TableCheck:
     values: dict[str, pd.Series] = field(default_factory=dict)
 
     def flag(
-        self, column: str | None, kind: str, rows: np.ndarray, message: Callable[[int], str]
+        self,
+        column: str | None,
+        kind: str,
+        rows: np.ndarray,
+        message: Callable[[int], str],
+        severity: str = ERROR,
     ) -> None:
         """Report rows (a boolean mask or positions); ``message(pos)`` gets the row's position."""
         rows = np.asarray(rows)
         pos = np.flatnonzero(rows) if rows.dtype == bool else np.sort(rows)
         lines = self.frame[LINE].to_numpy()[pos]
-        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])))
+        self.report.rows(self.name, column, kind, lines, lambda k: message(int(pos[k])), severity)
 
     def note(
         self, column: str | None, message: str, kind: str = "", row: int | None = None
@@ -92,3 +102,43 @@ def column_bounds(col: Column) -> tuple[bool, float | None, float | None]:
     if col.maximum is not None:
         hi = col.maximum if hi is None else min(hi, col.maximum)
     return whole, lo, hi
+
+
+def huge_message(raw: str, value: float) -> str:
+    """Why a whole number beyond ``MAX_CELL`` cannot be right."""
+    why = f"value {raw}: larger than {MAX_CELL:,}, the most one cell may hold (no city has more "
+    why += "inhabitants, births, moves, dwellings or cases in one cell)"
+    if abs(value) >= 2.0**63:
+        why += "; it cannot even be stored as a whole number and would turn into a negative count"
+    return why + ": expected a count of this city (a typing or export error?)"
+
+
+def looks_like_percent(raw: str, col: Column) -> bool:
+    """A share written in percent (16 for 0.16)."""
+    try:
+        return col.kind == "rate" and 1 < float(raw) <= 100
+    except ValueError:
+        return False
+
+
+def show_cell(raw: str) -> str:
+    """A cell as quoted in a message: numbers bare, text in quotes."""
+    try:
+        float(raw)
+        return raw
+    except ValueError:
+        return repr(raw)
+
+
+def fix_hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
+    """A likely fix for a bad cell, if one is obvious."""
+    if col.kind in NUMERIC_KINDS:
+        if "," in raw:
+            return " (use '.' as the decimal point)"
+        return " (looks like percent: write 0.16 for 16 %)" if looks_like_percent(raw, col) else ""
+    if not allowed:
+        return ""
+    guess = next((a for a in allowed if a.lower() in (raw.lower(), "p" + raw.lower())), None)
+    close = difflib.get_close_matches(raw, allowed, n=1)
+    guess = guess or (close[0] if close else None)
+    return f" (did you mean '{guess}'?)" if guess else ""
