@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CONTRACT, FileSpec
+from forecast.problems import Problem
 from forecast.validate import InputDataError, check_city, check_table_file, check_table_rows
 
 # Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
@@ -60,6 +61,8 @@ class CityData:
         meta: the parsed city.yaml.
         tables: contract stem -> typed frame, only for the files present.
         files: file name -> path of every file read, city.yaml included (for checksums).
+        warnings: plausibility warnings the city has not accepted (suspicious, maybe right).
+        accepted: warnings the city accepts by name in city.yaml (``accept_warnings``).
     """
 
     path: Path
@@ -70,6 +73,8 @@ class CityData:
     meta: dict
     tables: Mapping[str, pd.DataFrame]
     files: Mapping[str, Path]
+    warnings: tuple[Problem, ...] = ()
+    accepted: tuple[Problem, ...] = ()
 
     @property
     def district_codes(self) -> tuple[str, ...]:
@@ -149,6 +154,8 @@ def load_city(path: str | Path) -> CityData:
         meta=meta,
         tables=MappingProxyType(tables),
         files=MappingProxyType(dict(check.files)),
+        warnings=tuple(check.warnings),
+        accepted=tuple(check.accepted),
     )
 
 

@@ -265,4 +265,5 @@ CITY_YAML_OPTIONAL = {
     "exclude_years": "register years not to use for estimating rates (e.g. a suspect register year)",
     "state": "Bundesland code (e.g. BW, NW), for Land-specific rules",
     "wirkungsraeume": "groups of districts for Sozialraumorientierung",
+    "accept_warnings": "plausibility warnings known to be right for this city (by name)",
 }

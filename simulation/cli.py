@@ -113,7 +113,7 @@ def check_data(argv: list[str]) -> int:
     except InputDataError as err:
         found = err.problems
     else:
-        found = projection_problems(city)
+        found = [*city.warnings, *projection_problems(city)]
     problems = [p for p in found if p.severity != WARNING]
     warnings = [p for p in found if p.severity == WARNING]
     counts = f"{len(problems)} problem(s)" if problems else "no problems found"

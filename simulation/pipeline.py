@@ -113,7 +113,10 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
         city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
     warnings = _check_projectable(cfg, city)
     start_manifest(folder, cfg, city, overrides, task="run")
-    folder.manifest["warnings"] = warnings
+    for warning in city.warnings:  # plausibility: suspicious values the city has not accepted
+        log.warning("warning: %s", warning)
+    folder.manifest["warnings"] = [str(w) for w in city.warnings] + warnings
+    folder.manifest["accepted_warnings"] = [str(w) for w in city.accepted]
     ctx = StageContext(cfg=cfg, city=city, folder=folder)
     # a status line in a terminal, silent otherwise
     with RunProgress([s.name for s in stages]) as ctx.progress:

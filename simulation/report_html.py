@@ -151,6 +151,11 @@ def assumptions(manifest: dict) -> str:
         parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fallbacks) + "</ul>")
     else:
         parts.append(note("Keine: alle benötigten Daten lagen vor."))
+    warned, accepted = manifest.get("warnings", []), manifest.get("accepted_warnings", [])
+    if warned or accepted:
+        parts.append("<h3>Hinweise zu den Eingangsdaten (auffällige, aber mögliche Werte)</h3>")
+        items = [*warned, *(f"akzeptiert in city.yaml: {a}" for a in accepted)]
+        parts.append("<ul>" + "".join(f"<li>{esc(w)}</li>" for w in items) + "</ul>")
     used = manifest.get("population", {}).get("assumption_paths", {})
     if used:
         labels = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 
 from simulation.results import read_results
-from tests.cli import QUICK_MODELS, run_city
+from tests.cli import QUICK_MODELS, jhplan, run_city
 
 FORMULA = '=HYPERLINK("http://example.invalid","klick")'
 MARKUP = "<script>alert(1)</script>"
@@ -55,3 +55,23 @@ def test_draws_spilled_to_disk_say_that_their_samples_are_not_written(tmp_path: 
     results = read_results(run)
     assert not (results["statistic"] == "sample").any()
     assert (results["statistic"] == "quantile").any()
+
+
+def test_plausibility_warnings_reach_check_data_the_manifest_and_the_report(
+    tinycity_copy: Path, tmp_path: Path
+):
+    (tinycity_copy / "control_totals.csv").write_text(
+        "year,age_from,age_to,count\n2025,,,500\n", encoding="utf-8"
+    )
+    res = jhplan("check-data", str(tinycity_copy))
+    assert res.returncode == 0 and "warning: control_totals.csv" in res.stdout
+    run = run_city(
+        tmp_path / "runs",
+        "horizon=3",
+        "pipeline.stages=[population,report]",
+        "population.figures=false",
+        city=tinycity_copy,
+    )
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert any(w.startswith("control_totals.csv, row 2") for w in manifest["warnings"])
+    assert "Hinweise zu den Eingangsdaten" in (run / "report.html").read_text(encoding="utf-8")
