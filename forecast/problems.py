@@ -16,13 +16,14 @@ ERROR, WARNING = "error", "warning"
 """Severities of a ``Problem``."""
 
 # Plausibility warnings by name (``forecast.validate_plausible``): a city accepts them in city.yaml.
-JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT = (
+JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT, UNKNOWN_FILE = (
     "jump",
     "thousands",
     "control_total",
     "tfr",
     "e0",
     "percent",
+    "unknown_file",
 )
 ACCEPTABLE: dict[str, str] = {
     JUMP: "a district's population grows tenfold or falls to a tenth in one year",
@@ -32,6 +33,7 @@ ACCEPTABLE: dict[str, str] = {
     TFR: "the TFR implied by births and women lies outside 0.5..4",
     E0: "the life expectancy implied by deaths and population lies outside 60..95 years",
     PERCENT: "every value of a social indicator lies in (1, 100]: looks like percent",
+    UNKNOWN_FILE: "a table file in the city folder that is not a contract file (not read)",
 }
 """Warnings by name (``Problem.check``); ``accept_warnings: [name, ...]`` in city.yaml accepts them."""
 

@@ -26,9 +26,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
-from forecast.problems import MAX_REPORTS, WARNING, InputDataError, Problem, ProblemReport
+from forecast.problems import (
+    MAX_REPORTS,
+    UNKNOWN_FILE,
+    WARNING,
+    InputDataError,
+    Problem,
+    ProblemReport,
+    accept_hint,
+)
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
 from forecast.validate_kita import CITY_RULES
+from forecast.validate_names import contract_stem_like
 from forecast.validate_plausible import check_plausible
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import (
@@ -219,7 +228,7 @@ def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
         stem, suffix = file.stem, file.suffix.lower()
         if stem in CONTRACT and file.suffix in TABLE_SUFFIXES:
             found.setdefault(stem, []).append(file)
-        elif suffix in _LOOKALIKE_SUFFIXES and (guess := _contract_stem_like(stem)) is not None:
+        elif suffix in _LOOKALIKE_SUFFIXES and (guess := contract_stem_like(stem)) is not None:
             # A misnamed input would otherwise be skipped silently and replaced by a fallback.
             if guess == stem:
                 msg = f"{suffix} files are not read: save '{stem}' as CSV (UTF-8) or Parquet"
@@ -228,6 +237,14 @@ def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
                     f"not a contract file name, so it would be ignored: did you mean '{guess}.csv'?"
                 )
             report.add(file.name, None, None, msg)
+        elif suffix in _LOOKALIKE_SUFFIXES:
+            msg = (
+                "unknown file, not read: the contract's files are "
+                f"{', '.join(CONTRACT)} (.csv or .parquet); rename it if it is one of them"
+            )
+            report.add(
+                file.name, None, None, msg + accept_hint(UNKNOWN_FILE), UNKNOWN_FILE, WARNING
+            )
     tables = {}
     for stem, spec in CONTRACT.items():
         files = found.get(stem, [])
@@ -242,15 +259,6 @@ def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
             msg = f"required file missing: expected {stem}.csv or {stem}.parquet"
             report.add(f"{stem}.csv", None, None, msg)
     return tables
-
-
-def _contract_stem_like(stem: str) -> str | None:
-    low = stem.lower()
-    for known in CONTRACT:
-        if low == known or low.startswith((known + "_", known + "-", known + " ")):
-            return known
-    close = difflib.get_close_matches(low, list(CONTRACT), n=1, cutoff=0.8)
-    return close[0] if close else None
 
 
 def _check_table(t: TableCheck) -> None:

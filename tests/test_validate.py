@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecast.citydata import CityData, load_city
-from forecast.validate import MAX_REPORTS, InputDataError, Problem, validate_city
+from forecast.validate import MAX_REPORTS, InputDataError, Problem, check_city, validate_city
 from forecast.validate_city_yaml import DISTRICT_CODE
 
 # --- helpers: edit a CSV by line number as a text editor shows it (header = line 1) ------------
@@ -374,3 +374,27 @@ def test_every_shipped_city_has_safe_codes() -> None:
         meta = yaml.safe_load((folder / "city.yaml").read_text(encoding="utf-8"))
         bad = [d["code"] for d in meta["districts"] if not DISTRICT_CODE.fullmatch(str(d["code"]))]
         assert not bad, f"{folder}: {bad}"
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("geburten.csv", "births"),
+        ("Sterbefälle.csv", "deaths"),
+        ("Bevölkerung_2024.csv", "population"),
+    ],
+)
+def test_a_german_file_name_is_an_error_naming_the_contract_file(
+    tinycity_copy: Path, name: str, meant: str
+) -> None:
+    (tinycity_copy / f"{meant}.csv").rename(tinycity_copy / name)
+    problems = {p.file: p.message for p in validate_city(tinycity_copy)}
+    assert f"did you mean '{meant}.csv'?" in problems[name]
+
+
+def test_an_unknown_table_file_is_a_warning(tinycity_copy: Path) -> None:
+    (tinycity_copy / "notizen.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    check = check_city(tinycity_copy)
+    assert not check.problems
+    (warning,) = check.warnings
+    assert warning.file == "notizen.csv" and warning.check == "unknown_file"
