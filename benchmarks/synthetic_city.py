@@ -48,15 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "data")]
 
 import make_tinycity as tiny  # noqa: E402
-from make_tinycity import AGES, MALE_SHARE_AT_BIRTH, MOTHER_AGES, SEXES  # noqa: E402
-from make_tinycity_hze import P41_FALLZAHL_RATE  # noqa: E402
+from make_tinycity import AGES, MOTHER_AGES, SEXES  # noqa: E402
+from make_tinycity_hze import simulate_cases  # noqa: E402
 from make_tinycity_kita import TAGESPFLEGE_SHARE_U3, quota  # noqa: E402
-
-from forecast.hze.catalogue import CATALOGUE  # noqa: E402
-from forecast.hze.durations import weibull_duration  # noqa: E402
-from forecast.hze.history import weighted_exposure  # noqa: E402
-from forecast.hze.settings import HzeSettings  # noqa: E402
-from forecast.hze.synthetic import SyntheticRates, simulate_history  # noqa: E402
 
 SEED = 20260101
 YEARS = range(2016, 2024)
@@ -156,15 +150,7 @@ def simulate_register(
     occupants = PERSONS_PER_DWELLING * housing_profile() / 2  # per dwelling, sex and age
     stocks, births, deaths, migration, moves = [pop], [], [], [], []
     for t in range(n_years - 1):
-        dead = rng.binomial(pop, q)
-        born = rng.poisson(asfr * pop[:, 0, MOTHER_AGES])  # (N, mother_age)
-        boys = rng.binomial(born, MALE_SHARE_AT_BIRTH)
-        by_mother = np.stack([born - boys, boys], axis=-1)
-        alive = pop - dead
-        cohort = np.zeros_like(pop)
-        cohort[..., 1:] = alive[..., :-1]
-        cohort[..., -1] += alive[..., -1]
-        cohort[..., 0] = by_mother.sum(axis=1)
+        by_mother, dead, cohort = tiny.births_deaths_ageing(pop, q, asfr, rng)
         leaving = rng.binomial(cohort, out_rate)
         arriving = rng.poisson(expected_arrivals + completions[t][:, None, None] * occupants)
         # Movers are drawn from those who stay, then split over the ring neighbours; what
@@ -295,25 +281,7 @@ def social_and_hze(
         ],
         ignore_index=True,
     ).rename(columns={"count": "value"})[["year", "district", "indicator", "value"]]
-    settings = HzeSettings(
-        national_rates={**HzeSettings().national_rates, "p41": P41_FALLZAHL_RATE}
-    )
-    hilfearten = tuple(CATALOGUE)
-    risk = 1.0 + 5.0 * sgb2[1:]
-    exposure = weighted_exposure(pop, hilfearten)[1:] * (risk / risk[-1].mean())[:, :, None]
-    truth = SyntheticRates(
-        begun_rate={h: settings.national_begun_rate(h) for h in hilfearten},
-        multipliers=np.ones(n),
-        trend=0.03,
-        ref_year=int(y[-1]),
-        year_shock_sd=0.06,
-        nb_alpha=0.05,
-    )
-    durations = {
-        h: weibull_duration(CATALOGUE[h].duration_months, CATALOGUE[h].duration_shape)
-        for h in hilfearten
-    }
-    cases = simulate_history(y[1:], tuple(codes), exposure, truth, durations, rng)
+    cases = simulate_cases(pop, sgb2, y[1:], tuple(codes), int(y[-1]), rng)
     return social, cases
 
 

@@ -90,35 +90,27 @@ def test_planned_dwellings_of_a_billion_are_an_error(tinycity_copy: Path) -> Non
     assert set(errors(tinycity_copy)) == {("housing.csv", 2, "dwellings")}
 
 
-def test_births_above_the_women_of_the_district(tinycity_copy: Path) -> None:
-    file = tinycity_copy / "births.csv"
-    line = line_of(file, "2020,b,30,f,")
-    set_cell(file, line, "count", "5000")
+@pytest.mark.parametrize(
+    ("stem", "key", "value", "texts"),
+    [
+        ("births", "2020,b,30,f,", "5000", ("women aged 15-49", "at most one birth per woman")),
+        ("deaths", "2020,a,f,50,", "900", ("district 'a', women, age 50", "31.12.2019")),
+        ("migration", "2021,c,m,20,out,", "700", ("departures (direction out)",)),
+    ],
+)
+def test_a_flow_above_the_persons_it_comes_from_is_an_error(
+    tinycity_copy: Path, stem: str, key: str, value: str, texts: tuple[str, ...]
+) -> None:
+    file = tinycity_copy / f"{stem}.csv"
+    line = line_of(file, key)
+    set_cell(file, line, "count", value)
     found = errors(tinycity_copy)
-    assert set(found) == {("births.csv", line, "count")}
-    assert "women aged 15-49" in found["births.csv", line, "count"]
-    assert "expected at most one birth per woman" in found["births.csv", line, "count"]
+    assert set(found) == {(f"{stem}.csv", line, "count")}
+    assert all(text in found[f"{stem}.csv", line, "count"] for text in texts)
 
 
-def test_deaths_above_the_population_of_the_cell(tinycity_copy: Path) -> None:
-    file = tinycity_copy / "deaths.csv"
-    line = line_of(file, "2020,a,f,50,")
-    set_cell(file, line, "count", "900")
-    found = errors(tinycity_copy)
-    assert set(found) == {("deaths.csv", line, "count")}
-    message = found["deaths.csv", line, "count"]
-    assert "district 'a', women, age 50" in message and "31.12.2019" in message
-
-
-def test_out_migration_above_the_population_of_the_cell(tinycity_copy: Path) -> None:
+def test_arrivals_are_not_bounded_by_the_population(tinycity_copy: Path) -> None:
     file = tinycity_copy / "migration.csv"
-    line = line_of(file, "2021,c,m,20,out,")
-    set_cell(file, line, "count", "700")
-    found = errors(tinycity_copy)
-    assert set(found) == {("migration.csv", line, "count")}
-    assert "departures (direction out)" in found["migration.csv", line, "count"]
-    # Arrivals are not bounded by the population: the same number coming in is fine.
-    set_cell(file, line, "count", "0")
     set_cell(file, line_of(file, "2021,c,m,20,in,"), "count", "700")
     assert errors(tinycity_copy) == {}
 
@@ -218,20 +210,21 @@ def test_an_age_range_control_total_is_compared_with_the_same_ages(tinycity_copy
     assert set(warnings(tinycity_copy)) == {("control_totals.csv", 2, "count")}
 
 
-def test_births_that_imply_an_impossible_tfr(tinycity_copy: Path) -> None:
-    city_flows(tinycity_copy, "births", {y: 80 for y in range(2016, 2023)} | {2020: 400})
+@pytest.mark.parametrize(
+    ("flow", "year", "count", "line", "check", "text"),
+    [
+        ("births", 2020, 400, 6, "tfr", "imply a TFR of"),  # five times the usual births
+        ("deaths", 2018, 8, 4, "e0", "life expectancy at birth"),  # a tenth of the usual deaths
+    ],
+)
+def test_flows_that_imply_an_impossible_tfr_or_life_expectancy(
+    tinycity_copy: Path, flow: str, year: int, count: int, line: int, check: str, text: str
+) -> None:
+    city_flows(tinycity_copy, flow, {y: 80 for y in range(2016, 2023)} | {year: count})
     found = warnings(tinycity_copy)
-    assert set(found) == {("births.csv", 6, "count")}
-    assert found["births.csv", 6, "count"].check == "tfr"
-    assert "imply a TFR of" in found["births.csv", 6, "count"].message
-
-
-def test_deaths_that_imply_an_impossible_life_expectancy(tinycity_copy: Path) -> None:
-    city_flows(tinycity_copy, "deaths", {y: 80 for y in range(2016, 2023)} | {2018: 8})
-    found = warnings(tinycity_copy)
-    assert set(found) == {("deaths.csv", 4, "count")}
-    assert found["deaths.csv", 4, "count"].check == "e0"
-    assert "life expectancy at birth" in found["deaths.csv", 4, "count"].message
+    assert set(found) == {(f"{flow}.csv", line, "count")}
+    assert found[f"{flow}.csv", line, "count"].check == check
+    assert text in found[f"{flow}.csv", line, "count"].message
 
 
 def test_a_social_indicator_in_percent(tinycity_copy: Path) -> None:

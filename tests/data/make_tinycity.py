@@ -114,6 +114,27 @@ def initial_population(rng: np.random.Generator, q: np.ndarray) -> np.ndarray:
     return pop
 
 
+def births_deaths_ageing(
+    pop: np.ndarray, q: np.ndarray, asfr: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One year of the register before migration, for population ``pop`` (district, sex, age).
+
+    Returns:
+        births (district, mother_age, sex), deaths by age at 1.1. (district, sex, age), and the
+        survivors re-indexed by age at 31.12. with this year's babies at age 0.
+    """
+    dead = rng.binomial(pop, q)
+    born = rng.poisson(asfr * pop[:, 0, MOTHER_AGES])  # (district, mother_age)
+    boys = rng.binomial(born, MALE_SHARE_AT_BIRTH)
+    by_mother = np.stack([born - boys, boys], axis=-1)
+    alive = pop - dead
+    cohort = np.zeros_like(pop)
+    cohort[..., 1:] = alive[..., :-1]
+    cohort[..., -1] += alive[..., -1]
+    cohort[..., 0] = by_mother.sum(axis=1)
+    return by_mother, dead, cohort
+
+
 def simulate(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """Simulate the register 2015..2022; return the four tables in long format."""
     q = death_probability()
@@ -126,17 +147,7 @@ def simulate(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     expected_arrivals = in_rate * pop
     births, deaths, migration = {}, {}, {}
     for year in range(FIRST_YEAR + 1, LAST_YEAR + 1):
-        dead = rng.binomial(pop, q)  # by age at 1.1.
-        women = pop[:, 0, MOTHER_AGES]
-        born = rng.poisson(asfr * women)  # (district, mother_age)
-        boys = rng.binomial(born, MALE_SHARE_AT_BIRTH)
-        by_mother = np.stack([born - boys, boys], axis=-1)  # (district, mother_age, sex)
-        # Survivors re-indexed by age at 31.12.; entry 0 are this year's babies.
-        alive = pop - dead
-        cohort = np.zeros_like(pop)
-        cohort[..., 1:] = alive[..., :-1]
-        cohort[..., -1] += alive[..., -1]
-        cohort[..., 0] = by_mother.sum(axis=1)
+        by_mother, dead, cohort = births_deaths_ageing(pop, q, asfr, rng)
         leaving = rng.binomial(cohort, out_rate)
         arriving = rng.poisson(expected_arrivals)
         pop = cohort - leaving + arriving

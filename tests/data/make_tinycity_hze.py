@@ -64,6 +64,24 @@ def make(out_dir: Path = TINYCITY, seed: int = SEED) -> dict[str, pd.DataFrame]:
         ],
         ignore_index=True,
     )
+    cases = simulate_cases(pop, sgb2, years, districts, 2022, rng)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cases.to_csv(out_dir / "hze_cases.csv", index=False, lineterminator="\n")
+    social.to_csv(out_dir / "social.csv", index=False, lineterminator="\n", float_format="%.4f")
+    return {"hze_cases": cases, "social": social}
+
+
+def simulate_cases(
+    pop: np.ndarray,
+    sgb2: np.ndarray,
+    years: np.ndarray,
+    districts: tuple[str, ...],
+    ref_year: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """``hze_cases`` for ``years`` (the register years after the first): national begun rates
+    (§ 41 at ``P41_FALLZAHL_RATE``), 3 %/yr trend to ``ref_year``, district rates scaled by
+    1 + 5 x the SGB II rate ``sgb2`` (register years x districts)."""
     settings = HzeSettings(
         national_rates={**HzeSettings().national_rates, "p41": P41_FALLZAHL_RATE}
     )
@@ -74,7 +92,7 @@ def make(out_dir: Path = TINYCITY, seed: int = SEED) -> dict[str, pd.DataFrame]:
         begun_rate={h: settings.national_begun_rate(h) for h in codes},
         multipliers=np.ones(len(districts)),
         trend=0.03,
-        ref_year=2022,
+        ref_year=ref_year,
         year_shock_sd=0.06,
         nb_alpha=0.05,
     )
@@ -82,11 +100,7 @@ def make(out_dir: Path = TINYCITY, seed: int = SEED) -> dict[str, pd.DataFrame]:
         h: weibull_duration(CATALOGUE[h].duration_months, CATALOGUE[h].duration_shape)
         for h in codes
     }
-    cases = simulate_history(years, districts, exposure, truth, durations, rng)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cases.to_csv(out_dir / "hze_cases.csv", index=False, lineterminator="\n")
-    social.to_csv(out_dir / "social.csv", index=False, lineterminator="\n", float_format="%.4f")
-    return {"hze_cases": cases, "social": social}
+    return simulate_history(years, districts, exposure, truth, durations, rng)
 
 
 def _long(
