@@ -138,16 +138,24 @@ class ProblemReport:
         lines: np.ndarray,
         message: Callable[[int], str],
         severity: str = ERROR,
+        where: np.ndarray | None = None,
     ) -> None:
-        """Add one problem per entry of ``lines``; ``message(k)`` describes the k-th."""
+        """Add one problem per entry of ``lines``; ``message(k)`` describes the k-th.
+
+        With a boolean mask ``where`` (one entry per line), only the lines where it holds are
+        reported, and ``message(i)`` gets the line's position ``i`` in ``lines``.
+        """
         key = (file, column, kind)
-        if len(lines) and severity == ERROR:
+        pos = np.arange(len(lines)) if where is None else np.flatnonzero(where)
+        if len(pos) and severity == ERROR:
             self._error_files.add(file)
-        for k, line in enumerate(lines):
+        for k, i in enumerate(pos):
             if self._seen[key] >= self.cap:  # past the cap: count, do not build messages
-                self._seen[key] += len(lines) - k
+                self._seen[key] += len(pos) - k
                 return
-            self.add(file, int(line), column, message(k), kind, severity)
+            self.add(
+                file, int(lines[i]), column, message(k if where is None else i), kind, severity
+            )
 
     def problems(self) -> list[Problem]:
         """The listed problems; each capped group is followed by a line saying how many more."""

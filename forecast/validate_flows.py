@@ -98,10 +98,8 @@ def _births(reg: Register, births: pd.DataFrame, name: str, report: ProblemRepor
     total = groups["total"].to_numpy(float)
     with np.errstate(invalid="ignore"):
         hit = total > women + MARGIN
-    pos = np.flatnonzero(hit)
 
-    def message(k: int) -> str:
-        i = pos[k]
+    def message(i: int) -> str:
         return (
             f"{total[i]:,.0f} births in {t[i]} in {_place(groups['district'][i])} (this row "
             f"{groups['count'][i]:,.0f}): more than the {women[i]:,.0f} women aged 15-49 living "
@@ -109,7 +107,7 @@ def _births(reg: Register, births: pd.DataFrame, name: str, report: ProblemRepor
             "birth per woman"
         )
 
-    report.rows(name, "count", "births>women", groups[LINE].to_numpy()[pos], message, ERROR)
+    report.rows(name, "count", "births>women", groups[LINE].to_numpy(), message, ERROR, hit)
     _implied(reg, groups[~hit], "tfr", name, report)
 
 
@@ -129,10 +127,8 @@ def _leavers(
     total = groups["total"].to_numpy(float)
     with np.errstate(invalid="ignore"):
         hit = total > start + end + MARGIN
-    pos = np.flatnonzero(hit)
 
-    def message(k: int) -> str:
-        i = pos[k]
+    def message(i: int) -> str:
         ages = f"aged {max(lo[i] - 1, 0)}-{hi[i]}" if age[i] >= 0 else "all ages"
         row = "" if total[i] == groups["count"][i] else f" (this row {groups['count'][i]:,.0f})"
         return (
@@ -142,7 +138,7 @@ def _leavers(
             f"(margin for arrivals) + {MARGIN}: expected at most {start[i] + end[i] + MARGIN:,.0f}"
         )
 
-    report.rows(name, "count", f"{what}>population", groups[LINE].to_numpy()[pos], message, ERROR)
+    report.rows(name, "count", f"{what}>population", groups[LINE].to_numpy(), message, ERROR, hit)
     return hit
 
 
@@ -166,12 +162,10 @@ def _implied(
     lo, hi = TFR_RANGE if measure == "tfr" else E0_RANGE
     with np.errstate(invalid="ignore"):
         hit = (expected >= MIN_EXPECTED) & ((level < lo) | (level > hi))
-    pos = np.flatnonzero(hit)
     flow, unit = ("births", "children per woman") if measure == "tfr" else ("deaths", "years")
     label = "a TFR" if measure == "tfr" else "a life expectancy at birth"
 
-    def message(k: int) -> str:
-        i = pos[k]
+    def message(i: int) -> str:
         return (
             f"{total[i]:,.0f} {flow} in {t[i]} in {_place(frame['district'][i])} imply {label} of {level[i]:.2f} {unit} "
             f"(the Destatis schedule of the year gives {expected[i]:,.0f} {flow} for its "
@@ -180,4 +174,4 @@ def _implied(
         )
 
     check = TFR if measure == "tfr" else E0
-    report.rows(name, "count", check, frame["line"].to_numpy()[pos], message, WARNING)
+    report.rows(name, "count", check, frame["line"].to_numpy(), message, WARNING, hit)
