@@ -35,7 +35,7 @@ from forecast.problems import (
     ProblemReport,
     accept_hint,
 )
-from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
+from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
 from forecast.validate_kita import CITY_RULES
 from forecast.validate_names import contract_stem_like
 from forecast.validate_plausible import check_plausible
@@ -124,6 +124,7 @@ def check_city(path: str | Path) -> CityCheck:
             if not report.has_errors(file.name) and not frame.empty:
                 parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
     names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
+    check_excluded_years(check.meta, check.tables.get("population"), report)
     for rule in CITY_RULES:  # rules that need more than one file, e.g. children vs population
         rule(check.tables, names, report)
     # Impossible or suspicious values, only in files that met the contract (values all parsed).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
@@ -105,6 +106,26 @@ def accepted_warnings(meta: dict | None) -> list[str]:
     """The plausibility warnings city.yaml accepts (``accept_warnings``; none if unusable)."""
     accept = (meta or {}).get("accept_warnings") or []
     return [a for a in accept if isinstance(a, str)] if isinstance(accept, list) else []
+
+
+def check_excluded_years(meta: dict | None, population, report: ProblemReport) -> None:
+    """``exclude_years`` must name register years: a year not in population.csv is a typo
+    (2102 for 2012) that would leave the suspect year in the estimation without a word."""
+    excluded = (meta or {}).get("exclude_years") or []
+    if population is None or population.empty or not isinstance(excluded, list):
+        return
+    years = set(pd.to_numeric(population["year"], errors="coerce").dropna().astype(int))
+    if not years:
+        return
+    for year in excluded:
+        if isinstance(year, int) and year not in years:
+            report.add(
+                "city.yaml",
+                None,
+                "exclude_years",
+                f"{year} is not a year of population.csv ({min(years)}..{max(years)}): "
+                "expected register years only",
+            )
 
 
 def _district_lines(node: yaml.Node | None, n: int) -> list[int | None]:

@@ -258,3 +258,14 @@ def test_an_unknown_warning_name_is_an_error(tinycity_copy: Path) -> None:
     found = check_city(tinycity_copy).problems
     assert where(found) == {("city.yaml", None, "accept_warnings")}
     assert found[0].severity == ERROR and "jump = " in found[0].message
+
+
+def test_exclude_years_must_name_register_years(tinycity_copy: Path) -> None:
+    yaml_file = tinycity_copy / "city.yaml"
+    yaml_file.write_text(
+        yaml_file.read_text(encoding="utf-8") + "exclude_years: [2019, 2091]\n", encoding="utf-8"
+    )
+    problems = [p for p in check_city(tinycity_copy).problems if p.column == "exclude_years"]
+    assert [p.message for p in problems] == [
+        "2091 is not a year of population.csv (2015..2022): expected register years only"
+    ]
