@@ -23,6 +23,7 @@ import time
 import numpy as np
 from bench_projection import synthetic_rates
 
+from forecast.drawstore import MemoryBudget
 from forecast.population.draws import simulate_population
 from forecast.population.engine import make_plan
 from forecast.population.housing import HousingSettings
@@ -101,7 +102,7 @@ def main() -> None:
         args.draws,
         np.random.SeedSequence(1),
         chunk=args.chunk,
-        memory_budget=args.memory_budget_mb * 2**20,
+        budget=MemoryBudget.mib(args.memory_budget_mb),
         keep_samples=False,
     )
     wall = time.perf_counter() - t0

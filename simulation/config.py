@@ -101,7 +101,6 @@ class StochasticConfig:
     variance_scale: Param = field(default_factory=Param)
     default_processes: Param = field(default_factory=Param)
     chunk: int = 50
-    memory_budget_mb: int = 512
     write_samples: bool = True
     widen_to_backtests: bool = True
 
@@ -162,6 +161,7 @@ class JhplanConfig:
     scenario_description: str = ""
     seed: int = 20261121
     draws: int = 0
+    memory_budget_mb: int = 1024
     horizon: int = 20
     run_root: str = "experiments"
 

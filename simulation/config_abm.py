@@ -76,7 +76,8 @@ class AbmConfig:
 
     Attributes:
         service_model: ``classic``, or the name of the SRO scenario compared with it.
-        replicates: replicates when the population is deterministic (else one per draw).
+        replicates: replicates; with population draws, replicate r runs on draw r (at most
+            one per draw: ``min(replicates, draws)``).
         months: months to simulate (None: the whole forecast horizon).
         n_jobs: worker processes for the replicates (joblib; 1 = in this process).
         samples: also write per-replicate city values of the total cost and cost difference.

@@ -8,6 +8,7 @@ manifest. Knows nothing of the command line.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,7 @@ from omegaconf import OmegaConf
 
 from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
+from forecast.drawstore import MemoryBudget
 from forecast.hze.model import HzeModel
 from forecast.population.paths import PopulationPaths
 from forecast.population.readiness import projection_problems
@@ -47,6 +49,9 @@ class StageContext:
             (the hze and abm stages share it).
         progress: the run's status line (None outside ``run_scenario``).
         summary: one line per finished stage.
+        budget: the memory the stages' draw stores may hold together (``memory_budget_mb``);
+            what does not fit goes to scratch files in the run's temporary folder.
+        closing: what to close when the run ends (the population's draw stores).
     """
 
     cfg: JhplanConfig
@@ -56,6 +61,13 @@ class StageContext:
     hze_model: HzeModel | None = None
     progress: RunProgress | None = None
     summary: dict[str, str] = field(default_factory=dict)
+    budget: MemoryBudget = field(default_factory=lambda: MemoryBudget.mib(1024))
+    closing: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def block(self) -> int:
+        """Draws per block in every stage (``population.stochastic.chunk``)."""
+        return max(int(self.cfg.population.stochastic.chunk), 1)
 
     def seed(self, stage: str) -> np.random.SeedSequence:
         """The stage's own seed sequence, derived from the root seed by the stage's fixed key.
@@ -117,13 +129,19 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
         log.warning("warning: %s", warning)
     folder.manifest["warnings"] = [str(w) for w in city.warnings] + warnings
     folder.manifest["accepted_warnings"] = [str(w) for w in city.accepted]
-    ctx = StageContext(cfg=cfg, city=city, folder=folder)
+    budget = MemoryBudget.mib(cfg.memory_budget_mb, scratch=folder.work)
+    ctx = StageContext(cfg=cfg, city=city, folder=folder, budget=budget)
     # a status line in a terminal, silent otherwise
-    with RunProgress([s.name for s in stages]) as ctx.progress:
-        for stage in stages:
-            with folder.stage(stage.name), ctx.progress.stage(stage.name):
-                ctx.summary[stage.name] = stage.run(ctx)
+    try:
+        with RunProgress([s.name for s in stages]) as ctx.progress:
+            for stage in stages:
+                with folder.stage(stage.name), ctx.progress.stage(stage.name):
+                    ctx.summary[stage.name] = stage.run(ctx)
+    finally:
+        for close in ctx.closing:
+            close()
     folder.manifest["summary"] = ctx.summary
+    folder.manifest["memory"] = budget.to_manifest()
     return ctx.summary
 
 

@@ -74,18 +74,55 @@ def to_results(
     return frame[list(COLUMNS)]
 
 
+class ResultsWriter:
+    """Rows of one part written in pieces: ``run_dir/results/scenario=<s>/<part>.parquet``.
+
+    Each ``write`` appends one row group per scenario, so a part of many rows (the draws of a
+    large city) is written without holding it all in memory. Strings are dictionary-encoded
+    (pyarrow's default) and the file is zstd-compressed; readers see one table per file.
+    """
+
+    def __init__(self, run_dir: Path, part: str):
+        self.run_dir, self.part = Path(run_dir), part
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.paths: list[Path] = []
+        self.rows = 0
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def write(self, frame: pd.DataFrame) -> None:
+        for scenario, rows in frame.groupby("scenario", sort=True):
+            table = pa.Table.from_pandas(rows[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
+            table = table.drop(["scenario"])
+            writer = self._writers.get(scenario)
+            if writer is None:
+                target = (
+                    self.run_dir / RESULTS_DIR / f"scenario={scenario}" / f"{self.part}.parquet"
+                )
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.exists():
+                    raise FileExistsError(f"{target} already written")
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+                self._writers[scenario] = writer
+                self.paths.append(target)
+            writer.write_table(table)
+            self.rows += table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
 def write_results(frame: pd.DataFrame, run_dir: Path, part: str) -> list[Path]:
     """Write rows into ``run_dir/results/scenario=<s>/<part>.parquet``, one file per scenario."""
-    written = []
-    for scenario, rows in frame.groupby("scenario", sort=True):
-        table = pa.Table.from_pandas(rows[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
-        target = Path(run_dir) / RESULTS_DIR / f"scenario={scenario}" / f"{part}.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            raise FileExistsError(f"{target} already written")
-        pq.write_table(table.drop(["scenario"]), target, compression="zstd")
-        written.append(target)
-    return written
+    with ResultsWriter(run_dir, part) as writer:
+        writer.write(frame)
+    return writer.paths
 
 
 def read_results(run_dir: Path | str) -> pd.DataFrame:

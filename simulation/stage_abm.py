@@ -59,12 +59,16 @@ def abm_stage(ctx) -> str:
     classic = classic_params(acfg)
     sro = sro_params(acfg)
     groups = wirkungsraeume(city)
-    inputs = _inputs(ctx, groups)
+    # With population draws, replicate r follows population draw r: the first `replicates` draws
+    # (independent draws, so the first R are a random sample of the N).
+    replicates = (
+        min(paths.draws, int(acfg.replicates)) if paths.stochastic else int(acfg.replicates)
+    )
+    inputs = _inputs(ctx, groups, replicates)
     horizon = 12 * inputs.years
     months = horizon if acfg.months is None else int(acfg.months)
     if months > horizon:
         raise ValueError(f"abm.months={months}: the forecast covers {horizon} months")
-    replicates = paths.draws if paths.stochastic else int(acfg.replicates)
     root = ctx.seed("abm")
     sub = [np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, k)) for k in (0, 1)]
     name = acfg.service_model
@@ -94,9 +98,12 @@ def abm_stage(ctx) -> str:
     return _summary(ex, name, calib, replicates, len(groups))
 
 
-def _inputs(ctx, groups: dict[str, tuple[str, ...]]) -> AbmInputs:
-    """ABM inputs from the run's HzE model and population trajectories."""
+def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInputs:
+    """ABM inputs from the run's HzE model and population trajectories (the first
+    ``replicates`` draws when the population is stochastic)."""
     cfg, city, paths = ctx.cfg, ctx.city, ctx.population
+    if paths.stochastic:
+        paths = paths.select(0, replicates)
     model = fitted_hze(ctx)  # the hze stage's fit if it ran, else the same fit here
     register, reg_years = population_array(city)
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)

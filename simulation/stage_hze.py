@@ -34,9 +34,10 @@ from forecast.hze.forecast import HzeForecast, forecast_hze, future_exposure
 from forecast.hze.history import HzeHistory, load_history, weighted_exposure
 from forecast.hze.model import HzeModel, fit_hze
 from forecast.hze.selection import coverage
+from forecast.hze.streamed import HzeDraws
 from forecast.population.estimate import population_array
 from simulation.config_hze import cost_assumptions, hze_settings
-from simulation.results import to_results, write_results
+from simulation.results import ResultsWriter, to_results
 
 
 def hze_stage(ctx) -> str:
@@ -56,18 +57,32 @@ def hze_stage(ctx) -> str:
         raise ValueError(
             f"hze: nothing to forecast: hze_cases end in {model.last_year}, the projection too"
         )
-    exposure, u21 = future_exposure(paths, register, reg_years, years)
     n = paths.draws if paths.stochastic else int(cfg.hze.draws)
-    fc = forecast_hze(
-        model, exposure, u21, years, n, draw_seq.spawn(n), costs, float(cfg.hze.rate_change.value)
-    )
-    write_results(
-        to_results(fc.to_long(), "hze", cfg.scenario, folder.run_id), folder.work, part="hze"
-    )
-    folder.manifest["hze"] = _manifest(model, history, fc, settings, costs, cfg.hze.variant)
+    seeds = draw_seq.spawn(n)
+    change = float(cfg.hze.rate_change.value)
+    if not paths.stochastic:  # one population path: its exposure serves every HzE draw
+        fixed = future_exposure(paths, register, reg_years, years)
+    with HzeDraws(years, model.districts, model.codes, n, costs.price_year, ctx.budget) as kept:
+        for first in range(0, n, ctx.block):
+            last = min(first + ctx.block, n)
+            if paths.stochastic:  # draw d of the population feeds HzE draw d
+                exposure, u21 = future_exposure(
+                    paths.select(first, last), register, reg_years, years
+                )
+            else:
+                exposure, u21 = fixed
+            fc = forecast_hze(
+                model, exposure, u21, years, last - first, seeds[first:last], costs, change
+            )
+            kept.add(first, fc)
+        with ResultsWriter(folder.work, "hze") as writer:
+            for frame in kept.long_frames():
+                writer.write(to_results(frame, "hze", cfg.scenario, folder.run_id))
+        city_fc = kept.city()
+    folder.manifest["hze"] = _manifest(model, history, city_fc, settings, costs, cfg.hze.variant)
     if cfg.hze.figures:
-        _figures(city, fc, folder)
-    return fc.summary()
+        _figures(city, city_fc, folder)
+    return city_fc.summary()
 
 
 def fitted_hze(ctx) -> HzeModel:

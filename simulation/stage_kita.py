@@ -33,6 +33,7 @@ import pandas as pd
 
 from forecast.citydata import CityData
 from forecast.contract import CITY_DISTRICT
+from forecast.drawstore import DrawReducer
 from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, kita_cohorts
 from forecast.kita.demand import KitaDemand, project_demand
 from forecast.kita.model_choice import history_shifts, select_quota_models
@@ -73,9 +74,6 @@ def kita_stage(ctx) -> str:
             "(set kita.school_cutoff)"
         )
     participation = _participation(city, settings, notes)
-    cohorts = kita_cohorts(
-        paths.population, paths.years, paths.districts, settings.month_shares, settings.school_entry
-    )
     selections = select_quota_models(participation, paths.districts, settings)
     shifts = {"U3": None, "Ue3": None}
     demand_settings = settings.demand
@@ -91,7 +89,6 @@ def kita_stage(ctx) -> str:
                 "(no kita_children); the constant demand quotas are used"
             )
             demand_settings = replace(demand_settings, path="constant")
-    demand = project_demand(cohorts, demand_settings, shifts["U3"], shifts["Ue3"])
     places = None
     if city.has("kita_places"):
         places = places_by_kita_year(city.table("kita_places"), paths.years, paths.districts)
@@ -100,8 +97,8 @@ def kita_stage(ctx) -> str:
             "Fallback: no kita_places file; Kita demand without places, no gap "
             "(Kita|Places and Kita|Gap not written)"
         )
-    arrays = _variables(cohorts, demand, places, settings)
-    long = pd.concat([_projected_rows(arrays, paths), _participation_rows(participation)])
+    stats, units, cohorts = _block_statistics(ctx, paths, settings, demand_settings, shifts, places)
+    long = pd.concat([_projected_rows(stats, units, paths), _participation_rows(participation)])
     write_results(
         to_results(long, "kita", cfg.scenario, folder.run_id).astype({"replicate": "int32"}),
         folder.work,
@@ -110,8 +107,64 @@ def kita_stage(ctx) -> str:
     folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
     folder.manifest["kita"] = _manifest(settings, cohorts, participation, selections, notes)
     if cfg.kita.figures:
-        _figures(city, paths, arrays, folder)
-    return _summary(arrays, paths, demand_settings.path)
+        _figures(city, paths, stats, folder)
+    return _summary(stats, paths, demand_settings.path)
+
+
+def _block_statistics(ctx, paths, settings: KitaSettings, demand_settings, shifts, places):
+    """The Kita variables of every draw, block by block of draws, reduced over the draws.
+
+    Returns:
+        (variable -> statistics (S, Y, D+1): one ``value`` row (S = 1) for one trajectory and
+        for places (inputs), else P10/P50/P90; variable -> unit; the cohorts of the last block,
+        whose month shares the manifest reports).
+    """
+
+    def block_shift(shift: np.ndarray | None, first: int, last: int) -> np.ndarray | None:
+        return shift if shift is None or shift.shape[0] == 1 else shift[first:last]
+
+    stats, units, fixed, reducer, cohorts = {}, {}, {}, None, None
+    try:
+        for first, last, block in paths.blocks(ctx.block):
+            cohorts = kita_cohorts(
+                block.population,
+                block.years,
+                block.districts,
+                settings.month_shares,
+                settings.school_entry,
+            )
+            demand = project_demand(
+                cohorts,
+                demand_settings,
+                block_shift(shifts["U3"], first, last),
+                block_shift(shifts["Ue3"], first, last),
+            )
+            arrays = _variables(cohorts, demand, places, settings)
+            if reducer is None:
+                units = {k: unit for k, (_, unit) in arrays.items()}
+                # Places are an input, the same in every draw: one value row.
+                fixed = {k: x[:1] for k, (x, _) in arrays.items() if k.startswith("Kita|Places|")}
+                shapes = {k: x.shape[2:] for k, (x, _) in arrays.items() if k not in fixed}
+                reducer = DrawReducer("kita", shapes, len(paths.years), paths.draws, ctx.budget)
+            reducer.add(first, {k: x for k, (x, _) in arrays.items() if k not in fixed})
+        if paths.draws == 1:
+            stats = _single(reducer)
+        else:
+            stats = reducer.quantiles(QUANTILES)
+    finally:
+        if reducer is not None:
+            reducer.store.close()
+    stats.update(fixed)
+    return stats, units, cohorts
+
+
+def _single(reducer: DrawReducer) -> dict[str, np.ndarray]:
+    """The one trajectory's values, (1, Y, D+1) per variable."""
+    out = {name: np.empty((1, reducer.years, *shape)) for name, shape in reducer.shapes.items()}
+    for k, year in reducer.by_year():
+        for name, values in year.items():
+            out[name][:, k] = values
+    return out
 
 
 def _participation(city: CityData, settings: KitaSettings, notes: list[str]) -> pd.DataFrame:
@@ -194,26 +247,23 @@ def _variables(cohorts, demand: KitaDemand, places, settings: KitaSettings) -> d
     return out
 
 
-def _projected_rows(arrays: dict, paths) -> pd.DataFrame:
-    """Long rows: values (one trajectory) or P10/P50/P90 over the draws; NaN cells dropped."""
+def _projected_rows(stats: dict, units: dict, paths) -> pd.DataFrame:
+    """Long rows: values (one trajectory, places) or P10/P50/P90 over the draws; NaN dropped."""
     codes = [*paths.districts, CITY_DISTRICT]
     years = np.asarray(paths.years, dtype=int)
     frames = []
-    for variable, (x, unit) in arrays.items():
-        if variable.startswith("Kita|Places|"):
-            x = x[:1]  # places are an input, the same in every draw: value rows
+    for variable, x in stats.items():
         if x.shape[0] == 1:
-            stats = [(np.nan, x[0])]
+            rows = [(np.nan, x[0])]
         else:
-            qs = np.quantile(x, QUANTILES, axis=0)
-            stats = list(zip(QUANTILES, qs, strict=True))
-        for q, values in stats:
+            rows = list(zip(QUANTILES, x, strict=True))
+        for q, values in rows:
             frame = pd.DataFrame(
                 {
                     "district": np.tile(codes, len(years)),
                     "year": np.repeat(years, len(codes)),
                     "variable": variable,
-                    "unit": unit,
+                    "unit": units[variable],
                     "value": values.ravel(),
                     "statistic": "value" if np.isnan(q) else "quantile",
                     "quantile": q,
@@ -277,21 +327,16 @@ def _manifest(settings: KitaSettings, cohorts, participation, selections, notes)
     }
 
 
-def _figures(city: CityData, paths, arrays: dict, folder) -> None:
+def _band(x: np.ndarray) -> np.ndarray:
+    """P10/P50/P90 statistics (3, Y, D+1) of a variable; one trajectory repeated three times."""
+    return np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x
+
+
+def _figures(city: CityData, paths, stats: dict, folder) -> None:
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
     codes = [*paths.districts, CITY_DISTRICT]
-
-    def quantiles(x: np.ndarray) -> np.ndarray:
-        return np.quantile(x, QUANTILES, axis=0) if x.shape[0] > 1 else np.repeat(x, 3, axis=0)
-
-    demand = {
-        "u3": quantiles(arrays["Kita|Demand|U3|Kita"][0]),
-        "ue3": quantiles(arrays["Kita|Demand|Ue3"][0]),
-    }
-    places = {
-        "u3": arrays.get("Kita|Places|U3", (None,))[0],
-        "ue3": arrays.get("Kita|Places|Ue3", (None,))[0],
-    }
+    demand = {"u3": _band(stats["Kita|Demand|U3|Kita"]), "ue3": _band(stats["Kita|Demand|Ue3"])}
+    places = {"u3": stats.get("Kita|Places|U3"), "ue3": stats.get("Kita|Places|Ue3")}
     for i, code in enumerate(codes):
         demand_vs_places(
             folder.path("figures", f"kita_{code}.png"),
@@ -302,9 +347,9 @@ def _figures(city: CityData, paths, arrays: dict, folder) -> None:
         )
 
 
-def _summary(arrays: dict, paths, path: str) -> str:
+def _summary(stats: dict, paths, path: str) -> str:
     def city(variable: str, t: int) -> float:
-        return float(np.median(arrays[variable][0][:, t, -1]))
+        return float(_band(stats[variable])[QUANTILES.index(0.5), t, -1])
 
     y0, y1 = int(paths.years[0]), int(paths.years[-1])
     text = (
@@ -312,7 +357,7 @@ def _summary(arrays: dict, paths, path: str) -> str:
         f"Ü3 {city('Kita|Demand|Ue3', 0):,.0f}; {y1}/{(y1 + 1) % 100:02d}: "
         f"U3 {city('Kita|Demand|U3', -1):,.0f}, Ü3 {city('Kita|Demand|Ue3', -1):,.0f}"
     )
-    if "Kita|Gap|U3" in arrays and np.isfinite(arrays["Kita|Gap|U3"][0][:, 0, -1]).all():
+    if "Kita|Gap|U3" in stats and np.isfinite(stats["Kita|Gap|U3"][:, 0, -1]).all():
         text += (
             f"; gap {y0}/{(y0 + 1) % 100:02d}: U3 {city('Kita|Gap|U3', 0):+,.0f}, "
             f"Ü3 {city('Kita|Gap|Ue3', 0):+,.0f} places"

@@ -47,7 +47,7 @@ from simulation.config import (
     stochastic_defaults,
 )
 from simulation.config_assumptions import assumption_paths, relative_paths
-from simulation.results import to_results, write_results
+from simulation.results import ResultsWriter, to_results, write_results
 
 
 def population_stage(ctx) -> str:
@@ -119,7 +119,12 @@ def population_stage(ctx) -> str:
     if cfg.draws > 0:
         draws = _stochastic(ctx, rates, settings, assumptions, control, published)
         ctx.population = PopulationPaths(
-            years=draws.years, districts=draws.districts, population=draws.young, stochastic=True
+            years=draws.years,
+            districts=draws.districts,
+            population=None,
+            stochastic=True,
+            reader=draws.young_draws,
+            n_draws=draws.draws,
         )
         total = draws.total_quantiles[-1, :, -1]
         summary += (
@@ -173,13 +178,13 @@ def _stochastic(
         processes,
         cfg.draws,
         ctx.seed("population"),
-        chunk=sc.chunk,
-        memory_budget=sc.memory_budget_mb * 2**20,
+        chunk=ctx.block,
+        budget=ctx.budget,
         young_ages=YOUNG_AGES,
         keep_samples=sc.write_samples,
-        scratch=folder.work,
         reallocation=published.reallocation,
     )
+    ctx.closing.append(sim.close)
     _check_draws(sim, partial(_likely_cause, ctx.city, rates, settings))
     expected = published.expected_ape("Total")
     widened = None
@@ -199,22 +204,16 @@ def _stochastic(
         "calibration": report,
         "processes_used": processes.as_dict(),
         "spilled_to_disk": sim.spilled,
-        "samples_written": bool(sc.write_samples and sim.samples is not None),
+        "samples_written": bool(sc.write_samples),
         "widened_to_backtest_errors": widened,
         "quantiles": list(QUANTILES),
     }
-    if sc.write_samples and sim.samples is None:
-        folder.manifest["fallbacks"].append(
-            f"Fallback: the {cfg.draws} draws did not fit into population.stochastic."
-            f"memory_budget_mb={sc.memory_budget_mb} and went through a scratch file; their "
-            "samples are not written (quantiles and means are). Raise the budget to keep them."
-        )
-    long = sim.to_long(samples=sc.write_samples)
-    write_results(
-        to_results(long, "population", cfg.scenario, folder.run_id),
-        folder.work,
-        part="population_draws",
-    )
+    with ResultsWriter(folder.work, "population_draws") as writer:
+        writer.write(to_results(sim.to_long(), "population", cfg.scenario, folder.run_id))
+        for frame in sim.sample_frames():
+            writer.write(to_results(frame, "population", cfg.scenario, folder.run_id))
+    if sim.reduced is not None:  # the samples are written: the demand models need only `young`
+        sim.reduced.close()
     return sim
 
 
@@ -231,8 +230,10 @@ def _check_draws(sim: StochasticProjection, cause) -> None:
     check_stocks(sim.mean, sim.years, districts, groups, "mean of the draws", cause)
     check_stocks(np.moveaxis(sim.quantiles, 1, 0), sim.years, districts, groups, "draws", cause)
     if sim.young is not None:
-        ages = [str(a) for a in range(sim.young.shape[-1])]
-        check_stocks(sim.young, sim.years, sim.districts, ages, "draws", cause)
+        ages = [str(a) for a in range(YOUNG_AGES)]
+        for first in range(0, sim.draws, 50):
+            block = sim.young_draws(first, min(first + 50, sim.draws))
+            check_stocks(block, sim.years, sim.districts, ages, "draws", cause)
 
 
 def _expected_error_rows(published: CityProjection) -> pd.DataFrame:

@@ -38,23 +38,33 @@ def test_district_names_stay_text_in_report_and_workbook(tinycity_copy: Path, tm
     assert MARKUP not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_draws_spilled_to_disk_say_that_their_samples_are_not_written(tmp_path: Path):
+def test_draws_spilled_to_disk_keep_their_samples_and_the_manifest_says_so(tmp_path: Path):
     run = run_city(
         tmp_path / "runs",
         "horizon=2",
         "draws=6",
-        "pipeline.stages=[population]",
+        "pipeline.stages=[population,kita,hze]",
         "population.figures=false",
+        "kita.figures=false",
+        "hze.figures=false",
         "population.stochastic.calibrate=false",
-        "population.stochastic.memory_budget_mb=0",
+        "memory_budget_mb=0",
     )
     manifest = json.loads((run / "manifest.json").read_text())
     stochastic = manifest["population"]["stochastic"]
-    assert stochastic["spilled_to_disk"] and not stochastic["samples_written"]
-    assert any("samples are not written" in f for f in manifest["fallbacks"])
+    assert stochastic["spilled_to_disk"] and stochastic["samples_written"]
+    memory = manifest["memory"]
+    assert set(memory["spilled_to_disk"]) == {
+        "population_draws",
+        "population_young",
+        "kita",
+        "hze",
+    }
     results = read_results(run)
-    assert not (results["statistic"] == "sample").any()
+    samples = results[results["statistic"] == "sample"]
+    assert sorted(samples["replicate"].unique()) == list(range(6))
     assert (results["statistic"] == "quantile").any()
+    assert not list(run.rglob("jhplan-*"))  # no scratch file left in the run folder
 
 
 def test_plausibility_warnings_reach_check_data_the_manifest_and_the_report(

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from forecast.citydata import load_city
+from forecast.drawstore import MemoryBudget
 from forecast.population.calibrate import calibrate
 from forecast.population.coverage import interval_coverage
 from forecast.population.draws import (
@@ -114,11 +115,16 @@ def test_blocks_and_parallel_jobs_give_the_serial_draws(tiny_rates) -> None:
 
 def test_spilling_to_disk_gives_the_same_summary(tiny_rates, tmp_path: Path) -> None:
     memory = simulate(tiny_rates, WIDE, 30, seed=4)
-    disk = simulate(tiny_rates, WIDE, 30, seed=4, memory_budget=1000, scratch=tmp_path)
+    budget = MemoryBudget(1000, scratch=tmp_path)
+    disk = simulate(tiny_rates, WIDE, 30, seed=4, budget=budget, young_ages=27)
     assert disk.spilled and not memory.spilled
+    assert budget.spilled == ["population_draws", "population_young"]
     assert np.array_equal(memory.quantiles, disk.quantiles)
     assert np.array_equal(memory.total_quantiles, disk.total_quantiles)
-    assert list(tmp_path.iterdir()) == []  # the scratch file is gone
+    assert np.array_equal(memory.samples, disk.samples)  # the draws are kept on disk too
+    assert len(list(tmp_path.iterdir())) == 2
+    disk.close()
+    assert list(tmp_path.iterdir()) == []  # the scratch files are gone
 
 
 def test_zero_variance_median_is_the_variant_path(tiny_rates) -> None:
@@ -129,7 +135,8 @@ def test_zero_variance_median_is_the_variant_path(tiny_rates) -> None:
     median = sim.quantiles[:, QUANTILES.index(0.5), :-1]
     # Reduced draws are stored as float32: equal to 1e-7 relative.
     assert np.allclose(median, grouped, rtol=2e-7, atol=1e-4)
-    assert np.allclose(sim.young[0], det.population[..., :27], rtol=1e-12)
+    # The demand models' single ages are float32 too.
+    assert np.allclose(sim.young_draws(0, 1)[0], det.population[..., :27], rtol=2e-7, atol=1e-4)
 
 
 def test_quantiles_match_numpy() -> None:
@@ -140,7 +147,12 @@ def test_quantiles_match_numpy() -> None:
 def test_quantiles_are_ordered_and_long_table_complete(tiny_rates) -> None:
     sim = simulate(tiny_rates, WIDE, 25, seed=8)
     assert (np.diff(sim.quantiles, axis=1) >= 0).all()
-    long = sim.to_long(samples=True)
+    long = pd.concat([sim.to_long(), *sim.sample_frames(rows_per_frame=500)])
+    samples = long[long["statistic"] == "sample"].set_index(["replicate", "year", "district"])
+    # Row-wise layout of the streamed samples: draw 7's city total in the last year.
+    last = int(sim.years[-1])
+    total = samples[samples["variable"] == "Population|Total"].loc[(7, last, "_city"), "value"]
+    assert total == pytest.approx(float(sim.samples[7, -1, -1].sum()), rel=1e-6)
     n_cells = len(sim.years) * (len(sim.districts) + 1) * (2 * len(RESULT_AGE_GROUPS) + 1)
     assert len(long) == n_cells * (len(QUANTILES) + 1 + 25)
     assert set(long["statistic"]) == {"quantile", "mean", "sample"}

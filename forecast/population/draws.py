@@ -1,23 +1,24 @@
 """Stochastic projection: N draws in blocks, summarised by age group without holding them all.
 
 Draws are computed in blocks of ``chunk`` draws; every block is reduced at once to persons by
-district (plus the city) x sex x age group, and these reduced draws are kept in memory when they
-fit in ``memory_budget`` bytes, otherwise spilled year by year to a scratch file. Quantiles are then
-taken one year at a time, so memory stays bounded by one block plus one year of reduced draws.
+district (plus the city) x sex x age group. The reduced draws, and the single ages 0..26 the demand
+models need, go into ``DrawStore``s that the run's ``MemoryBudget`` keeps in memory or spills to a
+scratch file (``forecast.drawstore``). Quantiles are then taken one year at a time, so memory stays
+bounded by one block plus one year of draws.
 Draw d uses ``seed.spawn(N)[d]`` whichever block computes it, so blocks (or parallel jobs that
 each compute a range of draws) give the same draws as one serial run.
 """
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
+from forecast.drawstore import DrawStore, MemoryBudget
 from forecast.population.combination import reallocate
 from forecast.population.engine import ProjectionPlan, Shocks, run_steps
 from forecast.population.fastpath import group_ages
@@ -61,52 +62,9 @@ def quantiles_along_first(x: np.ndarray, qs: tuple[float, ...] = QUANTILES) -> n
     return out.reshape((len(qs),) + x.shape[1:])
 
 
-class _DrawStore:
-    """Reduced draws (Y, N, cells) float32, in memory or in a scratch file written year-block-wise."""
-
-    def __init__(self, years: int, draws: int, cells: int, budget: int, scratch: Path | None):
-        self.shape = (years, draws, cells)
-        size = years * draws * cells * 4
-        self._tmp = None
-        if size <= budget:
-            self.array: np.ndarray | None = np.zeros(self.shape, dtype=np.float32)
-            self.path = None
-        else:
-            self.array = None
-            self._tmp = tempfile.TemporaryDirectory(dir=scratch, prefix="jhplan-draws-")
-            self.path = Path(self._tmp.name) / "draws.f32"
-            self._file = open(self.path, "w+b")  # noqa: SIM115 - closed in close()
-            self._file.truncate(size)
-
-    @property
-    def spilled(self) -> bool:
-        return self.array is None
-
-    def write(self, year: int, first: int, block: np.ndarray) -> None:
-        data = np.ascontiguousarray(block, dtype=np.float32).reshape(block.shape[0], -1)
-        if self.array is not None:
-            self.array[year, first : first + data.shape[0]] = data
-            return
-        self._file.seek((year * self.shape[1] + first) * self.shape[2] * 4)
-        self._file.write(memoryview(data))
-
-    def read_year(self, year: int) -> np.ndarray:
-        if self.array is not None:
-            return self.array[year]
-        count = self.shape[1] * self.shape[2]
-        self._file.flush()
-        data = np.fromfile(self.path, dtype=np.float32, count=count, offset=year * count * 4)
-        return data.reshape(self.shape[1], self.shape[2])
-
-    def close(self) -> None:
-        if self._tmp is not None:
-            self._file.close()
-            self._tmp.cleanup()
-
-
 @dataclass(frozen=True)
 class StochasticProjection:
-    """Summary of N draws (immutable).
+    """Summary of N draws; the draws themselves stay in their stores until ``close``.
 
     Attributes:
         years: base year and projected years, (Y,).
@@ -116,10 +74,11 @@ class StochasticProjection:
         total_quantiles: quantiles of each district's total population, (Y, Q, D+1); taken over
             the draws' totals (a sum of quantiles is not a quantile of the sum).
         mean: persons, (Y, D+1, 2, G).
-        samples: reduced draws (N, Y, D+1, 2, G) float32 when kept, else None.
-        young: draws of ages 0..young_ages-1, (N, Y, D, 2, young_ages), for the demand models.
+        reduced: the reduced draws (Y, N, (D+1) x 2 x G) float32 when kept, else None.
+        young: draws of ages 0..young_ages-1, (Y, N, D x 2 x young_ages) float32, for the demand
+            models (``young_draws``); None when not asked for.
         settings: the processes used.
-        spilled: whether the reduced draws went through a scratch file.
+        spilled: whether any of the draws went through a scratch file.
     """
 
     years: np.ndarray
@@ -128,79 +87,129 @@ class StochasticProjection:
     quantiles: np.ndarray
     total_quantiles: np.ndarray
     mean: np.ndarray
-    samples: np.ndarray | None
-    young: np.ndarray | None
+    reduced: DrawStore | None
+    young: DrawStore | None
     settings: StochasticSettings
     spilled: bool
 
-    def to_long(self, samples: bool = False) -> pd.DataFrame:
-        """Long table: district, year, variable, unit, statistic, quantile, replicate, value.
+    @property
+    def cell_shape(self) -> tuple[int, int, int]:
+        return (len(self.districts) + 1, 2, len(RESULT_AGE_GROUPS))
 
-        Variables ``Population|<sex>|<age group>`` and ``Population|Total``; quantile rows for
-        ``QUANTILES``, mean rows, and with ``samples`` one row per draw (replicate = draw index).
-        """
-        codes = list(self.districts) + [CITY_DISTRICT]
-        labels = [
+    @property
+    def samples(self) -> np.ndarray | None:
+        """All reduced draws at once, (N, Y, D+1, 2, G) float32 (tests and small runs)."""
+        if self.reduced is None:
+            return None
+        return self.reduced.read_draws(0, self.draws).reshape(
+            (self.draws, len(self.years), *self.cell_shape)
+        )
+
+    def young_draws(self, first: int, last: int) -> np.ndarray:
+        """Single ages of draws ``first .. last - 1``, (n, Y, D, 2, A) float64."""
+        if self.young is None:
+            raise ValueError("the single ages of the draws were not kept (young_ages=0)")
+        block = self.young.read_draws(first, last).astype(np.float64)
+        return block.reshape((last - first, len(self.years), len(self.districts), 2, -1))
+
+    def close(self) -> None:
+        """Remove the stores' scratch files (the summary stays usable)."""
+        for store in (self.reduced, self.young):
+            if store is not None:
+                store.close()
+
+    def _labels(self) -> list[str]:
+        return [
             f"Population|{s}|{group_label(lo, hi)}" for s in SEXES for lo, hi in RESULT_AGE_GROUPS
         ]
-        frames = []
 
-        def cells(values: np.ndarray, totals: np.ndarray, **cols) -> pd.DataFrame:
-            # values (Y, D+1, 2, G) -> rows; totals (Y, D+1)
-            n_y, n_d = values.shape[:2]
-            v = values.reshape(n_y, n_d, -1)
-            a = pd.DataFrame(
-                {
-                    "year": np.repeat(self.years, n_d * len(labels)),
-                    "district": np.tile(np.repeat(codes, len(labels)), n_y),
-                    "variable": np.tile(labels, n_y * n_d),
-                    "value": v.reshape(-1).astype(float),
-                }
-            )
-            b = pd.DataFrame(
-                {
-                    "year": np.repeat(self.years, n_d),
-                    "district": np.tile(codes, n_y),
-                    "variable": "Population|Total",
-                    "value": totals.reshape(-1).astype(float),
-                }
-            )
-            out = pd.concat([a, b], ignore_index=True)
-            for k, v_ in cols.items():
-                out[k] = v_
-            return out
+    def _cells(self, values: np.ndarray, totals: np.ndarray, years, **cols) -> pd.DataFrame:
+        """Rows of ``values`` (Y', D+1, 2, G) and ``totals`` (Y', D+1) for ``years`` (Y',)."""
+        codes = list(self.districts) + [CITY_DISTRICT]
+        labels = self._labels()
+        n_y, n_d = values.shape[:2]
+        a = pd.DataFrame(
+            {
+                "year": np.repeat(years, n_d * len(labels)),
+                "district": np.tile(np.repeat(codes, len(labels)), n_y),
+                "variable": np.tile(labels, n_y * n_d),
+                "value": values.reshape(-1).astype(float),
+            }
+        )
+        b = pd.DataFrame(
+            {
+                "year": np.repeat(years, n_d),
+                "district": np.tile(codes, n_y),
+                "variable": "Population|Total",
+                "value": totals.reshape(-1).astype(float),
+            }
+        )
+        out = pd.concat([a, b], ignore_index=True)
+        for k, v_ in cols.items():
+            out[k] = v_
+        out["unit"] = PERSONS
+        return out[
+            ["district", "year", "variable", "unit", "statistic", "quantile", "replicate", "value"]
+        ]
 
-        for j, q in enumerate(QUANTILES):
+    def to_long(self) -> pd.DataFrame:
+        """Long table of the summaries: district, year, variable, unit, statistic, quantile,
+        replicate, value.
+
+        Variables ``Population|<sex>|<age group>`` and ``Population|Total``; quantile rows for
+        ``QUANTILES`` and mean rows (the draws themselves: ``sample_frames``).
+        """
+        frames = [
             # Quantiles of the total are taken over the draws' totals, not summed from groups.
-            frames.append(
-                cells(
-                    self.quantiles[:, j],
-                    self.total_quantiles[:, j],
-                    statistic="quantile",
-                    quantile=q,
-                    replicate=-1,
-                )
+            self._cells(
+                self.quantiles[:, j],
+                self.total_quantiles[:, j],
+                self.years,
+                statistic="quantile",
+                quantile=q,
+                replicate=-1,
             )
+            for j, q in enumerate(QUANTILES)
+        ]
         frames.append(
-            cells(
+            self._cells(
                 self.mean,
                 self.mean.sum(axis=(-1, -2)),
+                self.years,
                 statistic="mean",
                 quantile=np.nan,
                 replicate=-1,
             )
         )
-        if samples and self.samples is not None:
-            for d in range(self.draws):
-                s = self.samples[d].astype(float)
-                frames.append(
-                    cells(s, s.sum(axis=(-1, -2)), statistic="sample", quantile=np.nan, replicate=d)
+        return pd.concat(frames, ignore_index=True)
+
+    def sample_frames(self, rows_per_frame: int = 2_000_000) -> Iterator[pd.DataFrame]:
+        """One row per draw (``statistic = sample``, replicate = draw index), a year and a block
+        of draws at a time so that memory stays bounded; nothing when the draws were not kept."""
+        if self.reduced is None:
+            return
+        per_draw = int(np.prod(self.cell_shape)) + len(self.districts) + 1
+        step = max(1, rows_per_frame // per_draw)
+        for k, year in enumerate(self.years):
+            values = self.reduced.read_year(k).reshape((self.draws, *self.cell_shape))
+            for first in range(0, self.draws, step):
+                block = values[first : first + step].astype(float)
+                n = block.shape[0]
+                frame = self._cells(
+                    block,
+                    block.sum(axis=(-1, -2)),
+                    np.full(n, year),
+                    statistic="sample",
+                    quantile=np.nan,
+                    replicate=-1,
                 )
-        out = pd.concat(frames, ignore_index=True)
-        out["unit"] = PERSONS
-        return out[
-            ["district", "year", "variable", "unit", "statistic", "quantile", "replicate", "value"]
-        ]
+                # _cells repeats years per draw here: the draw index follows the same layout.
+                draws = np.arange(first, first + n)
+                cells = len(self._labels()) * (len(self.districts) + 1)
+                frame["replicate"] = np.concatenate(
+                    [np.repeat(draws, cells), np.repeat(draws, len(self.districts) + 1)]
+                )
+                yield frame
 
 
 def simulate_population(
@@ -210,10 +219,9 @@ def simulate_population(
     draws: int,
     seed: np.random.SeedSequence,
     chunk: int = 50,
-    memory_budget: int = 512 * 2**20,
+    budget: MemoryBudget | None = None,
     young_ages: int = 0,
     keep_samples: bool = True,
-    scratch: Path | None = None,
     draw_range: tuple[int, int] | None = None,
     reallocation: np.ndarray | None = None,
 ) -> StochasticProjection:
@@ -226,24 +234,26 @@ def simulate_population(
         draws: N, the total number of draws of the run (fixes every draw's seed).
         seed: the population stage's seed sequence; draw d uses ``seed.spawn(N)[d]``.
         chunk: draws per block.
-        memory_budget: bytes the reduced draws may take in memory before they are spilled.
+        budget: the run's memory budget for the stores (default 512 MiB, spill to the system's
+            temporary folder).
         young_ages: keep single ages 0..young_ages-1 of every draw for the demand models.
-        keep_samples: keep the reduced draws (else only quantiles and means are returned); not
-            when they had to be spilled, which means they do not fit in memory.
-        scratch: folder for the spill file (default: the system's temporary folder).
+        keep_samples: keep the reduced draws (``reduced``, ``sample_frames``); else only
+            quantiles and means are returned.
         draw_range: compute only draws ``[a, b)`` of the N (what one parallel job does).
         reallocation: factors (H, D, 2, A) that move each draw's districts to the combination of
             district methods of the variant path (``combination.reallocation_ratio``); every
             draw keeps its own city. None = the cohort-component districts.
 
     Returns:
-        The summary of the computed draws.
+        The summary of the computed draws; call its ``close`` when the stores are no longer
+        needed.
     """
     if draws < 1:
         raise ValueError(f"draws must be >= 1, got {draws}")
     first, last = draw_range or (0, draws)
     if not 0 <= first < last <= draws:
         raise ValueError(f"draw_range {draw_range} outside 0..{draws}")
+    budget = budget or MemoryBudget.mib(512)
     seeds = seed.spawn(draws)[first:last]
     n = last - first
     n_d = len(plan.population)
@@ -251,15 +261,16 @@ def simulate_population(
     starts = np.array([lo for lo, _ in RESULT_AGE_GROUPS])
     n_g = len(starts)
     cells = (n_d + 1) * 2 * n_g
-    store = _DrawStore(n_y, n, cells, memory_budget, scratch)
-    young = np.empty((n, n_y, n_d, 2, young_ages)) if young_ages else None
-
     group_of_age = np.searchsorted(starts, np.arange(plan.population.shape[-1]), side="right") - 1
 
     def reduce(pop: np.ndarray) -> np.ndarray:
         return group_ages(np.ascontiguousarray(pop), group_of_age, n_g)  # (n, D+1, 2, G)
 
+    store = DrawStore("population_draws", n_y, n, cells, budget, np.float32)
+    young = None
     try:
+        if young_ages:
+            young = DrawStore("population_young", n_y, n, n_d * 2 * young_ages, budget, np.float32)
         base = np.broadcast_to(plan.population, (1,) + plan.population.shape)
         base_reduced = reduce(base)
         for a in range(0, n, chunk):
@@ -267,7 +278,8 @@ def simulate_population(
             shocks: Shocks = draw_shocks(settings, seeds[a:b], plan.horizon, n_d)
             store.write(0, a, np.broadcast_to(base_reduced, (b - a,) + base_reduced.shape[1:]))
             if young is not None:
-                young[a:b, 0] = plan.population[..., :young_ages]
+                start = plan.population[..., :young_ages]
+                young.write(0, a, np.broadcast_to(start, (b - a, *start.shape)))
             steps = run_steps(
                 plan,
                 shocks,
@@ -281,33 +293,33 @@ def simulate_population(
                 grouped = step.grouped if step.grouped is not None else reduce(population)
                 store.write(k, a, grouped)
                 if young is not None:
-                    young[a:b, k] = population[..., :young_ages]
+                    young.write(k, a, population[..., :young_ages])
         shape = (n_d + 1, 2, n_g)
         quantiles = np.empty((n_y, len(QUANTILES)) + shape)
         totals = np.empty((n_y, len(QUANTILES), n_d + 1))
         mean = np.empty((n_y,) + shape)
-        keep = keep_samples and not store.spilled
-        samples = np.empty((n, n_y) + shape, dtype=np.float32) if keep else None
         for k in range(n_y):
             year = store.read_year(k).astype(np.float64).reshape((n,) + shape)
             quantiles[k] = quantiles_along_first(year)
             totals[k] = quantiles_along_first(year.sum(axis=(-1, -2)))
             mean[k] = year.mean(axis=0)
-            if samples is not None:
-                samples[:, k] = year
-        spilled = store.spilled
-    finally:
+    except BaseException:
         store.close()
-    result = StochasticProjection(
+        if young is not None:
+            young.close()
+        raise
+    spilled = store.spilled or (young is not None and young.spilled)
+    if not keep_samples:
+        store.close()
+    return StochasticProjection(
         years=np.arange(plan.base_year, plan.base_year + n_y),
         districts=tuple(districts),
         draws=n,
         quantiles=quantiles,
         total_quantiles=totals,
         mean=mean,
-        samples=samples,
+        reduced=store if keep_samples else None,
         young=young,
         settings=settings,
         spilled=spilled,
     )
-    return result

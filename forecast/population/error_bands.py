@@ -159,6 +159,9 @@ def stretch(values: np.ndarray, median: np.ndarray, factor: np.ndarray) -> np.nd
 def widen_draws(sim, factor: np.ndarray, quantiles: tuple[float, ...]):
     """A StochasticProjection whose districts are stretched by ``factor`` (Y, D+1) around the
     median of every cell; the city (last district) is left as it is.
+
+    The draws in the stores (reduced draws and single ages) are stretched in place, one year at a
+    time; the returned summary shares those stores with ``sim``.
     """
     f = factor.copy()
     f[:, -1] = 1.0
@@ -171,11 +174,13 @@ def widen_draws(sim, factor: np.ndarray, quantiles: tuple[float, ...]):
         ),
         "mean": stretch(sim.mean, q_med, f[:, :, None, None]),
     }
-    if sim.samples is not None:
-        changes["samples"] = stretch(
-            sim.samples.astype(float), q_med[None], f[None, :, :, None, None]
-        ).astype(sim.samples.dtype)
-    if sim.young is not None:
-        med = np.median(sim.young, axis=0)
-        changes["young"] = stretch(sim.young, med[None], f[None, :, :-1, None, None])
+    n, n_d = sim.draws, len(sim.districts)
+    for k in range(len(sim.years)):
+        if sim.reduced is not None:
+            year = sim.reduced.read_year(k).astype(float).reshape((n, *sim.cell_shape))
+            sim.reduced.write(k, 0, stretch(year, q_med[k][None], f[k][None, :, None, None]))
+        if sim.young is not None:
+            year = sim.young.read_year(k).astype(float).reshape((n, n_d, 2, -1))
+            med = np.median(year, axis=0)
+            sim.young.write(k, 0, stretch(year, med[None], f[k, :-1][None, :, None, None]))
     return dataclasses.replace(sim, **changes)

@@ -3,11 +3,14 @@
 The demand models (Kita, HzE) see the projected population only through ``PopulationPaths``: one
 trajectory when the projection is deterministic, N when it is stochastic. Draw d of the population
 feeds draw d of every demand model (DESIGN.md, "Data flow of one run"), so demand models vectorise
-over the leading draw axis and never average over it.
+over the leading draw axis and never average over it. Many draws of a large city do not fit in
+memory at once: the stochastic paths are then read block by block (``blocks``) from the population
+stage's store, and a demand model works on one block of draws at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,16 +31,32 @@ class PopulationPaths:
         population: persons at 31.12., shape (N, Y, D, 2, A), sex index 0 = f, 1 = m. N = 1 for a
             deterministic projection. Ages are 0..A-1; when A = 101 the last is the open group
             100+, otherwise the ages above A-1 are simply not carried (see ``YOUNG_AGES``).
+            None when the draws are read block by block from ``reader``.
         stochastic: whether the N trajectories are random draws (else N = 1, the variant path).
+        reader: ``reader(first, last)`` gives draws ``first .. last - 1`` as (n, Y, D, 2, A);
+            used instead of ``population`` when the draws stay in a store.
+        n_draws: N when ``reader`` is given.
     """
 
     years: np.ndarray
     districts: tuple[str, ...]
-    population: np.ndarray
+    population: np.ndarray | None
     stochastic: bool = False
+    reader: Callable[[int, int], np.ndarray] | None = None
+    n_draws: int = 0
 
     def __post_init__(self) -> None:
-        pop = self.population
+        if (self.population is None) == (self.reader is None):
+            raise ValueError("give either the population array or a reader of its draws")
+        if self.reader is not None:
+            if not self.stochastic or self.n_draws < 1:
+                raise ValueError("a reader holds N >= 1 stochastic draws")
+            return
+        self._check(self.population)
+        if not self.stochastic and self.population.shape[0] != 1:
+            raise ValueError("a deterministic projection has exactly one trajectory")
+
+    def _check(self, pop: np.ndarray) -> None:
         if pop.ndim != 5:
             raise ValueError(f"population must have shape (N, Y, D, 2, A), got {pop.shape}")
         n, y, d, s, a = pop.shape
@@ -46,17 +65,34 @@ class PopulationPaths:
                 f"population shape {pop.shape} does not match {len(self.years)} years, "
                 f"{len(self.districts)} districts, 2 sexes and at most {MAX_AGE + 1} ages"
             )
-        if not self.stochastic and n != 1:
-            raise ValueError("a deterministic projection has exactly one trajectory")
 
     @property
     def draws(self) -> int:
         """Number of trajectories N."""
-        return int(self.population.shape[0])
+        return self.n_draws if self.reader is not None else int(self.population.shape[0])
+
+    def select(self, first: int, last: int) -> PopulationPaths:
+        """Draws ``first .. last - 1`` as paths held in memory."""
+        if not 0 <= first < last <= self.draws:
+            raise ValueError(f"draws {first}..{last} outside 0..{self.draws}")
+        if self.reader is None:
+            pop = self.population[first:last]
+        else:
+            pop = self.reader(first, last)
+            self._check(pop)
+        return PopulationPaths(self.years, self.districts, pop, self.stochastic)
+
+    def blocks(self, size: int) -> Iterator[tuple[int, int, PopulationPaths]]:
+        """``(first, last, paths of those draws)`` for consecutive blocks of ``size`` draws."""
+        for first in range(0, self.draws, max(int(size), 1)):
+            last = min(first + max(int(size), 1), self.draws)
+            yield first, last, self.select(first, last)
 
     @property
     def ages(self) -> np.ndarray:
         """Single years of age carried, 0..A-1."""
+        if self.reader is not None:
+            return np.arange(self.select(0, 1).population.shape[-1])
         return np.arange(self.population.shape[-1])
 
     def year_index(self, year: int) -> int:
