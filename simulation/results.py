@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -97,25 +98,61 @@ class ResultsWriter:
     def write(self, frame: pd.DataFrame) -> None:
         for scenario, rows in frame.groupby("scenario", sort=True):
             table = pa.Table.from_pandas(rows[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
-            table = table.drop(["scenario"])
-            writer = self._writers.get(scenario)
-            if writer is None:
-                target = (
-                    self.run_dir / RESULTS_DIR / f"scenario={scenario}" / f"{self.part}.parquet"
-                )
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    raise FileExistsError(f"{target} already written")
-                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
-                self._writers[scenario] = writer
-                self.paths.append(target)
-            writer.write_table(table)
-            self.rows += table.num_rows
+            self._append(scenario, table.drop(["scenario"]))
+
+    def _append(self, scenario: str, table: pa.Table) -> None:
+        writer = self._writers.get(scenario)
+        if writer is None:
+            target = self.run_dir / RESULTS_DIR / f"scenario={scenario}" / f"{self.part}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                raise FileExistsError(f"{target} already written")
+            writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+            self._writers[scenario] = writer
+            self.paths.append(target)
+        writer.write_table(table)
+        self.rows += table.num_rows
+
+    def write_columns(self, scenario: str, n_rows: int, columns: dict) -> None:
+        """Append rows given as columns (``coded_table``) to ``scenario``'s file."""
+        self._append(scenario, coded_table(n_rows, columns))
 
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+
+
+def coded_table(n_rows: int, columns: dict) -> pa.Table:
+    """A results table (``SCHEMA`` without ``scenario``) built from numpy columns, fast.
+
+    Each column is a numpy array of ``n_rows``, a scalar (the same in every row; None = null) or,
+    for text, a pair (int codes, labels). Text is decoded from a dictionary in Arrow, so millions
+    of rows are written without a Python string per row; readers see plain strings.
+    """
+
+    def text(codes: np.ndarray, labels) -> pa.Array:
+        dictionary = pa.DictionaryArray.from_arrays(
+            pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.string())
+        )
+        return dictionary.cast(pa.string())
+
+    arrays = []
+    for field in SCHEMA:
+        if field.name == "scenario":
+            continue
+        value = columns.get(field.name)
+        if isinstance(value, tuple):
+            arrays.append(text(*value))
+        elif isinstance(value, np.ndarray):
+            arrays.append(pa.array(value, field.type))
+        elif value is None:
+            arrays.append(pa.nulls(n_rows, field.type))
+        elif field.type == pa.string():
+            arrays.append(text(np.zeros(n_rows, dtype=np.int32), [value]))
+        else:
+            arrays.append(pa.array(np.full(n_rows, value), field.type))
+    return pa.Table.from_arrays(arrays, schema=SCHEMA.remove(SCHEMA.get_field_index("scenario")))
 
 
 def write_results(frame: pd.DataFrame, run_dir: Path, part: str) -> list[Path]:

@@ -39,6 +39,7 @@ from forecast.population.paths import YOUNG_AGES, PopulationPaths
 from forecast.population.projection import PopulationAssumptions, PopulationProjection
 from forecast.population.stock_check import check_stocks, likely_cause
 from forecast.reference import mortality_improvement_pattern
+from forecast.variables import PERSONS
 from simulation import figures
 from simulation.config import (
     combination_settings,
@@ -210,8 +211,19 @@ def _stochastic(
     }
     with ResultsWriter(folder.work, "population_draws") as writer:
         writer.write(to_results(sim.to_long(), "population", cfg.scenario, folder.run_id))
-        for frame in sim.sample_frames():
-            writer.write(to_results(frame, "population", cfg.scenario, folder.run_id))
+        for columns in sim.sample_columns():
+            writer.write_columns(
+                cfg.scenario,
+                len(columns["value"]),
+                {
+                    **columns,
+                    "model": "population",
+                    "run_id": folder.run_id,
+                    "month": 0,
+                    "unit": PERSONS,
+                    "statistic": "sample",
+                },
+            )
     if sim.reduced is not None:  # the samples are written: the demand models need only `young`
         sim.reduced.close()
     return sim

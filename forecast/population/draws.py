@@ -183,33 +183,56 @@ class StochasticProjection:
         )
         return pd.concat(frames, ignore_index=True)
 
-    def sample_frames(self, rows_per_frame: int = 2_000_000) -> Iterator[pd.DataFrame]:
-        """One row per draw (``statistic = sample``, replicate = draw index), a year and a block
-        of draws at a time so that memory stays bounded; nothing when the draws were not kept."""
+    def sample_columns(self, rows_per_block: int = 2_000_000) -> Iterator[dict]:
+        """The draws as result columns (``statistic = sample``, replicate = draw index), one year
+        and a block of draws at a time so that memory stays bounded; nothing when the draws were
+        not kept.
+
+        Yields:
+            Columns ``year`` (int), ``replicate`` (int array), ``district`` and ``variable`` as
+            (int codes, labels) pairs and ``value`` (float array), all of the same length: per
+            draw the district x sex x age-group cells, then each district's total.
+        """
         if self.reduced is None:
             return
-        per_draw = int(np.prod(self.cell_shape)) + len(self.districts) + 1
-        step = max(1, rows_per_frame // per_draw)
+        codes = [*self.districts, CITY_DISTRICT]
+        labels = [*self._labels(), "Population|Total"]
+        n_d, n_l = len(codes), len(labels) - 1
+        per_draw = n_d * (n_l + 1)
+        district = np.concatenate([np.repeat(np.arange(n_d), n_l), np.arange(n_d)])
+        variable = np.concatenate([np.tile(np.arange(n_l), n_d), np.full(n_d, n_l)])
+        step = max(1, rows_per_block // per_draw)
         for k, year in enumerate(self.years):
             values = self.reduced.read_year(k).reshape((self.draws, *self.cell_shape))
             for first in range(0, self.draws, step):
                 block = values[first : first + step].astype(float)
                 n = block.shape[0]
-                frame = self._cells(
-                    block,
-                    block.sum(axis=(-1, -2)),
-                    np.full(n, year),
-                    statistic="sample",
-                    quantile=np.nan,
-                    replicate=-1,
-                )
-                # _cells repeats years per draw here: the draw index follows the same layout.
-                draws = np.arange(first, first + n)
-                cells = len(self._labels()) * (len(self.districts) + 1)
-                frame["replicate"] = np.concatenate(
-                    [np.repeat(draws, cells), np.repeat(draws, len(self.districts) + 1)]
-                )
-                yield frame
+                cells = np.concatenate(
+                    [block.reshape(n, -1), block.sum(axis=(-1, -2))], axis=1
+                )  # (n, per_draw)
+                yield {
+                    "year": int(year),
+                    "replicate": np.repeat(np.arange(first, first + n), per_draw),
+                    "district": (np.tile(district, n), codes),
+                    "variable": (np.tile(variable, n), labels),
+                    "value": cells.reshape(-1),
+                }
+
+    def sample_frames(self, rows_per_frame: int = 2_000_000) -> Iterator[pd.DataFrame]:
+        """``sample_columns`` as long tables (the columns of ``to_long``)."""
+        for c in self.sample_columns(rows_per_frame):
+            yield pd.DataFrame(
+                {
+                    "district": np.asarray(c["district"][1])[c["district"][0]],
+                    "year": c["year"],
+                    "variable": np.asarray(c["variable"][1])[c["variable"][0]],
+                    "unit": PERSONS,
+                    "statistic": "sample",
+                    "quantile": np.nan,
+                    "replicate": c["replicate"],
+                    "value": c["value"],
+                }
+            )
 
 
 def simulate_population(
