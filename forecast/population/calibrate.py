@@ -19,12 +19,12 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from forecast.citydata import CityData
-from forecast.population.engine import make_plan, run_steps
+from forecast.population.engine import ProjectionPlan, make_plan, run_steps
 from forecast.population.estimate import (
     FERTILE,
     BaseRates,
@@ -137,28 +137,38 @@ def _group_sums(population: np.ndarray) -> np.ndarray:
     return np.stack([city[..., lo : hi + 1].sum(axis=-1) for lo, hi in BACKTEST_GROUPS], axis=-1)
 
 
-def backtest_scale(
+@dataclass(frozen=True)
+class BacktestOrigin:
+    """One rolling origin of the calibration backtests: what does not depend on the processes.
+
+    Attributes:
+        origin: register year the backtest projects from.
+        plan: the variant path from that origin.
+        targets: horizons with a register year to compare with.
+        observed, projected: city persons by sex x backtest age group per target, (T, 2, G).
+        turnover: yearly migration turnover per person of each age group at the origin, (G,).
+    """
+
+    origin: int
+    plan: ProjectionPlan
+    targets: tuple[int, ...]
+    observed: np.ndarray
+    projected: np.ndarray
+    turnover: np.ndarray
+
+
+def backtest_origins(
     city: CityData,
-    settings: StochasticSettings,
     estimation: EstimationSettings,
     assumptions,
     base_year: int,
     max_horizon: int = 5,
-    draws: int = 200,
-    seed: int = 0,
-) -> tuple[float, dict]:
-    """Factor on the migration processes that matches predictive spread to backtest errors.
-
-    Returns:
-        The factor (1 when no backtest is possible; clipped to 0.5..4) and the figures.
-    """
+) -> list[BacktestOrigin]:
+    """The usable rolling origins up to ``base_year`` with their plans and observations."""
     pop, years = population_array(city)
     y_ix = {int(y): i for i, y in enumerate(years)}
     bad = set(city.exclude_years)
-    n_g = len(BACKTEST_GROUPS)
-    sq_err_g, pred_var_g, cells_g, horizon_g = np.zeros(n_g), np.zeros(n_g), np.zeros(n_g), 0.0
-    turnover = np.zeros(n_g)
-    origins = []
+    out = []
     for origin in usable_transitions(city, years, base_year):
         if origin + 1 > base_year or origin in bad:
             continue
@@ -171,32 +181,83 @@ def backtest_scale(
         rates = estimate_base_rates(city, _with_base_year(estimation, origin))
         plan = make_plan(rates, assumptions, max(targets))
         point = [step.population for step in run_steps(plan)]
-        seeds = np.random.SeedSequence([seed, origin]).spawn(draws)
-        shocks = draw_shocks(settings, seeds, plan.horizon, len(rates.districts))
-        sims = [step.population for step in run_steps(plan, shocks)]
-        for h in targets:
-            observed = _group_sums(pop[y_ix[origin + h]])
-            projected = _group_sums(point[h - 1])
-            simulated = np.log(np.maximum(_group_sums(sims[h - 1]), 1e-9))
+        # Yearly migration turnover (in + out) per person of each age group, for the age pattern.
+        cohorts = age_cohorts(rates.population)
+        flows = rates.in_count + rates.out_rate * cohorts
+        turnover = _group_sums(flows).sum(axis=0) / np.maximum(_group_sums(cohorts).sum(axis=0), 1)
+        out.append(
+            BacktestOrigin(
+                origin,
+                plan,
+                tuple(targets),
+                np.stack([_group_sums(pop[y_ix[origin + h]]) for h in targets]),
+                np.stack([_group_sums(point[h - 1]) for h in targets]),
+                turnover,
+            )
+        )
+    return out
+
+
+def _simulated_sums(
+    plan: ProjectionPlan, settings: StochasticSettings, seeds: list, chunk: int
+) -> np.ndarray:
+    """City persons by sex x backtest age group of every draw and year, (N, H, 2, G).
+
+    Draws in blocks of ``chunk`` on the population-only (fused) path, so memory stays that of
+    one block whatever the number of districts.
+    """
+    starts = np.array([lo for lo, _ in BACKTEST_GROUPS])
+    group_of_age = np.searchsorted(starts, np.arange(plan.population.shape[-1]), "right") - 1
+    out = np.empty((len(seeds), plan.horizon, 2, len(BACKTEST_GROUPS)))
+    n_d = len(plan.population)
+    for a in range(0, len(seeds), chunk):
+        b = min(a + chunk, len(seeds))
+        shocks = draw_shocks(settings, seeds[a:b], plan.horizon, n_d)
+        for k, step in enumerate(run_steps(plan, shocks, False, group_of_age)):
+            if step.grouped is not None:
+                out[a:b, k] = step.grouped[:, -1]
+            else:  # control totals: the sums are taken after the adjustment
+                out[a:b, k] = _group_sums(step.population)
+    return out
+
+
+def backtest_scale(
+    origins: list[BacktestOrigin],
+    settings: StochasticSettings,
+    draws: int = 200,
+    seed: int = 0,
+    chunk: int = 50,
+) -> tuple[float, dict]:
+    """Factor on the migration processes that matches predictive spread to backtest errors.
+
+    Returns:
+        The factor (1 when no backtest is possible; clipped to 0.5..4) and the figures.
+    """
+    n_g = len(BACKTEST_GROUPS)
+    sq_err_g, pred_var_g, cells_g, horizon_g = np.zeros(n_g), np.zeros(n_g), np.zeros(n_g), 0.0
+    turnover = np.zeros(n_g)
+    for o in origins:
+        seeds = np.random.SeedSequence([seed, o.origin]).spawn(draws)
+        sims = _simulated_sums(o.plan, settings, seeds, chunk)
+        for t, h in enumerate(o.targets):
+            observed, projected = o.observed[t], o.projected[t]
+            simulated = np.log(np.maximum(sims[:, h - 1], 1e-9))
             ok = (observed > 0) & (projected > 0)
             err = np.where(ok, np.log(np.where(ok, observed, 1) / np.where(ok, projected, 1)), 0)
             sq_err_g += (err**2).sum(axis=0)
             pred_var_g += np.where(ok, simulated.var(axis=0), 0).sum(axis=0)
             cells_g += ok.sum(axis=0)
             horizon_g += h * 2
-        # Yearly migration turnover (in + out) per person of each age group, for the age pattern.
-        cohorts = age_cohorts(rates.population)
-        flows = rates.in_count + rates.out_rate * cohorts
-        turnover = _group_sums(flows).sum(axis=0) / np.maximum(_group_sums(cohorts).sum(axis=0), 1)
-        origins.append(origin)
+        turnover = o.turnover
+    origin_years = [o.origin for o in origins]
     cells = int(cells_g.sum())
     sq_err, pred_var = float(sq_err_g.sum()), float(pred_var_g.sum())
     if cells == 0 or pred_var <= 0:
-        return 1.0, {"origins": origins, "note": "no backtest possible; scale 1"}
+        return 1.0, {"origins": origin_years, "note": "no backtest possible; scale 1"}
     raw = float(np.sqrt(sq_err / pred_var))
     factor = float(np.clip(raw, 0.5, 4.0))
     return factor, {
-        "origins": origins,
+        "origins": origin_years,
         "cells": cells,
         "rms_log_error": round(float(np.sqrt(sq_err / cells)), 5),
         "model_sd_before": round(float(np.sqrt(pred_var / cells)), 5),
@@ -231,8 +292,10 @@ def calibrate(
         report["processes"] = settings.as_dict()
         return settings, report
 
+    origins = backtest_origins(city, estimation, assumptions, rates.base_year)
+
     def measure(candidate: StochasticSettings) -> tuple[float, dict]:
-        return backtest_scale(city, candidate, estimation, assumptions, rates.base_year)
+        return backtest_scale(origins, candidate)
 
     factor, bt = measure(settings)
     if bt.get("cells"):

@@ -72,15 +72,16 @@ class ExpectedError:
         )
         h_max = int(pooled.index.max())
         classes = size_class(np.asarray(sizes, float))
+        # First row per (horizon, size class), as a lookup table (horizon x class).
+        first = part.drop_duplicates(["horizon", "size_class"]).set_index(["horizon", "size_class"])
         for i, h in enumerate(horizons):
             h_eval = min(int(h), h_max)
             if h_eval not in pooled.index:
                 continue
             scale = max(int(h), 1) / h_eval
-            for j, k in enumerate(classes):
-                hit = part[(part["horizon"] == h_eval) & (part["size_class"] == k)]
-                ape = hit["ape"].iloc[0] if len(hit) else pooled[h_eval]
-                out[i, j] = ape * scale
+            by_class = first["ape"].xs(h_eval, level="horizon")
+            ape = by_class.reindex(classes).to_numpy(dtype=float)
+            out[i] = np.where(np.isnan(ape), pooled[h_eval], ape) * scale
         return out
 
     def to_manifest(self) -> dict:
