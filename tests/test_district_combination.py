@@ -16,6 +16,7 @@ from forecast.population.district_projection import project_city
 from forecast.population.draws import simulate_population
 from forecast.population.engine import make_plan
 from forecast.population.estimate import EstimationSettings, estimate_base_rates, population_array
+from forecast.population.fastpath import reallocate_draws
 from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import StochasticSettings
 from tests.test_population_moves_housing import identity_residual
@@ -105,3 +106,12 @@ def test_too_short_a_history_keeps_the_cohort_component(tinycity_dir):
     assert out.weights.source.startswith("default") and out.reallocation is None
     _, years = population_array(city)
     assert len(years) == 4
+
+
+def test_the_compiled_reallocation_of_the_draws_is_the_same_to_the_last_bit():
+    rng = np.random.default_rng(4)
+    pop = rng.uniform(0, 50, (6, 9, 2, 101))
+    pop[:, :, 1, 100] = 0.0  # an empty city cell keeps factor 1
+    ratio = rng.uniform(0.5, 2.0, (9, 2, 101))
+    ratio[2] = 0.0  # a district the combination empties
+    assert np.array_equal(reallocate_draws(pop, ratio), reallocate(pop, ratio))

@@ -19,9 +19,8 @@ import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
 from forecast.drawstore import DrawStore, MemoryBudget
-from forecast.population.combination import reallocate
 from forecast.population.engine import ProjectionPlan, Shocks, run_steps
-from forecast.population.fastpath import group_ages
+from forecast.population.fastpath import group_ages, reallocate_draws
 from forecast.population.stochastic import StochasticSettings, draw_shocks
 from forecast.variables import PERSONS, QUANTILES
 
@@ -312,7 +311,9 @@ def simulate_population(
             for k, step in enumerate(steps, start=1):
                 population = step.population
                 if reallocation is not None:
-                    population = reallocate(population, reallocation[k - 1])
+                    population = reallocate_draws(
+                        np.ascontiguousarray(population), reallocation[k - 1]
+                    )
                 grouped = step.grouped if step.grouped is not None else reduce(population)
                 store.write(k, a, grouped)
                 if young is not None:

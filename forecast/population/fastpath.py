@@ -268,3 +268,30 @@ def group_ages(
                 for g in range(n_groups):
                     out[k, n_d, s, g] += out[k, d, s, g]
     return out
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def reallocate_draws(pop, ratio):  # pragma: no cover - compiled
+    """``combination.reallocate`` for a block of draws (n, D, 2, A) in one pass per cell.
+
+    Districts times ``ratio`` (D, 2, A), rescaled so each city cell keeps its total. The sums
+    over districts run in district order, as numpy's sum over that axis does, so the result is
+    the same to the last bit (a test holds them equal).
+    """
+    n, n_d, n_s, n_a = pop.shape
+    out = np.empty_like(pop)
+    for k in prange(n):
+        for s in range(n_s):
+            for a in range(n_a):
+                city = 0.0
+                now = 0.0
+                for d in range(n_d):
+                    v = pop[k, d, s, a]
+                    m = v * ratio[d, s, a]
+                    out[k, d, s, a] = m
+                    city += v
+                    now += m
+                f = city / now if now > 0 else 1.0
+                for d in range(n_d):
+                    out[k, d, s, a] *= f
+    return out
