@@ -158,6 +158,30 @@ class DrawStore:
             self.array = None
 
 
+def quantiles_first_axis(x: np.ndarray, levels) -> np.ndarray:
+    """``np.quantile(x, levels, axis=0)`` (linear rule) to the last bit, by one sort per cell.
+
+    Sorting each cell's draws once and interpolating the order statistics the way numpy does
+    (``_lerp``: from below for weights < 0.5, from above otherwise) is several times faster than
+    ``np.quantile`` with many cells on a strided axis. A cell with a NaN draw gives NaN, as in
+    numpy. Returns (Q, *x.shape[1:]).
+    """
+    n = x.shape[0]
+    flat = np.sort(np.asarray(x, dtype=np.float64).reshape(n, -1).T, axis=1)  # NaN last
+    nan = np.isnan(flat[:, -1]) if n else np.zeros(flat.shape[0], bool)
+    out = np.empty((len(levels), flat.shape[0]))
+    for j, q in enumerate(np.asarray(levels, dtype=np.float64)):
+        virtual = (n - 1) * q
+        lo = int(np.floor(virtual))
+        hi = min(lo + 1, n - 1)
+        t = virtual - lo
+        a, b = flat[:, lo], flat[:, hi]
+        diff = b - a
+        out[j] = a + diff * t if t < 0.5 else b - diff * (1 - t)
+        out[j, nan] = np.nan
+    return out.reshape((len(levels), *x.shape[1:]))
+
+
 class DrawReducer:
     """Named arrays of blocks of draws, reduced per cell over all draws at the end.
 
@@ -219,5 +243,5 @@ class DrawReducer:
         }
         for k, year in self.by_year():
             for name, draws in year.items():
-                out[name][:, k] = np.quantile(draws, levels, axis=0)
+                out[name][:, k] = quantiles_first_axis(draws, levels)
         return out

@@ -145,7 +145,7 @@ def coded_table(n_rows: int, columns: dict) -> pa.Table:
         if isinstance(value, tuple):
             arrays.append(text(*value))
         elif isinstance(value, np.ndarray):
-            arrays.append(pa.array(value, field.type))
+            arrays.append(pa.array(value, field.type, from_pandas=True))  # NaN -> null
         elif value is None:
             arrays.append(pa.nulls(n_rows, field.type))
         elif field.type == pa.string():

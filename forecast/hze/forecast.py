@@ -21,6 +21,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from forecast.contract import CITY_DISTRICT
+from forecast.drawstore import quantiles_first_axis
 from forecast.hze.catalogue import CATALOGUE
 from forecast.hze.costs import CostAssumptions
 from forecast.hze.durations import simulate_flows
@@ -162,7 +163,7 @@ class HzeForecast:
         for variable, unit in self.units().items():
             arr = self.full(variable)
             stats = [("mean", np.nan, arr.mean(0))]
-            qs = np.quantile(arr, quantiles, axis=0)
+            qs = quantiles_first_axis(arr, quantiles)  # np.quantile to the bit, faster
             stats += [("quantile", q, qs[i]) for i, q in enumerate(quantiles)]
             for statistic, q, values in stats:
                 frames.append(
