@@ -11,6 +11,7 @@ run's results never depend on its memory budget.
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from collections.abc import Iterator
@@ -88,8 +89,13 @@ class DrawStore:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._fd: int | None = None
         self.array: np.ndarray | None = None
+        self._mm: mmap.mmap | None = None
         if budget.grant(name, self.nbytes):
-            self.array = np.zeros(self.shape, dtype=self.dtype)
+            # Shared anonymous memory (zeroed): processes forked to fill blocks of draws in
+            # parallel write into the parent's store (``simulation.blockjobs``).
+            self._mm = mmap.mmap(-1, max(self.nbytes, 1))
+            self.array = np.frombuffer(self._mm, self.dtype, count=int(np.prod(self.shape)))
+            self.array = self.array.reshape(self.shape)
         else:
             self._tmp = tempfile.TemporaryDirectory(dir=budget.scratch, prefix=f"jhplan-{name}-")
             path = Path(self._tmp.name) / "draws.bin"
@@ -156,6 +162,11 @@ class DrawStore:
         elif self.array is not None:
             self._budget.release(self.nbytes)
             self.array = None
+            try:
+                self._mm.close()
+            except BufferError:  # a view of it is still alive: freed with the last view
+                pass
+            self._mm = None
 
 
 def quantiles_first_axis(x: np.ndarray, levels) -> np.ndarray:
@@ -212,6 +223,12 @@ class DrawReducer:
         self.store.close()
 
     def add(self, first: int, arrays: dict[str, np.ndarray]) -> None:
+        """Write and count draws ``first .. first + n`` (``arrays``: name -> (n, Y, *shape))."""
+        self.write(first, arrays)
+        self.added += next(iter(arrays.values())).shape[0]
+
+    def write(self, first: int, arrays: dict[str, np.ndarray]) -> None:
+        """Write without counting (a forked job; the parent counts with ``added``)."""
         n = next(iter(arrays.values())).shape[0]
         for k in range(self.years):
             parts = [
@@ -219,7 +236,6 @@ class DrawReducer:
                 for name in self.shapes
             ]
             self.store.write(k, first, np.concatenate(parts, axis=1))
-        self.added += n
 
     def by_year(self) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
         """``(year index, {name: draws (N, *shape)})`` for every year."""

@@ -162,6 +162,7 @@ class JhplanConfig:
     seed: int = 20261121
     draws: int = 0
     memory_budget_mb: int = 1024
+    n_jobs: int = 1
     horizon: int = 20
     run_root: str = "experiments"
 

@@ -36,6 +36,7 @@ from forecast.hze.model import HzeModel, fit_hze
 from forecast.hze.selection import coverage
 from forecast.hze.streamed import HzeDraws
 from forecast.population.estimate import population_array
+from simulation.blockjobs import run_blocks
 from simulation.config_hze import cost_assumptions, hze_settings
 from simulation.results import ResultsWriter, to_results
 
@@ -63,8 +64,8 @@ def hze_stage(ctx) -> str:
     if not paths.stochastic:  # one population path: its exposure serves every HzE draw
         fixed = future_exposure(paths, register, reg_years, years)
     with HzeDraws(years, model.districts, model.codes, n, costs.price_year, ctx.budget) as kept:
-        for first in range(0, n, ctx.block):
-            last = min(first + ctx.block, n)
+
+        def block(first: int, last: int) -> None:
             if paths.stochastic:  # draw d of the population feeds HzE draw d
                 exposure, u21 = future_exposure(
                     paths.select(first, last), register, reg_years, years
@@ -74,7 +75,10 @@ def hze_stage(ctx) -> str:
             fc = forecast_hze(
                 model, exposure, u21, years, last - first, seeds[first:last], costs, change
             )
-            kept.add(first, fc)
+            kept.write(first, fc)
+
+        run_blocks(block, n, ctx.block, cfg.n_jobs)
+        kept.reducer.added = n
         with ResultsWriter(folder.work, "hze") as writer:
             for frame in kept.long_frames():
                 writer.write(to_results(frame, "hze", cfg.scenario, folder.run_id))

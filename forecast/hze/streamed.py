@@ -47,10 +47,15 @@ class HzeDraws:
         self.reducer.store.close()
 
     def add(self, first: int, fc: HzeForecast) -> None:
-        """Draws ``first ..`` of ``fc`` (a forecast of one block of draws)."""
+        """Draws ``first ..`` of ``fc`` (a forecast of one block of draws), counted."""
+        self.write(first, fc)
+        self.reducer.added += fc.under21.shape[0]
+
+    def write(self, first: int, fc: HzeForecast) -> None:
+        """Write without counting (a forked block job; the parent sets ``reducer.added``)."""
         arrays = {k: fc.draws[k] for k in STORED}
         arrays["under21"] = fc.under21
-        self.reducer.add(first, arrays)
+        self.reducer.write(first, arrays)
 
     def _year(self, k: int, year: dict[str, np.ndarray]) -> HzeForecast:
         draws = {name: year[name][:, None] for name in STORED}
