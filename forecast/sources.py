@@ -68,13 +68,14 @@ def cited(text: str) -> list[str]:
     """The keys a source text cites, in order of first mention, without repeats.
 
     Tags ``[Sxx]`` and works named as in ``literature.match``; a section of the domain notes
-    (``DOMAIN.md § 1.5``) stands for the tags cited there, but only when the text names no tag itself.
+    (``DOMAIN.md § 1.5``) stands for the tags cited there, but only when the text names no tag
+    itself and is not an estimate (an estimate that mentions a section is still an estimate).
     """
     keys = _TAG.findall(text)
     for key, entry in _catalogue()["literature"].items():
         if entry["match"] in text:
             keys.append(key)
-    if not _TAG.search(text):
+    if not _TAG.search(text) and not text.strip().lower().startswith("estimate"):
         sections = _catalogue()["sections"]
         for section in _SECTION.findall(text):
             keys += sections.get(section, [])
