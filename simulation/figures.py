@@ -75,7 +75,8 @@ def total_chart(
     projection: dict[int, float],
     bands: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] | None = None,
 ) -> None:
-    """Total population: register history (points), projection (line), optional intervals.
+    """Total population: register history (points), projection (line), optional intervals, on
+    an axis from zero.
 
     ``bands`` are (years, low, high, label) drawn widest first, e.g. P5-P95 and P10-P90.
     """
@@ -98,6 +99,11 @@ def total_chart(
     )
     ax.set_xlabel("Jahr (Stichtag 31.12.)")
     ax.set_ylabel("Einwohner")
+    # Zero baseline: a change of 1.5 % should look like one, not like a steep climb.
+    top = max(
+        [*projection.values(), *history.values(), *[float(np.max(b[2])) for b in bands or []]]
+    )
+    ax.set_ylim(0, top * 1.08)
     ax.yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "."))
     )

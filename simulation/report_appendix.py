@@ -40,7 +40,18 @@ GROUP_TITLES = {
     "hze": "Hilfen zur Erziehung",
     "abm": "Systemmodell und Sozialraumorientierung",
 }
-TECHNICAL = ("city.data_dir=", "run_root=", "seed=", "draws=", "horizon=", "experiment=")
+TECHNICAL = (
+    "city.data_dir=",
+    "run_root=",
+    "seed=",
+    "draws=",
+    "horizon=",
+    "experiment=",
+    "hze.draws=",
+    "abm.replicates=",
+    "abm.sensitivity.replicates=",
+    "abm.n_jobs=",
+)
 """Overrides that choose the city, the folder, the seed or the size of a run, not assumptions."""
 
 

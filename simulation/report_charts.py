@@ -90,8 +90,9 @@ def fan_chart(
     if zero_line:
         ax.axhline(0, color="black", lw=0.8)
     elif from_zero:
-        low, high = ax.get_ylim()
-        ax.set_ylim(bottom=min(0, low), top=high if high > 0 else 1)
+        top = max(float(np.nanmax(b[["P50", "P90"]].to_numpy())) for b in bands.values())
+        low = min(float(np.nanmin(b[["P10", "P50"]].to_numpy())) for b in bands.values())
+        ax.set_ylim(bottom=min(0.0, low * 1.08), top=top * 1.08 if top > 0 else 1.0)
     if marker is not None:
         ax.axvline(marker[0], color=GREY, lw=1, ls="--", label=marker[1])
     ax.set_title(title, fontsize=11)

@@ -115,7 +115,7 @@ def fallback_de(note: str) -> str:
     """The German sentence for one fallback note of the manifest."""
     text = note.removeprefix("Fallback:").strip()
     for pattern, german in FALLBACKS_DE:
-        match = re.match(pattern, text)
+        match = re.search(pattern, text)
         if match:
             code = match.groupdict().get("code")
             label = CATALOGUE[code].label if code in CATALOGUE else "Eine Hilfeart"

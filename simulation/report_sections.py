@@ -49,16 +49,19 @@ def population(data: RunData) -> str:
                 "pyramide",
             )
         )
+    change = 100 * (total / float(total.loc[y0, "P50"]) - 1)
     parts.append(
         figure(
             report_charts.fan_chart(
-                {"Einwohner": total},
-                f"{data.district_names[CITY_DISTRICT]}: Einwohner",
-                "Einwohner",
+                {"Einwohner": change},
+                f"{data.district_names[CITY_DISTRICT]}: Veränderung der Einwohnerzahl seit {y0}",
+                f"Veränderung gegenüber {y0} in %",
                 "Jahr (Stichtag 31.12.)",
+                decimals=1,
+                zero_line=True,
             ),
-            "Einwohner der Stadt (Median und 80 %-Band, wo Simulationsläufe vorliegen); "
-            "die Achse beginnt bei null, die Veränderung je Stadtteil steht in der Tabelle",
+            f"Einwohner der Stadt: Veränderung gegenüber {y0} in Prozent (Median und 80 %-Band, "
+            "wo Simulationsläufe vorliegen); die Zahlen je Stadtteil stehen in der Tabelle",
             "einwohner",
         )
     )

@@ -37,7 +37,10 @@ window.addEventListener('load', function () {
   document.querySelectorAll('img').forEach(function (img) {
     img.setAttribute('data-width', img.naturalWidth); });
   document.querySelectorAll('section').forEach(function (s) {
-    s.setAttribute('data-height', Math.ceil(s.getBoundingClientRect().height)); });
+    var top = s.getBoundingClientRect().top;
+    s.setAttribute('data-height', Math.ceil(s.getBoundingClientRect().height));
+    s.querySelectorAll('h3').forEach(function (h) {
+      h.setAttribute('data-top', Math.floor(h.getBoundingClientRect().top - top)); }); });
   document.body.setAttribute('data-errors', JSON.stringify(window.__errors));
   document.body.setAttribute('data-loaded', 'yes'); });
 </script>"""
@@ -46,16 +49,17 @@ and records each image's decoded width and each section's height once the page h
 
 ENGLISH = re.compile(
     r"\b(the|and|of|with|from|files?|no|not|per|because|uses?d?|estimate|share|years|months|"
-    r"persons|children|draws|district|fallback|variant|none|null|nan|true|false|EUR)\b",
+    r"persons|children|draws|district|fallback|variant|EUR)\b",
     re.IGNORECASE,
 )
+PYTHON = re.compile(r"\b(None|NaN|nan|inf|True|False)\b")
 CONFIG_KEY = re.compile(
     r"\b(population|kita|hze|abm|report|service_model|pipeline|city|experiment)\.[a-z_]+|"
     r"\b[a-z_]+=[\w\[]"
 )
 MACHINE = re.compile(r"(/work/|/tmp/|/home/|/usr/|\\\\|[A-Z]:\\|\.venv|data_dir)")
 NOTES = re.compile(r"DOMAIN|\[S\d+\]|jhplan|--[a-z]")
-JSON = re.compile(r"[{}]|\[\s*\"|\"\s*:")
+JSON = re.compile(r"[{}]|\[\s*\"|\"\s*:|:\s*null\b")
 
 
 def render(report: Path, tmp: Path) -> str:
@@ -64,6 +68,7 @@ def render(report: Path, tmp: Path) -> str:
     page.write_text(report.read_text(encoding="utf-8").replace("<head>", "<head>" + PROBE, 1))
     res = subprocess.run(
         [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+        + ["--window-size=1100,2000"]
         + ["--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
@@ -101,6 +106,7 @@ def check_rendered(dom: str) -> None:
     for ident, text in body.items():
         for name, pattern in (
             ("English", ENGLISH),
+            ("Python value", PYTHON),
             ("configuration key", CONFIG_KEY),
             ("machine path", MACHINE),
             ("notes or command", NOTES),
@@ -117,99 +123,128 @@ def check_rendered(dom: str) -> None:
     assert numbers and numbers <= listed, sorted(numbers - listed)  # every citation is listed
 
 
+QUICK_ABM = [
+    "abm.replicates=4",
+    "abm.sensitivity.replicates=2",
+    "abm.sensitivity.parameters=[ramp_years,stationary_entry]",
+]
+needs_browser = pytest.mark.skipif(BROWSER is None, reason="no chromium (Debian package)")
+
+
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
+def tiny_dom(tmp_path_factory) -> str:
+    """The tiny city's report with every stage, as Chromium renders it."""
     root = tmp_path_factory.mktemp("browser_tiny")
-    return run_city(
-        root,
-        "experiment=sozialraum",
-        "horizon=3",
-        "draws=4",
-        "seed=3",
-        "abm.replicates=4",
-        "abm.sensitivity.replicates=2",
-        "abm.sensitivity.parameters=[ramp_years,stationary_entry]",
-        *QUICK_MODELS,
+    run = run_city(
+        root, "experiment=sozialraum", "horizon=3", "draws=4", "seed=3", *QUICK_ABM, *QUICK_MODELS
     )
+    return render(run / "report.html", root)
 
 
-@pytest.mark.skipif(BROWSER is None, reason="no chromium binary (Debian package `chromium`)")
-def test_tiny_city_report_is_german_and_complete_in_chromium(tiny_run, tmp_path):
-    dom = render(tiny_run / "report.html", tmp_path)
-    check_rendered(dom)
-    names = set(re.findall(r'data-name="([a-z_0-9]+)"', dom))
+@needs_browser
+def test_tiny_city_report_is_german_and_complete_in_chromium(tiny_dom):
+    check_rendered(tiny_dom)
+    names = set(re.findall(r'data-name="([a-z_0-9]+)"', tiny_dom))
     expected = {"einwohner", "kita_bedarf", "hze_kosten", "sro_kosten", "sro_faelle"}
     assert expected | {"sro_kumuliert", "tornado"} <= names, names
-    sro = section_texts(dom)["sozialraum"]
+    sro = section_texts(tiny_dom)["sozialraum"]
     for part in ("Die Frage", "Wirkmechanismen", "Sensitivität", "Was die Evaluationen sagen"):
         assert part in sro
     # the tornado's horizon is said, next to the horizon of the headline
     assert re.search(r"nach \d+ Monaten \(bis Ende \d{4}\), das Ergebnis oben reicht bis", sro)
+    assert "Bedarf, Plätze und Lücke je Stadtteil" in section_texts(tiny_dom)["kita"]
 
 
-@pytest.mark.skipif(BROWSER is None, reason="no chromium binary (Debian package `chromium`)")
-def test_konstanz_population_report_is_german_and_complete_in_chromium(tmp_path):
+@needs_browser
+def test_konstanz_report_is_german_and_complete_in_chromium(tmp_path):
+    """One quick Konstanz run with every stage (no combination backtests, no population draws,
+    few ABM replicates): the real city's fallbacks and a Kita without place data."""
     run = run_city(
         tmp_path / "runs",
-        "pipeline.stages=[population,report]",
+        "experiment=sozialraum",
         "draws=0",
+        "hze.draws=4",
         "horizon=5",
-        "population.stochastic.calibrate=false",
+        "population.combination.enabled=false",
+        *QUICK_MODELS,
+        *QUICK_ABM,
         city=ROOT / "data" / "konstanz",
     )
     dom = render(run / "report.html", tmp_path)
     check_rendered(dom)
     texts = section_texts(dom)
-    assert "wurde in diesem Lauf nicht berechnet" in texts["kita"]
-    assert "Systemmodell" not in texts["annahmen"].split("Ersatzannahmen")[0]
-    assert "eine Variante ohne Zufallsläufe" in header_text(dom)  # no "0 Simulationsläufe"
+    assert "Bevölkerung: eine Variante ohne Zufallsläufe" in header_text(dom)  # not "0 Läufe"
+    assert "Keine Platzdaten" in texts["annahmen"]  # the fallback, in German
+    assert "Plätze" not in texts["kita"]  # no "Bedarf vs. Plätze" without places
+    assert "Ergebnis bis Ende" in texts["sozialraum"]
 
 
-def test_check_rendered_catches_what_must_not_reach_a_reader(tiny_run, tmp_path):
-    """The checks themselves: a leaked fallback, key, path or notes reference fails them."""
-    if BROWSER is None:
-        pytest.skip("no chromium binary")
-    good = (tiny_run / "report.html").read_text(encoding="utf-8")
+@needs_browser
+def test_check_rendered_catches_what_must_not_reach_a_reader(tiny_dom):
+    """The checks themselves: a leaked fallback, key, path, value or notes reference fails."""
     for leak in (
         "Fallback: no life_table file",
         "population.fertility.tfr_change",
-        "DOMAIN.md § 4.3 [S108]",
+        "DOMAIN.md § 4.3",
+        "Quelle [S108]",
         f"{TINY}/births.csv",
-        "None",
-        '{"u3": 0.6}',
+        "Wert None",
+        'Quoten {"u3": 0.6}',
+        "jhplan report LAUF",
+        "Quelle [999]",
     ):
-        page = tmp_path / "leak" / "report.html"
-        page.parent.mkdir(exist_ok=True)
-        page.write_text(good.replace("Die Frage:", f"Die Frage: {leak}", 1), encoding="utf-8")
         with pytest.raises(AssertionError):
-            check_rendered(render(page, tmp_path))
+            check_rendered(tiny_dom.replace("Die Frage:", f"Die Frage: {leak}", 1))
+    broken = tiny_dom.replace('data-errors="[]"', 'data-errors="[&quot;x&quot;]"', 1)
+    with pytest.raises(AssertionError):
+        check_rendered(broken)
 
 
 def screenshots(run_dir: Path, out_dir: Path, sections: tuple[str, ...]) -> list[Path]:
-    """PNG screenshots of the given sections of a run's report, 1100 px wide."""
+    """PNG screenshots (1100 px wide) of the given sections of a run's report; a long section is
+    cut at its subheadings into parts of at most about 2,000 px (``report_<id>_<n>.png``)."""
+    from PIL import Image
+
     tmp = out_dir / ".tmp_screens"
     tmp.mkdir(parents=True, exist_ok=True)
     dom = render(run_dir / "report.html", tmp)
-    heights = dict(re.findall(r'<section id="([a-z]+)"[^>]*data-height="(\d+)"', dom))
     source = (run_dir / "report.html").read_text(encoding="utf-8")
     written = []
     for ident in sections:
+        body = re.search(
+            rf'<section id="{ident}"[^>]*data-height="(\d+)"(.*?)</section>', dom, re.S
+        )
+        height = int(body.group(1)) + 30
+        cuts = [0] + [int(t) - 10 for t in re.findall(r'<h3 data-top="(\d+)"', body.group(2))]
         only = (
             "<style>header, nav { display: none; } section { display: none; } "
             f"section#{ident} {{ display: block; margin-top: 0; }}</style></head>"
         )
         page = tmp / f"{ident}.html"
         page.write_text(source.replace("</head>", only, 1), encoding="utf-8")
-        target = out_dir / f"report_{ident}.png"
-        height = min(int(heights.get(ident, 1500)) + 40, 6000)
+        shot = tmp / f"{ident}.png"
         subprocess.run(
             [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-            + [f"--window-size=1100,{height}", f"--screenshot={target}", page.as_uri()],
+            + [f"--window-size=1100,{height}", f"--screenshot={shot}", page.as_uri()],
             capture_output=True,
             timeout=180,
             check=True,
         )
-        written.append(target)
+        image = Image.open(shot)
+        parts, start, previous = [], 0, 0
+        for cut in sorted({*cuts, height})[1:]:
+            if cut - start > 2000 and previous > start:
+                parts.append((start, previous))
+                start = previous
+            previous = cut
+        parts.append((start, height))
+        for n, (top, bottom) in enumerate(parts, start=1):
+            target = out_dir / (
+                f"report_{ident}.png" if len(parts) == 1 else f"report_{ident}_{n}.png"
+            )
+            crop = image.crop((0, top, 1100, min(bottom, image.height))).convert("RGB")
+            crop.quantize(colors=256).save(target, optimize=True)
+            written.append(target)
     shutil.rmtree(tmp)
     return written
 
