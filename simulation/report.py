@@ -31,7 +31,13 @@ from simulation.compare import Comparison, compare_run_infos
 from simulation.config_report import ReportConfig, ReportFormats, check_report_config
 from simulation.finance import write_workbook
 from simulation.ownership import temporary_file
-from simulation.report_appendix import appendix, assumptions, draws_text, literature
+from simulation.report_appendix import (
+    appendix,
+    assumptions,
+    draws_text,
+    literature,
+    scenario_label,
+)
 from simulation.report_data import RunData
 from simulation.report_html import band, empty, esc, glossary, section, table
 from simulation.report_sro import abm_period, sro_chapter
@@ -168,7 +174,7 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
     titles = section_titles()
     created = str(m.get("created_at", ""))[:10].split("-")
     header = (
-        f"<p>Szenario <strong>{esc(m.get('scenario', ''))}</strong>"
+        f"<p>Szenario <strong>{esc(scenario_label(m))}</strong>"
         + (f" · erstellt am {'.'.join(reversed(created))}" if len(created) == 3 else "")
         + f"</p><p>{esc(draws_text(m))}</p>"
     )

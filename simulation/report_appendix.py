@@ -82,13 +82,26 @@ def changed_settings(manifest: dict) -> list[str]:
     return [o for o in manifest.get("overrides", []) if not o.startswith(TECHNICAL)]
 
 
+def scenario_label(manifest: dict) -> str:
+    """The scenario as a reader knows it: the head of its German description ("Basisszenario",
+    "Sozialraumorientierung"), or its short name when settings were changed beyond it (the
+    description would then not describe the run)."""
+    description = str(manifest.get("config", {}).get("scenario_description") or "")
+    head = description.split(":")[0].strip()
+    if head and len(head) <= 60 and not changed_settings(manifest):
+        return head
+    name = str(manifest.get("scenario", ""))
+    return f"{name} (eigene Einstellungen)" if changed_settings(manifest) else name
+
+
 def assumptions(manifest: dict) -> str:
     """The Annahmen section body."""
     cfg = manifest.get("config", {})
     ran = stages(manifest)
     pop = cfg.get("population", {})
     rows = [
-        ("Szenario", cfg.get("scenario_description") or manifest.get("scenario", "–")),
+        ("Szenario", scenario_label(manifest)),
+        ("Beschreibung", cfg.get("scenario_description") or "–"),
         ("Stadt", manifest.get("city", {}).get("name", "–")),
         ("Berechnete Teile", ", ".join(STAGES_DE.get(s, s) for s in ran if s != "report") or "–"),
         ("Simulationsläufe", draws_text(manifest)),
@@ -129,7 +142,7 @@ def assumptions(manifest: dict) -> str:
         rows.append(
             (
                 "Abweichende Einstellungen",
-                f"{len(changed)} (einzeln im technischen Anhang)",
+                f"{len(changed)} gegenüber der Beschreibung (einzeln im technischen Anhang)",
             )
         )
     parts = [table(["Angabe", "Wert"], rows)]
