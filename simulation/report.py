@@ -40,7 +40,7 @@ from simulation.report_appendix import (
 )
 from simulation.report_data import RunData
 from simulation.report_html import band, empty, esc, glossary, section, table
-from simulation.report_sro import abm_period, sro_chapter
+from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
 from simulation.rundir import now_iso, write_json
 
@@ -255,6 +255,14 @@ def overview(data: RunData) -> str:
                 "Sozialraumorientierung minus klassische Steuerung, Kosten kumuliert "
                 f"{first}–{int(last['year'])} (Mio. €)",
                 band(last["P50"], last["P10"], last["P90"], decimals=1, scale=1e6),
+            )
+        )
+        ends = cumulative[cumulative["month"] == 12].set_index("year")["P50"]
+        even = break_even(ends)
+        rows.append(
+            (
+                "Sozialraumorientierung: Mehrkosten der Umstellung ausgeglichen (Median)",
+                f"ab Ende {even}" if even is not None else "nicht im Zeitraum",
             )
         )
     if not rows:

@@ -9,6 +9,8 @@ of the machine appear nowhere.
 
 from __future__ import annotations
 
+import re
+
 from forecast.sources import source_list
 from simulation.report_html import esc, note, table
 from simulation.report_notes import fallbacks_de
@@ -82,6 +84,16 @@ def changed_settings(manifest: dict) -> list[str]:
     return [o for o in manifest.get("overrides", []) if not o.startswith(TECHNICAL)]
 
 
+def data_warnings(manifest: dict) -> dict[str, int]:
+    """Warnings of the data check (English, in the manifest) counted by the file they concern."""
+    counts: dict[str, int] = {}
+    for text in [*manifest.get("warnings", []), *manifest.get("accepted_warnings", [])]:
+        head = re.split(r"[,:]", str(text), maxsplit=1)[0].strip()
+        name = head if re.fullmatch(r"[\w.-]+\.(csv|yaml|yml)", head) else "weitere Dateien"
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def scenario_label(manifest: dict) -> str:
     """The scenario as a reader knows it: the head of its German description ("Basisszenario",
     "Sozialraumorientierung"), or its short name when settings were changed beyond it (the
@@ -152,12 +164,22 @@ def assumptions(manifest: dict) -> str:
         parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fallbacks) + "</ul>")
     else:
         parts.append(note("Keine: alle benötigten Daten lagen vor."))
-    warned = len(manifest.get("warnings", [])) + len(manifest.get("accepted_warnings", []))
-    if warned:
+    warnings = data_warnings(manifest)
+    if warnings:
+        parts.append("<h3>Hinweise zu den Eingangsdaten</h3>")
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li>{esc(name)}: {n} auffällige, aber mögliche "
+                f"{'Angabe' if n == 1 else 'Angaben'}</li>"
+                for name, n in warnings.items()
+            )
+            + "</ul>"
+        )
         parts.append(
             note(
-                f"Die Prüfung der Eingangsdaten meldete {warned} auffällige, aber mögliche "
-                "Werte; die Meldungen stehen im Protokoll des Laufs (technischer Anhang)."
+                "Die Datenprüfung hat diese Werte gemeldet, aber nicht abgelehnt; die einzelnen "
+                "Meldungen stehen im Protokoll des Laufs (technischer Anhang)."
             )
         )
     parts.append("<h3>Annahmen mit Einheit und Quelle</h3>")

@@ -110,6 +110,11 @@ def glossary(suppress_below: int) -> str:
             "am 31.12. des Vorjahres (Konvention des Statistischen Bundesamts).",
         ),
         ("U3 / Ü3", "Kinder unter 3 Jahren / von 3 Jahren bis zum Schuleintritt."),
+        (
+            "Kita-Bedarf U3",
+            "Kinder unter 3 Jahren, deren Eltern einen Platz in Kita oder Kindertagespflege "
+            "wünschen; „davon in Kitas“ ist der Teil ohne Kindertagespflege.",
+        ),
         ("Kita-Jahr", "1. August bis 31. Juli; 2025 steht für das Kita-Jahr 2025/26."),
         (
             "Bedarf, Plätze, Lücke",
@@ -147,6 +152,26 @@ def glossary(suppress_below: int) -> str:
             "Sozialraumorientierung (SRO)",
             "Fachkonzept: Leitträger je Sozialraum, Planbudget, "
             "fallunspezifische Arbeit; im Modell mit der klassischen Einzelfallsteuerung verglichen.",
+        ),
+        (
+            "Systemmodell",
+            "Agentenbasiertes Modell der Hilfen zur Erziehung: Jugendamt (ASD), Träger und "
+            "Familien Monat für Monat; vergleicht klassische Steuerung und Sozialraumorientierung.",
+        ),
+        (
+            "Replikation",
+            "Ein Durchlauf des Systemmodells mit eigenen Zufallszahlen; beide Steuerungen sehen "
+            "in derselben Replikation dieselben Familien.",
+        ),
+        (
+            "Maßanzug",
+            "Passgenaue, meist ambulante Hilfe, die unter Sozialraumorientierung an die Stelle "
+            "einer Unterbringung in Pflegefamilie oder Heim treten kann.",
+        ),
+        (
+            "Planbudget",
+            "Budget je Wirkungsraum aus den bisherigen Kosten der Hilfen, aus dem der Leitträger "
+            "Hilfen und fallunspezifische Arbeit finanziert.",
         ),
         (
             "Sensitivität (Tornado)",
