@@ -250,7 +250,7 @@ def screenshots(run_dir: Path, out_dir: Path, sections: tuple[str, ...]) -> list
 
 
 if __name__ == "__main__":
-    run, out = Path(sys.argv[1]), Path(sys.argv[2])
+    run, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     names = tuple(sys.argv[3:]) or ("ueberblick", "sozialraum", "kita", "annahmen")
     for path in screenshots(run, out, names):
         print(f"wrote {path}")
