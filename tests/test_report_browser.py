@@ -202,9 +202,8 @@ def test_check_rendered_catches_what_must_not_reach_a_reader(tiny_dom):
 
 def screenshots(run_dir: Path, out_dir: Path, sections: tuple[str, ...]) -> list[Path]:
     """PNG screenshots (1100 px wide) of the given sections of a run's report; a long section is
-    cut at its subheadings into parts of at most about 2,000 px (``report_<id>_<n>.png``)."""
-    from PIL import Image
-
+    cut at its subheadings into parts of at most about 2,000 px (``report_<id>_<n>.png``), each
+    part shot by Chromium on its own (the section shifted up, the window as high as the part)."""
     tmp = out_dir / ".tmp_screens"
     tmp.mkdir(parents=True, exist_ok=True)
     dom = render(run_dir / "report.html", tmp)
@@ -215,22 +214,7 @@ def screenshots(run_dir: Path, out_dir: Path, sections: tuple[str, ...]) -> list
             rf'<section id="{ident}"[^>]*data-height="(\d+)"(.*?)</section>', dom, re.S
         )
         height = int(body.group(1)) + 30
-        cuts = [0] + [int(t) - 10 for t in re.findall(r'<h3 data-top="(\d+)"', body.group(2))]
-        only = (
-            "<style>header, nav { display: none; } section { display: none; } "
-            f"section#{ident} {{ display: block; margin-top: 0; }}</style></head>"
-        )
-        page = tmp / f"{ident}.html"
-        page.write_text(source.replace("</head>", only, 1), encoding="utf-8")
-        shot = tmp / f"{ident}.png"
-        subprocess.run(
-            [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-            + [f"--window-size=1100,{height}", f"--screenshot={shot}", page.as_uri()],
-            capture_output=True,
-            timeout=180,
-            check=True,
-        )
-        image = Image.open(shot)
+        cuts = [0] + [int(t) - 24 for t in re.findall(r'<h3 data-top="(\d+)"', body.group(2))]
         parts, start, previous = [], 0, 0
         for cut in sorted({*cuts, height})[1:]:
             if cut - start > 2000 and previous > start:
@@ -239,12 +223,22 @@ def screenshots(run_dir: Path, out_dir: Path, sections: tuple[str, ...]) -> list
             previous = cut
         parts.append((start, height))
         for n, (top, bottom) in enumerate(parts, start=1):
-            target = out_dir / (
-                f"report_{ident}.png" if len(parts) == 1 else f"report_{ident}_{n}.png"
+            only = (
+                "<style>header, nav { display: none; } section { display: none; } "
+                f"section#{ident} {{ display: block; margin-top: {-top}px; }}</style></head>"
             )
-            crop = image.crop((0, top, 1100, min(bottom, image.height))).convert("RGB")
-            crop.quantize(colors=256).save(target, optimize=True)
-            written.append(target)
+            page = tmp / f"{ident}_{n}.html"
+            page.write_text(source.replace("</head>", only, 1), encoding="utf-8")
+            name = f"report_{ident}.png" if len(parts) == 1 else f"report_{ident}_{n}.png"
+            subprocess.run(
+                [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+                + [f"--window-size=1100,{bottom - top}", f"--screenshot={out_dir / name}"]
+                + [page.as_uri()],
+                capture_output=True,
+                timeout=180,
+                check=True,
+            )
+            written.append(out_dir / name)
     shutil.rmtree(tmp)
     return written
 
