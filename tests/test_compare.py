@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.compare import INDEPENDENT, MEDIANS, PAIRED, compare_runs
+from simulation.compare import (
+    INDEPENDENT,
+    MEDIANS,
+    PAIRED,
+    SCENARIO,
+    SEEDS_ONLY,
+    compare_runs,
+)
 from simulation.compare_output import compare_command
 from simulation.results import read_results, to_results, write_results
 from simulation.rundb import find_runs
@@ -119,11 +126,17 @@ def test_pairs_by_seed_and_says_when_replicates_are_independent(tmp_path, base_s
     write_run(tmp_path, "h2", "high_migration", 2, 9, base_samples + 5)
     write_run(tmp_path, "h3", "high_migration", 3, 9, base_samples + 5)
     c = compare_runs([tmp_path])
-    pairs = {(r.label, r.reference_label): bool(r.paired) for r in c.pairs.itertuples()}
+    pairs = {(r.label, r.reference_label): (r.paired, r.kind) for r in c.pairs.itertuples()}
     assert pairs == {
-        ("high_migration@seed=2", "baseline@seed=2"): True,  # same seed: paired
-        ("high_migration@seed=3", "baseline@seed=1"): False,  # no seed 3 baseline: the first
+        # The other baseline is compared with the first, and named as what it is.
+        ("baseline@seed=2", "baseline@seed=1"): (False, SEEDS_ONLY),
+        ("high_migration@seed=2", "baseline@seed=2"): (True, SCENARIO),  # same seed: paired
+        ("high_migration@seed=3", "baseline@seed=1"): (False, SCENARIO),  # no seed 3 baseline
     }
+    # Seed noise is never a headline difference: the seeds-only pair is named, not listed.
+    text = c.summary_text()
+    assert "baseline@seed=2 vs baseline@seed=1: no scenario difference: seeds only" in text
+    assert "baseline@seed=2 - baseline@seed=1" not in text
     unpaired = c.intervals[c.intervals["label"] == "high_migration@seed=3"]
     assert set(unpaired["method"]) == {INDEPENDENT}
     paired = c.intervals[c.intervals["label"] == "high_migration@seed=2"]

@@ -1,0 +1,180 @@
+"""The service-model effect in a comparison: Sozialraumorientierung minus classic per budget year.
+
+The ABM is the only stage whose results depend on the service model; the population, Kita and HzE
+forecasts of ``experiment=sozialraum`` equal the baseline's. So a comparison of "sozialraum vs
+baseline" lines up the ABM's results **by service model**: for each pair (run, reference), side a
+is the run's own service model (``abm.service_model`` of its configuration) and side b the
+reference's:
+
+* the reference's ABM results of its service model when it ran the ABM (replicate r of the run
+  with replicate r of the reference: paired when both share seed and draws, else independent);
+* else the run's own results of the reference's service model: an SRO run also simulates the
+  classic system on the same replicates (common random numbers), which is what a baseline with the
+  classic model would have simulated (same seed scheme: replicate d is spawn d in every scenario).
+
+The measures per budget year and replicate are ``simulation.rundb.ABM_ANNUAL_MEASURES`` (cost,
+Fallzahl, stationary share at 31.12.); the difference a - b is taken replicate by replicate and
+summarised by its mean and P10/P50/P90: an interval of the effect itself.
+
+References:
+    Law, A. M. (2015). Simulation Modeling and Analysis, 5th ed., ch. 11.2 (common random
+    numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.rundb import ABM_ANNUAL_MEASURES, ABM_MEASURES, RunInfo
+
+SAME_RUN = "per-replicate differences of two service models in one run (same replicates)"
+
+MEASURE_TITLES = {
+    "cost": "HzE-Kosten im Systemmodell (Euro je Jahr)",
+    "cases": "HzE-Fallzahl im Systemmodell",
+    "stationary": "Anteil stationärer Hilfen im Systemmodell (%)",
+}
+"""German titles of the ABM measures (``simulation.rundb.ABM_MEASURES``), in display order."""
+
+MEASURE_SHORT = {
+    "cost": "Effekt Kosten",
+    "cases": "Effekt Fallzahl",
+    "stationary": "Effekt Anteil stationär (Pp.)",
+}
+"""Short German names of the measures' effects (chart labels)."""
+
+MEASURE_NAMES = {"cost": "cost", "cases": "Fallzahl", "stationary": "stationary share"}
+"""English names of the measures for the console."""
+
+EFFECT_PREFIX = "Effect|"
+"""Summary rows of a service-model effect have the variable ``Effect|<measure>``."""
+
+SERVICE_MODELS_DE = {"classic": "klassisch"}
+
+
+def effect_title(measure: str, a: str, b: str) -> str:
+    """Short German title of the effect of service model ``a`` against ``b`` on ``measure``."""
+    return f"{MEASURE_SHORT[measure]} {SERVICE_MODELS_DE.get(a, a)} – {SERVICE_MODELS_DE.get(b, b)}"
+
+
+def service_model_de(name: str) -> str:
+    """German name of a service model: ``klassisch``, else ``Sozialraumorientierung (<name>)``."""
+    return SERVICE_MODELS_DE.get(name, f"Sozialraumorientierung ({name})")
+
+
+def effect_sides(pairs: pd.DataFrame, runs: list[RunInfo], present: set) -> pd.DataFrame:
+    """Which service model of which run is compared with which, per pair (module docstring).
+
+    Args:
+        pairs: run, ref, paired (positions in ``runs``).
+        runs: the runs compared.
+        present: (run, variant) that have ABM measures.
+
+    Returns:
+        Columns run, ref, a_run, a_variant, b_run, b_variant, same_run.
+    """
+    rows = []
+    for p in pairs.itertuples():
+        va, vb = runs[p.run].service_model, runs[p.ref].service_model
+        if (p.run, va) not in present:
+            continue
+        if (p.ref, vb) in present:
+            b_run = p.ref
+        elif (p.run, vb) in present and vb != va:
+            b_run = p.run
+        else:
+            continue
+        rows.append((p.run, p.ref, p.run, va, b_run, vb, b_run == p.run))
+    columns = ["run", "ref", "a_run", "a_variant", "b_run", "b_variant", "same_run"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def replicate_differences(con, pairs: pd.DataFrame, runs: list[RunInfo]) -> pd.DataFrame:
+    """Per pair, measure, budget year and replicate: the two sides and their difference.
+
+    Args:
+        con: a DuckDB connection with the ``results`` view over ``runs`` (``rundb.connect``).
+        pairs: run, ref, paired.
+        runs: the runs.
+
+    Returns:
+        Columns run, ref, a_variant, b_variant, same_run, measure, year, replicate, a, b, d.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE abm_measures AS {ABM_ANNUAL_MEASURES}")
+    present = {
+        (int(r), str(v))
+        for r, v in con.execute("SELECT DISTINCT run, variant FROM abm_measures").fetchall()
+    }
+    sides = effect_sides(pairs, runs, present)
+    columns = ["run", "ref", "a_variant", "b_variant", "same_run", "measure", "year", "replicate"]
+    if sides.empty:
+        return pd.DataFrame(columns=[*columns, "a", "b", "d"])
+    con.register("effect_sides_df", sides)
+    out = con.execute(
+        """
+        SELECT e.run::INTEGER AS run, e.ref::INTEGER AS ref, e.a_variant, e.b_variant,
+               e.same_run, a.measure, a.year, a.replicate, a.value AS a, b.value AS b,
+               a.value - b.value AS d
+        FROM effect_sides_df e
+        JOIN abm_measures a ON a.run = e.a_run AND a.variant = e.a_variant
+        JOIN abm_measures b ON b.run = e.b_run AND b.variant = e.b_variant
+             AND b.measure = a.measure AND b.year = a.year AND b.replicate = a.replicate
+        ORDER BY ALL
+        """
+    ).df()
+    # The stationary share in percent, its difference in percentage points.
+    out.loc[out["measure"] == "stationary", ["a", "b", "d"]] *= 100.0
+    con.unregister("effect_sides_df")
+    return out
+
+
+def _band(x: pd.Series) -> pd.Series:
+    q = np.quantile(x.to_numpy(float), [0.1, 0.5, 0.9])
+    return pd.Series({"lo": q[0], "p50": q[1], "hi": q[2]})
+
+
+def summarise(diffs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean and P10/P50/P90 of the difference and the two sides' P10/P50/P90, grouped by ``by``.
+
+    Returns:
+        ``by`` columns, replicates, mean, p10, p50, p90, value, value_lo, value_hi,
+        reference_value, reference_lo, reference_hi.
+    """
+    if diffs.empty:
+        return pd.DataFrame()
+    g = diffs.groupby(by, sort=True)
+    d = g["d"].apply(_band).unstack().rename(columns={"lo": "p10", "hi": "p90"})
+    a = g["a"].apply(_band).unstack().set_axis(["value_lo", "value", "value_hi"], axis=1)
+    b = g["b"].apply(_band).unstack()
+    b = b.set_axis(["reference_lo", "reference_value", "reference_hi"], axis=1)
+    out = pd.concat(
+        [g["d"].size().rename("replicates"), g["d"].mean().rename("mean"), d, a, b], axis=1
+    )
+    return out.reset_index()
+
+
+def cumulative(diffs: pd.DataFrame) -> pd.DataFrame:
+    """The cost difference summed over the budget years each replicate covers completely.
+
+    Returns:
+        Columns run, ref, a_variant, b_variant, same_run, replicate, first_year, last_year, a, b,
+        d.
+    """
+    cost = diffs[diffs["measure"] == "cost"]
+    if cost.empty:
+        return pd.DataFrame()
+    keys = ["run", "ref", "a_variant", "b_variant", "same_run", "replicate"]
+    out = cost.groupby(keys).agg(
+        first_year=("year", "min"),
+        last_year=("year", "max"),
+        a=("a", "sum"),
+        b=("b", "sum"),
+        d=("d", "sum"),
+    )
+    return out.reset_index()
+
+
+def units() -> dict[str, str]:
+    """Measure -> unit of its difference."""
+    return {**ABM_MEASURES, "stationary": "percentage points (" + ABM_MEASURES["stationary"] + ")"}
