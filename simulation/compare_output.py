@@ -35,12 +35,12 @@ from simulation.compare import (
     MEDIANS,
     MIXED,
     PAIRED,
-    SCENARIO,
     VALUES,
     Comparison,
     compare_runs,
 )
 from simulation.compare_sro import MEASURE_TITLES, SAME_RUN, service_model_de
+from simulation.compare_summary import headline_rows
 from simulation.rundir import RunFolderExists, now_iso, open_run_folder
 
 
@@ -90,25 +90,12 @@ def effect_charts(c: Comparison) -> dict[str, bytes]:
     return out
 
 
-def headline_rows(c: Comparison) -> tuple[int | None, pd.DataFrame]:
-    """The last year of the summary and its rows that are differences of two scenarios and not
-    zero (the effects first): what the headline chart shows."""
-    s = c.summary
-    if s.empty:
-        return None, s
-    s = s[s["kind"] == SCENARIO]
-    if s.empty:
-        return None, s
-    year = int(s.groupby("variable")["year"].max().min())
-    rows = s[(s["year"] == year) & ~s["zero"] & s["difference_pct"].notna()]
-    return year, rows
-
-
 def charts(c: Comparison) -> dict[str, bytes]:
     """The effect charts, one bar chart of the differences that are not zero, one fan chart per
     headline variable (every run)."""
     out = effect_charts(c)
-    year, rows = headline_rows(c)
+    year, rows = headline_rows(c.summary)
+    rows = rows[rows["difference_pct"].notna()]
     if year is not None and not rows.empty:
         out[f"differences_{year}.png"] = report_charts.difference_bars(
             rows, f"Unterschiede zur Referenz {c.reference}, {year}"

@@ -6,11 +6,12 @@ baseline" lines up the ABM's results **by service model**: for each pair (run, r
 is the run's own service model (``abm.service_model`` of its configuration) and side b the
 reference's:
 
-* the reference's ABM results of its service model when it ran the ABM (replicate r of the run
-  with replicate r of the reference: paired when both share seed and draws, else independent);
-* else the run's own results of the reference's service model: an SRO run also simulates the
-  classic system on the same replicates (common random numbers), which is what a baseline with the
-  classic model would have simulated (same seed scheme: replicate d is spawn d in every scenario).
+* each side from its own run when that run ran the ABM (replicate r of the run with replicate r
+  of the reference: paired when both share seed and draws, else independent);
+* else from the other run of the pair: an SRO run also simulates the classic system on the same
+  replicates (common random numbers), which is what a baseline with the classic model would have
+  simulated (same seed scheme: replicate d is spawn d in every scenario). So "sozialraum vs
+  baseline" is SRO - classic, "baseline vs sozialraum" classic - SRO.
 
 The measures per budget year and replicate are ``simulation.rundb.ABM_ANNUAL_MEASURES`` (cost,
 Fallzahl, stationary share at 31.12.); the difference a - b is taken replicate by replicate and
@@ -26,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.rundb import ABM_ANNUAL_MEASURES, ABM_MEASURES, RunInfo
+from simulation.rundb import ABM_ANNUAL_MEASURES, ABM_MEASURES, RunInfo, sql_str
 
 SAME_RUN = "per-replicate differences of two service models in one run (same replicates)"
 
@@ -77,15 +78,13 @@ def effect_sides(pairs: pd.DataFrame, runs: list[RunInfo], present: set) -> pd.D
     rows = []
     for p in pairs.itertuples():
         va, vb = runs[p.run].service_model, runs[p.ref].service_model
-        if (p.run, va) not in present:
+        # Each side from its own run where it ran the ABM, else from the other run of the pair
+        # (which simulated both service models on the same replicates).
+        a = next(((r, va) for r in (p.run, p.ref) if (r, va) in present), None)
+        b = next(((r, vb) for r in (p.ref, p.run) if (r, vb) in present), None)
+        if a is None or b is None or a == b:
             continue
-        if (p.ref, vb) in present:
-            b_run = p.ref
-        elif (p.run, vb) in present and vb != va:
-            b_run = p.run
-        else:
-            continue
-        rows.append((p.run, p.ref, p.run, va, b_run, vb, b_run == p.run))
+        rows.append((p.run, p.ref, a[0], va, b[0], vb, a[0] == b[0]))
     columns = ["run", "ref", "a_run", "a_variant", "b_run", "b_variant", "same_run"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -101,31 +100,48 @@ def replicate_differences(con, pairs: pd.DataFrame, runs: list[RunInfo]) -> pd.D
     Returns:
         Columns run, ref, a_variant, b_variant, same_run, measure, year, replicate, a, b, d.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE abm_measures AS {ABM_ANNUAL_MEASURES}")
-    present = {
-        (int(r), str(v))
-        for r, v in con.execute("SELECT DISTINCT run, variant FROM abm_measures").fetchall()
-    }
-    sides = effect_sides(pairs, runs, present)
+    query = lambda sql: con.execute(sql).df()  # noqa: E731
+    found = query(f"SELECT DISTINCT run, variant FROM ({ABM_ANNUAL_MEASURES})")
+    present = {(int(r), str(v)) for r, v in zip(found["run"], found["variant"], strict=True)}
+    return side_differences(query, effect_sides(pairs, runs, present))
+
+
+def side_differences(query, sides: pd.DataFrame) -> pd.DataFrame:
+    """The ABM measures of side a minus side b, replicate by replicate.
+
+    Args:
+        query: runs SQL over a ``results`` view and returns a frame (``RunData.query`` or a
+            DuckDB connection's ``execute(...).df()``).
+        sides: run, ref, a_run, a_variant, b_run, b_variant, same_run (``effect_sides``).
+
+    Returns:
+        Columns run, ref, a_variant, b_variant, same_run, measure, year, replicate, a, b, d (the
+        stationary share in percent, its difference in percentage points).
+    """
     columns = ["run", "ref", "a_variant", "b_variant", "same_run", "measure", "year", "replicate"]
     if sides.empty:
         return pd.DataFrame(columns=[*columns, "a", "b", "d"])
-    con.register("effect_sides_df", sides)
-    out = con.execute(
-        """
+    values = ", ".join(
+        f"({int(r.run)}, {int(r.ref)}, {int(r.a_run)}, {sql_str(r.a_variant)}, "
+        f"{int(r.b_run)}, {sql_str(r.b_variant)}, {bool(r.same_run)})"
+        for r in sides.itertuples()
+    )
+    out = query(
+        f"""
+        WITH m AS ({ABM_ANNUAL_MEASURES}),
+        e(run, ref, a_run, a_variant, b_run, b_variant, same_run) AS (VALUES {values})
         SELECT e.run::INTEGER AS run, e.ref::INTEGER AS ref, e.a_variant, e.b_variant,
                e.same_run, a.measure, a.year, a.replicate, a.value AS a, b.value AS b,
                a.value - b.value AS d
-        FROM effect_sides_df e
-        JOIN abm_measures a ON a.run = e.a_run AND a.variant = e.a_variant
-        JOIN abm_measures b ON b.run = e.b_run AND b.variant = e.b_variant
+        FROM e
+        JOIN m a ON a.run = e.a_run AND a.variant = e.a_variant
+        JOIN m b ON b.run = e.b_run AND b.variant = e.b_variant
              AND b.measure = a.measure AND b.year = a.year AND b.replicate = a.replicate
         ORDER BY ALL
         """
-    ).df()
+    )
     # The stationary share in percent, its difference in percentage points.
     out.loc[out["measure"] == "stationary", ["a", "b", "d"]] *= 100.0
-    con.unregister("effect_sides_df")
     return out
 
 

@@ -177,3 +177,24 @@ def _headline_rows(pairs: pd.DataFrame, levels: pd.DataFrame, intervals: pd.Data
                 }
             )
     return rows
+
+
+def headline_rows(summary: pd.DataFrame) -> tuple[int | None, pd.DataFrame]:
+    """The last year of the summary and its rows that are differences of two scenarios and not
+    zero, effects first (what the headline table and chart show; seeds-only pairs left out)."""
+    s = summary
+    if s.empty:
+        return None, s
+    s = s[s["kind"] == SCENARIO]
+    if s.empty:
+        return None, s
+    year = int(s.groupby("variable")["year"].max().min())
+    return year, s[(s["year"] == year) & ~s["zero"]]
+
+
+def zero_titles(summary: pd.DataFrame, year: int) -> list[str]:
+    """Titles of the headline variables that are exactly equal in every pair of two scenarios in
+    ``year`` (named in one line instead of listed as differences of 0)."""
+    s = summary[(summary["kind"] == SCENARIO) & (summary["year"] == year)]
+    zero = s.groupby("title")["zero"].all()
+    return [t for t in s["title"].drop_duplicates() if zero[t]]

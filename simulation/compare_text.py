@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.compare_sro import EFFECT_PREFIX, MEASURE_NAMES
+from simulation.compare_summary import headline_rows
 from simulation.compare_terms import HEADLINES, IDENTICAL, SCENARIO, SEEDS_ONLY
 
 if TYPE_CHECKING:
@@ -121,15 +122,12 @@ def summary_text(c: Comparison, year: int | None = None) -> str:
             f"{p.unmatched_rows:,} only in one of them; max |difference| "
             f"{p.max_abs_difference:.6g}"
         )
-    s = c.summary
-    if s.empty:
+    if year is None:
+        year, shown = headline_rows(c.summary)
+    else:
+        shown = headline_rows(c.summary[c.summary["year"] == year])[1]
+    if year is None:
         return "\n".join(lines)
-    s = s[s["kind"] == SCENARIO]
-    if s.empty:
-        return "\n".join(lines)
-    year = year or int(s.groupby("variable")["year"].max().min())
-    rows = s[s["year"] == year]
-    shown = rows[~rows["zero"]]
     if not shown.empty:
         lines.append(
             f"headline differences in {year} (P50; interval = P10..P90 of the difference):"
@@ -137,9 +135,9 @@ def summary_text(c: Comparison, year: int | None = None) -> str:
     for r in shown.itertuples():
         name = r.variable if not r.effect else f"{r.variable} ({r.variant})"
         lines.append(f"  {r.label} - {r.reference_label}: {name} {_difference(r)}")
-    zero = sorted(set(rows.loc[rows["zero"], "variable"]) - set(shown["variable"]))
-    if zero:
-        lines.append(
-            f"  equal in every pair of scenarios (difference 0) in {year}: {', '.join(zero)}"
-        )
+    s = c.summary[(c.summary["kind"] == SCENARIO) & (c.summary["year"] == year)]
+    zero = s.groupby("variable")["zero"].all()
+    if zero.any():
+        names = ", ".join(zero.index[zero])
+        lines.append(f"  equal in every pair of scenarios (difference 0) in {year}: {names}")
     return "\n".join(lines)

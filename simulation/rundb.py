@@ -174,7 +174,7 @@ def label_runs(runs: list[RunInfo]) -> list[RunInfo]:
     return [RunInfo(r.path, r.manifest, lab) for r, lab in zip(runs, out, strict=True)]
 
 
-def _sql_str(text: str) -> str:
+def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -190,7 +190,7 @@ def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
         files = run.files
         if not files:
             continue
-        listed = ", ".join(_sql_str(str(f)) for f in files)
+        listed = ", ".join(sql_str(str(f)) for f in files)
         # Old run folders have no variant column (their variant is in the scenario partition).
         has_variant = any("variant" in pq.read_schema(f).names for f in files)
         parts.append(
