@@ -170,14 +170,15 @@ def summarise(diffs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def cumulative(diffs: pd.DataFrame) -> pd.DataFrame:
-    """The cost difference summed over the budget years each replicate covers completely.
+def cumulative(diffs: pd.DataFrame, measure: str = "cost") -> pd.DataFrame:
+    """The difference of an amount (``measure``: cost) summed over the budget years each
+    replicate covers completely.
 
     Returns:
         Columns run, ref, a_variant, b_variant, same_run, replicate, first_year, last_year, a, b,
         d.
     """
-    cost = diffs[diffs["measure"] == "cost"]
+    cost = diffs[diffs["measure"] == measure]
     if cost.empty:
         return pd.DataFrame()
     keys = ["run", "ref", "a_variant", "b_variant", "same_run", "replicate"]
