@@ -335,6 +335,7 @@ def test_the_derived_name_is_the_run_folder_and_the_results_partition(tmp_path):
         "hze=rising",
         f"run_root={tmp_path}",
         *FAST,
+        "draws=0",
         "pipeline.stages=[population]",
     )
     assert res.returncode == 0, res.stderr
