@@ -92,6 +92,7 @@ class Comparison:
             reference_label, a_variant, b_variant, same_run, measure, year, replicates, mean,
             p10, p50, p90, value(_lo, _hi), reference_value(_lo, _hi), method, kind.
         pooled: the same over the pairs of kind ``scenario`` of the same two scenarios and service
+            models, turned to SRO minus classic where one side is classic
             models (scenario, reference_scenario instead of run, ref and labels; pairs); year 0
             = the cost summed over the years every replicate covers (first_year..last_year).
         levels: the headline variables of every run (for charts): label, variable, year, value,

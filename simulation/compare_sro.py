@@ -51,7 +51,8 @@ MEASURE_NAMES = {"cost": "cost", "cases": "Fallzahl", "stationary": "stationary 
 EFFECT_PREFIX = "Effect|"
 """Summary rows of a service-model effect have the variable ``Effect|<measure>``."""
 
-SERVICE_MODELS_DE = {"classic": "klassisch"}
+CLASSIC = "classic"
+SERVICE_MODELS_DE = {CLASSIC: "klassisch"}
 
 
 def effect_title(measure: str, a: str, b: str) -> str:
@@ -195,3 +196,28 @@ def cumulative(diffs: pd.DataFrame, measure: str = "cost") -> pd.DataFrame:
 def units() -> dict[str, str]:
     """Measure -> unit of its difference."""
     return {**ABM_MEASURES, "stationary": "percentage points (" + ABM_MEASURES["stationary"] + ")"}
+
+
+def sro_minus_classic(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (``summarise`` output with scenario columns) turned so that each row is SRO
+    minus classic: rows of classic minus another model (a comparison whose reference is the SRO
+    run) get their sides swapped and their differences negated (P10 <-> -P90)."""
+    if table.empty:
+        return table
+    flip = (table["a_variant"] == CLASSIC) & (table["b_variant"] != CLASSIC)
+    out = table.copy()
+    swaps = [
+        ("a_variant", "b_variant"),
+        ("scenario", "reference_scenario"),
+        ("value", "reference_value"),
+        ("value_lo", "reference_lo"),
+        ("value_hi", "reference_hi"),
+    ]
+    for a, b in swaps:
+        if a in out and b in out:
+            out.loc[flip, [a, b]] = table.loc[flip, [b, a]].to_numpy()
+    out.loc[flip, "mean"] = -table.loc[flip, "mean"]
+    out.loc[flip, "p50"] = -table.loc[flip, "p50"]
+    out.loc[flip, "p10"] = -table.loc[flip, "p90"]
+    out.loc[flip, "p90"] = -table.loc[flip, "p10"]
+    return out

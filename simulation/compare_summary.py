@@ -62,7 +62,7 @@ def effect_tables(
         yearly = pd.concat([yearly, cum], ignore_index=True)
     counts = rows.groupby(by)[["run"]].agg(lambda r: len(set(r))).rename(columns={"run": "pairs"})
     pooled = yearly.merge(counts.reset_index(), on=by)
-    return effects, pooled
+    return effects, compare_sro.sro_minus_classic(pooled)
 
 
 def summary_table(

@@ -353,10 +353,18 @@ def test_sozialraum_vs_a_baseline_without_abm_is_sro_minus_classic_of_the_same_r
     assert c.summary["effect"].iloc[0] and c.summary_text().startswith(
         "SRO effect sozialraum - classic"
     )
-    # The other way round (sozialraum as reference): classic minus SRO, the same numbers negated.
-    back = compare_runs([base, run], reference="sozialraum").effects.set_index("measure")
-    assert back.loc["cost", "p50"] == pytest.approx(-e.loc["cost", "p50"])
-    assert set(back["a_variant"]) == {"classic"}
+    # The other way round (sozialraum as reference): classic minus SRO, the same numbers negated;
+    # pooled (what the first line and the report lead with) is SRO minus classic either way.
+    back = compare_runs([base, run], reference="sozialraum")
+    turned = back.effects.set_index("measure")
+    assert turned.loc["cost", "p50"] == pytest.approx(-e.loc["cost", "p50"])
+    assert set(turned["a_variant"]) == {"classic"}
+    pooled = back.pooled[back.pooled["year"] > 0].set_index("measure")
+    np.testing.assert_allclose(
+        pooled.loc["cost", ["p10", "p50", "p90"]].to_numpy(float),
+        e.loc["cost", ["p10", "p50", "p90"]].to_numpy(float),
+    )
+    assert pooled.loc["cost", "scenario"] == "sozialraum"
 
 
 def test_a_baseline_with_the_classic_abm_is_paired_replicate_by_replicate(tmp_path):
