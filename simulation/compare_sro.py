@@ -216,8 +216,8 @@ def sro_minus_classic(table: pd.DataFrame) -> pd.DataFrame:
     for a, b in swaps:
         if a in out and b in out:
             out.loc[flip, [a, b]] = table.loc[flip, [b, a]].to_numpy()
-    out.loc[flip, "mean"] = -table.loc[flip, "mean"]
-    out.loc[flip, "p50"] = -table.loc[flip, "p50"]
-    out.loc[flip, "p10"] = -table.loc[flip, "p90"]
-    out.loc[flip, "p90"] = -table.loc[flip, "p10"]
+    out.loc[flip, "mean"] = 0.0 - table.loc[flip, "mean"]
+    out.loc[flip, "p50"] = 0.0 - table.loc[flip, "p50"]
+    out.loc[flip, "p10"] = 0.0 - table.loc[flip, "p90"]
+    out.loc[flip, "p90"] = 0.0 - table.loc[flip, "p10"]
     return out
