@@ -105,11 +105,15 @@ def test_finance_workbook_holds_numbers_that_match_the_results(run):
     assert wb.sheetnames == [
         "Hinweise",
         "Kosten sozialraum",
+        "Kosten real sozialraum",
         "Kosten (Liste)",
         "Systemmodell",
+        "SRO-Differenz",
         "Szenariendifferenzen",
         "Fälle nach Stadtteil",
-        "Annahmen und Quellen",
+        "Annahmen",
+        "Quellen",
+        "Technische Angaben",
     ]
     ws = wb["Kosten sozialraum"]
     years = [c.value for c in ws[3][1:] if c.value is not None]
@@ -142,7 +146,7 @@ def test_finance_workbook_holds_numbers_that_match_the_results(run):
     assert all(v == SUPPRESSED or isinstance(v, int | float) for v in cells)
     params = [
         r
-        for r in wb["Annahmen und Quellen"].iter_rows(values_only=True)
+        for r in wb["Technische Angaben"].iter_rows(values_only=True)
         if r[0] and str(r[0]).startswith(("population.", "kita.", "hze.", "abm.")) and r[2]
     ]
     assert len(params) > 50 and all(r[3] for r in params)  # every parameter names its source
@@ -163,7 +167,10 @@ def test_report_command_compares_with_another_run(run, tmp_path, capsys):
     rows = [
         r
         for r in wb["Szenariendifferenzen"].iter_rows(values_only=True)
-        if r[0] == "baseline" and r[1] == "sozialraum" and isinstance(r[6], int | float)
+        if r[0] == "baseline"
+        and r[1] == "sozialraum"
+        and isinstance(r[6], int | float)
+        and str(r[3]).startswith(("§", "Insgesamt"))  # the HzE cost per Hilfeart
     ]
     # Same seed and draws; SRO acts only in the ABM: the HzE forecasts differ by exactly zero.
     assert rows and all(r[6] == 0.0 for r in rows)
