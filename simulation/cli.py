@@ -22,6 +22,7 @@ from forecast.validate import InputDataError
 from simulation.config import JhplanConfig, register_configs
 from simulation.hydra_run import (
     CALLBACK,
+    derived_scenario,
     final_run_dir,
     refuse,
     scenario_override_problems,
@@ -58,8 +59,11 @@ def _task(cfg: DictConfig, task: str) -> None:
     from simulation.pipeline import run_backtest, run_scenario  # heavy imports after arg parsing
 
     hc = HydraConfig.get()
-    run_dir = final_run_dir(hc)
+    run_dir = final_run_dir(hc, str(cfg.get("scenario")))
     overrides = list(hc.overrides.task)
+    name = derived_scenario(overrides, str(cfg.get("scenario")))
+    if name and hc.mode == RunMode.MULTIRUN:  # a single run is named in RunDirectory already
+        cfg.scenario = name
     try:
         problem = scenario_problem(cfg.get("scenario"))
         if problem:  # a sweep's job, whose folder the launcher made: only the job can say so

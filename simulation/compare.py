@@ -7,8 +7,14 @@ pairs every run with a run of the reference scenario:
   draws** when there is one (common random numbers: draw d of one run and draw d of the other
   share their random numbers), else with the first reference run;
 * a further run of the reference scenario is paired with another reference run of the same seed
-  and draws (a reproducibility check: the difference must be exactly zero); a run is never
-  compared with itself.
+  and draws (a reproducibility check: the difference must be exactly zero), else with the first
+  reference run; a run is never compared with itself, and two runs only once.
+
+The reference is a scenario name or a run's label; a label stands for its run first and then for
+the other runs of its scenario (so that ``jhplan report RUN --compare SWEEP`` pairs the sweep's
+scenarios seed by seed). Each pair has a ``kind`` from the two runs' configurations
+(``RunInfo.scenario_config``): ``scenario`` (they differ), ``seeds only`` (they differ only by
+seed or draws: every difference is seed noise, never an effect) or ``identical``.
 
 Rows are lined up on model, service-model variant (ABM), district, year, month, variable,
 statistic and quantile (and replicate for per-draw samples). Two kinds of difference result:
@@ -21,7 +27,11 @@ statistic and quantile (and replicate for per-draw samples). Two kinds of differ
   difference itself. ``method`` says whether the replicates were paired (same seed and draws, so
   that the interval shows the effect of the scenario alone) or independent.
 
-``summary`` holds the headline variables of the city per year (``HEADLINES``) with both.
+``effects`` holds the service-model effect (``simulation.compare_sro``: Sozialraumorientierung
+minus classic in the ABM's cost, Fallzahl and stationary share per budget year, replicate by
+replicate), ``pooled`` the same over all pairs of the same two scenarios (seeds pooled).
+``summary`` holds the headline variables of the city per year (``HEADLINES``) with both, the
+effects first, then the differences that are not zero.
 
 References:
     Law, A. M. (2015). Simulation Modeling and Analysis, 5th ed., ch. 11.2 (common random
@@ -38,36 +48,24 @@ import pandas as pd
 
 from forecast.contract import CITY_DISTRICT
 from forecast.variables import ABM
+from simulation import compare_sro
+from simulation.compare_summary import effect_tables, summary_table
+from simulation.compare_terms import (  # noqa: F401 (re-exported for the report and workbook)
+    HEADLINES,
+    IDENTICAL,
+    INDEPENDENT,
+    KINDS_DE,
+    MEDIANS,
+    METHODS_DE,
+    MIXED,
+    PAIRED,
+    SCENARIO,
+    SEEDS_ONLY,
+    VALUES,
+)
 from simulation.rundb import ABM_ANNUAL_COST, RunInfo, connect, find_runs
 
-HEADLINES: dict[str, str] = {
-    "Population|Total": "Einwohner",
-    "Kita|Demand|U3": "Kita-Bedarf U3",
-    "Kita|Demand|Ue3": "Kita-Bedarf Ü3",
-    "Kita|Gap|U3": "Fehlende Kita-Plätze U3",
-    "Kita|Gap|Ue3": "Fehlende Kita-Plätze Ü3",
-    "HzE|Cases|Total": "HzE-Fallzahl",
-    "HzE|Cost|Total": "HzE-Kosten (Euro, nominal)",
-    "ABM|Cost|Total": "HzE-Kosten im Systemmodell (Euro je Jahr)",
-}
-"""City variables of the summary table and charts, with German labels."""
-
 ABM_COST_TOTAL = ABM["Cost"].name(hilfeart="Total")
-
-PAIRED = "per-replicate differences, paired (same seed and draws)"
-INDEPENDENT = "per-replicate differences, independent replicates (different seed or draws)"
-MEDIANS = "difference of medians (no interval of the difference: no per-draw samples)"
-VALUES = "difference of values (deterministic runs)"
-MIXED = "difference of a median and a value (one run without draws)"
-
-METHODS_DE = {
-    PAIRED: "Differenz je Simulationslauf, gepaart (gleicher Startwert, gleiche Zahl der Läufe)",
-    INDEPENDENT: "Differenz je Simulationslauf, unabhängige Läufe (anderer Startwert)",
-    MEDIANS: "Differenz der Mediane (kein Intervall der Differenz)",
-    VALUES: "Differenz der Werte (ohne Simulationsläufe)",
-    MIXED: "Differenz eines Medians und eines Werts (ein Lauf ohne Simulationsläufe)",
-}
-"""German wording of the methods, for the report and the workbook."""
 
 KEY = ("model", "variant", "district", "year", "month", "variable")
 
@@ -80,14 +78,23 @@ class Comparison:
         runs: the runs compared, labelled.
         reference: the reference scenario (or run label).
         pairs: run, ref (positions in ``runs``), label, reference_label, paired (same seed and
-            draws), matched_rows, unmatched_rows, max_abs_difference.
+            draws), kind (scenario, seeds only, identical), matched_rows, unmatched_rows,
+            max_abs_difference.
         differences: every lined-up row: run, ref, label, reference_label, key columns, unit,
             statistic, quantile, value, reference_value, difference.
         intervals: per-replicate differences where both runs have samples: key columns, unit,
             replicates, mean, p10, p50, p90, method.
         summary: headline variables of the city per pair and year: variable, title, unit, year,
             label, reference_label, value, value_lo, value_hi, reference_value, reference_lo,
-            reference_hi, difference, difference_pct, difference_lo, difference_hi, method.
+            reference_hi, difference, difference_pct, difference_lo, difference_hi, method, kind
+            (effects first, then differences that are not zero).
+        effects: the service-model effect per pair (``simulation.compare_sro``): run, ref, label,
+            reference_label, a_variant, b_variant, same_run, measure, year, replicates, mean,
+            p10, p50, p90, value(_lo, _hi), reference_value(_lo, _hi), method, kind.
+        pooled: the same over the pairs of kind ``scenario`` of the same two scenarios and service
+            models, turned to SRO minus classic where one side is classic
+            models (scenario, reference_scenario instead of run, ref and labels; pairs); year 0
+            = the cost summed over the years every replicate covers (first_year..last_year).
         levels: the headline variables of every run (for charts): label, variable, year, value,
             lo, hi (P50 and P10/P90 over draws, or the value thrice).
     """
@@ -99,37 +106,16 @@ class Comparison:
     intervals: pd.DataFrame
     summary: pd.DataFrame
     levels: pd.DataFrame
+    effects: pd.DataFrame
+    pooled: pd.DataFrame
 
     def summary_text(self, year: int | None = None) -> str:
-        """A few lines: the pairs, their largest differences, headline differences in ``year``
-        (default: the last year all summary rows share)."""
-        lines = [f"{len(self.runs)} run(s) compared; reference: {self.reference}"]
-        for p in self.pairs.itertuples():
-            kind = "paired" if p.paired else "unpaired"
-            lines.append(
-                f"  {p.label} vs {p.reference_label} ({kind}): {p.matched_rows:,} rows lined up, "
-                f"{p.unmatched_rows:,} only in one of them; max |difference| "
-                f"{p.max_abs_difference:.6g}"
-            )
-        if self.summary.empty:
-            return "\n".join(lines)
-        year = year or int(self.summary.groupby("variable")["year"].max().min())
-        rows = self.summary[self.summary["year"] == year]
-        if not rows.empty:
-            lines.append(
-                f"headline differences in {year} (P50; interval = P10..P90 of the difference):"
-            )
-        for r in rows.itertuples():
-            interval = (
-                f" [{r.difference_lo:+,.0f} .. {r.difference_hi:+,.0f}]"
-                if np.isfinite(r.difference_lo)
-                else ""
-            )
-            pct = f" ({r.difference_pct:+.1f} %)" if np.isfinite(r.difference_pct) else ""
-            lines.append(
-                f"  {r.label} - {r.reference_label}: {r.variable} {r.difference:+,.0f}{pct}{interval}"
-            )
-        return "\n".join(lines)
+        """The console summary (``simulation.compare_text``): the service-model effect with its
+        interval first, then seeds-only pairs named as such, the pairs, the headline differences
+        that are not zero."""
+        from simulation.compare_text import summary_text
+
+        return summary_text(self, year)
 
 
 def compare_runs(paths: list[str | Path], reference: str | None = None) -> Comparison:
@@ -200,23 +186,37 @@ def compare_run_infos(runs: list[RunInfo], reference: str | None = None) -> Comp
     ).df()
     intervals = pd.concat([intervals, _annual_abm_intervals(con, join)], ignore_index=True)
     levels = _levels(con, runs)
+    diffs = compare_sro.replicate_differences(con, pairs, runs)
     con.close()
     labels = {i: r.label for i, r in enumerate(runs)}
     pairs = _pair_stats(pairs, differences, intervals, counts, runs)
     for frame in (differences, intervals):
         frame.insert(2, "label", frame["run"].map(labels))
         frame.insert(3, "reference_label", frame["ref"].map(labels))
-    paired = dict(zip(pairs["run"], pairs["paired"], strict=True))
-    intervals["method"] = np.where(intervals["run"].map(paired), PAIRED, INDEPENDENT)
-    summary = _summary(pairs, levels, intervals)
-    return Comparison(runs, ref_name, pairs, differences, intervals, summary, levels)
+    key = list(zip(pairs["run"], pairs["ref"], strict=True))
+    paired = dict(zip(key, pairs["paired"], strict=True))
+    kinds = dict(zip(key, pairs["kind"], strict=True))
+    pair_of = list(zip(intervals["run"], intervals["ref"], strict=True))
+    intervals["method"] = np.where([paired[k] for k in pair_of], PAIRED, INDEPENDENT)
+    effects, pooled = effect_tables(diffs, runs, paired, kinds)
+    if not effects.empty:  # the effects are differences of the pair too
+        span = effects[["p10", "p90"]].abs().max(axis=1).groupby([effects["run"], effects["ref"]])
+        biggest = span.max().to_dict()
+        pairs["max_abs_difference"] = [
+            max(m, biggest.get(k, 0.0))
+            for m, k in zip(pairs["max_abs_difference"], key, strict=True)
+        ]
+    summary = summary_table(pairs, levels, intervals, effects)
+    return Comparison(
+        runs, ref_name, pairs, differences, intervals, summary, levels, effects, pooled
+    )
 
 
 def pair_runs(runs: list[RunInfo], reference: str | None) -> tuple[str, pd.DataFrame]:
     """Each run's reference run (see the module docstring).
 
     Returns:
-        The reference name and a frame run, ref, paired (positions in ``runs``).
+        The reference name and a frame run, ref (positions in ``runs``), paired, kind.
     """
     if not runs:
         raise ValueError("no runs to compare")
@@ -225,7 +225,9 @@ def pair_runs(runs: list[RunInfo], reference: str | None) -> tuple[str, pd.DataF
     if reference is None:
         reference = "baseline" if "baseline" in scenarios else scenarios[0]
     if reference in labels and reference not in scenarios:
-        refs = [labels.index(reference)]
+        first = labels.index(reference)  # the labelled run first, then the rest of its scenario
+        refs = [first, *(i for i, s in enumerate(scenarios) if s == scenarios[first] != labels[i])]
+        refs = list(dict.fromkeys(refs))
     elif reference in scenarios:
         refs = [i for i, s in enumerate(scenarios) if s == reference]
     else:
@@ -233,21 +235,30 @@ def pair_runs(runs: list[RunInfo], reference: str | None) -> tuple[str, pd.DataF
             f"reference {reference!r} names no run; scenarios: {sorted(set(scenarios))}, "
             f"labels: {labels}"
         )
-    rows = []
+    rows: list[tuple[int, int, bool, str]] = []
     for i, run in enumerate(runs):
-        candidates = [j for j in refs if j != i]
+        if i == refs[0]:
+            continue
+        taken = {frozenset(r[:2]) for r in rows}  # two runs are compared once, not both ways
+        candidates = [j for j in refs if j != i and frozenset((i, j)) not in taken]
         same = [j for j in candidates if _same_draws(runs[j], run)]
-        if same:
-            if (same[0], i) not in {(r[0], r[1]) for r in rows}:  # not both ways round
-                rows.append((i, same[0], True))
-        elif candidates and i not in refs:
-            rows.append((i, candidates[0], False))
+        j = same[0] if same else refs[0] if refs[0] in candidates else None
+        if j is not None:
+            rows.append((i, j, bool(same), pair_kind(run, runs[j])))
     if not rows:
-        raise ValueError(
-            f"nothing to compare: every run is the reference {reference!r} and no two of them "
-            "share seed and draws"
-        )
-    return reference, pd.DataFrame(rows, columns=["run", "ref", "paired"])
+        raise ValueError(f"nothing to compare: the reference {reference!r} is the only run")
+    return reference, pd.DataFrame(rows, columns=["run", "ref", "paired", "kind"])
+
+
+def pair_kind(a: RunInfo, b: RunInfo) -> str:
+    """``scenario`` when the two runs' configurations differ (their scenario names when a
+    manifest has no configuration), else ``identical`` with the same seed and draws, else
+    ``seeds only``."""
+    ca, cb = a.scenario_config, b.scenario_config
+    differ = ca != cb if ca and cb else a.scenario != b.scenario
+    if differ:
+        return SCENARIO
+    return IDENTICAL if _same_draws(a, b) else SEEDS_ONLY
 
 
 def _same_draws(a: RunInfo, b: RunInfo) -> bool:
@@ -342,53 +353,3 @@ def _levels(con, runs: list[RunInfo]) -> pd.DataFrame:
     levels = pd.concat([annual, abm], ignore_index=True)
     levels.insert(1, "label", levels["run"].map({i: r.label for i, r in enumerate(runs)}))
     return levels.sort_values(["variable", "variant", "run", "year"], ignore_index=True)
-
-
-def _summary(pairs: pd.DataFrame, levels: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
-    """Headline differences per pair and year, with an interval where samples allow one."""
-    if levels.empty:
-        return pd.DataFrame()
-    city = intervals[
-        (intervals["district"] == CITY_DISTRICT)
-        & (intervals["month"] == 0)
-        & intervals["variable"].isin(list(HEADLINES))
-    ].set_index(["run", "ref", "variable", "variant", "year"])
-    index = ["variable", "variant", "year"]
-    rows = []
-    for p in pairs.itertuples():
-        a = levels[levels["run"] == p.run].set_index(index)
-        b = levels[levels["run"] == p.ref].set_index(index)
-        both = a.merge(b, left_index=True, right_index=True, suffixes=("", "_ref"))
-        for (variable, variant, year), r in both.iterrows():
-            key = (p.run, p.ref, variable, variant, year)
-            lo = hi = np.nan
-            method = {
-                ("median", "median"): MEDIANS,
-                ("value", "value"): VALUES,
-            }.get((r["kind"], r["kind_ref"]), MIXED)
-            if key in city.index:
-                lo, hi = float(city.loc[key, "p10"]), float(city.loc[key, "p90"])
-                method = PAIRED if p.paired else INDEPENDENT
-            diff = float(r["value"] - r["value_ref"])
-            rows.append(
-                {
-                    "variable": variable,
-                    "variant": variant,
-                    "title": HEADLINES[variable] + (f" ({variant})" if variant else ""),
-                    "year": int(year),
-                    "label": p.label,
-                    "reference_label": p.reference_label,
-                    "value": r["value"],
-                    "value_lo": r["lo"],
-                    "value_hi": r["hi"],
-                    "reference_value": r["value_ref"],
-                    "reference_lo": r["lo_ref"],
-                    "reference_hi": r["hi_ref"],
-                    "difference": diff,
-                    "difference_pct": 100 * diff / r["value_ref"] if r["value_ref"] else np.nan,
-                    "difference_lo": lo,
-                    "difference_hi": hi,
-                    "method": method,
-                }
-            )
-    return pd.DataFrame(rows)

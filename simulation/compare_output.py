@@ -6,10 +6,16 @@ folder: under a hidden temporary name, renamed when complete, never overwritten.
 * ``manifest.json``: task ``compare``, the inputs, the runs and their pairing, the methods;
 * ``runs.csv``, ``pairs.csv``: the runs (label, scenario, seed, draws, overrides, path) and which
   run was compared with which;
-* ``summary.csv`` / ``.parquet``: headline variables of the city per pair and year;
+* ``summary.csv`` / ``.parquet``: headline variables of the city per pair and year: the
+  service-model effects first, then the differences that are not zero (``kind`` names pairs that
+  differ only by seed);
+* ``effects.parquet``, ``effects_pooled.csv``: the service-model effect (SRO minus classic) per
+  pair and pooled over seeds, per budget year with P10/P50/P90 of the per-replicate difference;
 * ``differences.parquet``: every lined-up row (run minus reference, same statistic);
 * ``intervals.parquet``: per-replicate differences (mean, P10/P50/P90) where samples exist;
-* ``summary.txt`` and ``charts/*.png`` (German labels).
+* ``summary.txt`` (the console summary) and ``charts/*.png`` (German labels): the effect per
+  budget year first (``sro_effekt_<measure>.png``), the differences of the last year that are not
+  zero (seeds-only pairs left out), one fan chart per headline variable.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from simulation import report_charts
 from simulation.compare import (
     HEADLINES,
     INDEPENDENT,
+    KINDS_DE,
     MEDIANS,
     MIXED,
     PAIRED,
@@ -32,6 +39,8 @@ from simulation.compare import (
     Comparison,
     compare_runs,
 )
+from simulation.compare_sro import MEASURE_TITLES, SAME_RUN, service_model_de
+from simulation.compare_summary import headline_rows
 from simulation.rundir import RunFolderExists, now_iso, open_run_folder
 
 
@@ -52,9 +61,45 @@ def runs_table(c: Comparison) -> pd.DataFrame:
     )
 
 
+def effect_charts(c: Comparison) -> dict[str, bytes]:
+    """The service-model effect per budget year (P50, P10-P90 of the per-replicate difference),
+    one chart per measure, one band per two scenarios (seeds pooled)."""
+    out: dict[str, bytes] = {}
+    if c.pooled.empty:
+        return out
+    yearly = c.pooled[c.pooled["year"] > 0]
+    for measure, g in yearly.groupby("measure", sort=False):
+        series = {
+            f"{service_model_de(va)} – {service_model_de(vb)} ({s} vs {r})": b.set_index("year")[
+                ["p10", "p50", "p90"]
+            ].set_axis(["P10", "P50", "P90"], axis=1)
+            for (s, r, va, vb), b in g.groupby(
+                ["scenario", "reference_scenario", "a_variant", "b_variant"], sort=False
+            )
+        }
+        if measure == "cost":
+            scale, unit, _ = report_charts.money(g[["p10", "p90"]].to_numpy())
+            decimals = 1
+        else:
+            scale, decimals = 1.0, 1
+            unit = "Prozentpunkte" if measure == "stationary" else "Fälle"
+        title = "Effekt: " + MEASURE_TITLES[measure].split(" (")[0]
+        out[f"sro_effekt_{measure}.png"] = report_charts.fan_chart(
+            series, title, unit, "Haushaltsjahr", scale=scale, decimals=decimals, zero_line=True
+        )
+    return out
+
+
 def charts(c: Comparison) -> dict[str, bytes]:
-    """One fan chart per headline variable (every run), one bar chart of differences."""
-    out = {}
+    """The effect charts, one bar chart of the differences that are not zero, one fan chart per
+    headline variable (every run)."""
+    out = effect_charts(c)
+    year, rows = headline_rows(c.summary)
+    rows = rows[rows["difference_pct"].notna()]
+    if year is not None and not rows.empty:
+        out[f"differences_{year}.png"] = report_charts.difference_bars(
+            rows, f"Unterschiede zur Referenz {c.reference}, {year}"
+        )
     for (variable, variant), lv in c.levels.groupby(["variable", "variant"], sort=False):
         series = {
             label: g.set_index("year")[["lo", "value", "hi"]].set_axis(
@@ -68,12 +113,6 @@ def charts(c: Comparison) -> dict[str, bytes]:
         slug = variable.replace("|", "_").lower() + (f"_{variant}" if variant else "")
         out[f"{slug}.png"] = report_charts.fan_chart(
             series, title, unit or title, "Jahr", scale=scale, decimals=decimals
-        )
-    if not c.summary.empty:
-        year = int(c.summary.groupby("variable")["year"].max().min())
-        rows = c.summary[c.summary["year"] == year]
-        out[f"differences_{year}.png"] = report_charts.difference_bars(
-            rows, f"Unterschiede zur Referenz {c.reference}, {year}"
         )
     return out
 
@@ -94,7 +133,9 @@ def write_comparison(c: Comparison, out: Path, inputs: list[str]) -> Path:
                     "differences": "run minus its reference run, same statistic (value, mean, "
                     "quantile): a difference of quantiles, not a quantile of differences",
                     "intervals": f"{PAIRED}; {INDEPENDENT}",
-                    "summary": [PAIRED, INDEPENDENT, MEDIANS, VALUES, MIXED],
+                    "effects": f"{SAME_RUN}; {PAIRED}; {INDEPENDENT}",
+                    "summary": [SAME_RUN, PAIRED, INDEPENDENT, MEDIANS, VALUES, MIXED],
+                    "kinds": KINDS_DE,
                 },
             }
         )
@@ -105,6 +146,8 @@ def write_comparison(c: Comparison, out: Path, inputs: list[str]) -> Path:
         c.differences.to_parquet(folder.path("differences.parquet"), index=False)
         c.intervals.to_parquet(folder.path("intervals.parquet"), index=False)
         c.levels.to_parquet(folder.path("levels.parquet"), index=False)
+        c.effects.to_parquet(folder.path("effects.parquet"), index=False)
+        c.pooled.to_csv(folder.path("effects_pooled.csv"), index=False)
         folder.path("summary.txt").write_text(c.summary_text() + "\n", encoding="utf-8")
         for name, png in charts(c).items():
             folder.path("charts", name).write_bytes(png)

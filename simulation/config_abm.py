@@ -80,7 +80,8 @@ class AbmConfig:
             one per draw: ``min(replicates, draws)``).
         months: months to simulate (None: the whole forecast horizon).
         n_jobs: worker processes for the replicates (joblib; 1 = in this process).
-        samples: also write per-replicate city values of the total cost and cost difference.
+        samples: also write per-replicate city values of the total cost, cost difference, running
+            and ended helps and stationary share (for the SRO effect of `jhplan compare`).
         figures: write the fan and tornado charts.
     """
 

@@ -40,6 +40,27 @@ def finish_years_chart(fig, ax, path, title: str, xlabel: str, ylabel: str, lege
     plt.close(fig)
 
 
+def axis_break(ax) -> float:
+    """Mark a y axis that does not start at zero with a break (two slashes at its foot).
+
+    Returns:
+        The axis' lower limit if it is above zero (the break is drawn), else 0.
+    """
+    bottom = float(ax.get_ylim()[0])
+    if bottom <= 0:
+        return 0.0
+    for dx in (-0.012, 0.0):
+        ax.plot(
+            [dx - 0.01, dx + 0.01],
+            [0.015, 0.045],
+            transform=ax.transAxes,
+            color="black",
+            lw=1,
+            clip_on=False,
+        )
+    return bottom
+
+
 def pyramid(
     path: Path, title: str, base: np.ndarray, later: np.ndarray, base_year: int, later_year: int
 ) -> None:
@@ -75,7 +96,9 @@ def total_chart(
     projection: dict[int, float],
     bands: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] | None = None,
 ) -> None:
-    """Total population: register history (points), projection (line), optional intervals.
+    """Total population: register history (points), projection (line), optional intervals; the
+    axis fits the data, and when it does not start at zero it shows a break mark and says where
+    it starts.
 
     ``bands`` are (years, low, high, label) drawn widest first, e.g. P5-P95 and P10-P90.
     """
@@ -97,7 +120,12 @@ def total_chart(
         label="Vorausberechnung",
     )
     ax.set_xlabel("Jahr (Stichtag 31.12.)")
-    ax.set_ylabel("Einwohner")
+    values = [*history.values(), *projection.values()]
+    values += [float(v) for b in bands or [] for v in (np.min(b[1]), np.max(b[2]))]
+    pad = 0.08 * (max(values) - min(values)) or 0.05 * max(values)
+    ax.set_ylim(max(0.0, min(values) - pad), max(values) + pad)
+    bottom = axis_break(ax)
+    ax.set_ylabel("Einwohner" + (f" (Achse ab {bottom:,.0f})".replace(",", ".") if bottom else ""))
     ax.yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", "."))
     )

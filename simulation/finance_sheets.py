@@ -17,9 +17,9 @@ from openpyxl.utils import get_column_letter
 
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE
-from simulation.compare import METHODS_DE, Comparison
 from simulation.confidentiality import FOOTNOTE, suppress_frame, with_margins
 from simulation.config_report import ReportConfig
+from simulation.finance_prices import PriceBasis
 from simulation.report_data import RunData
 
 BOLD = Font(bold=True)
@@ -67,12 +67,20 @@ def column_widths(ws, first: int = 34, rest: int = 14) -> None:
         ws.column_dimensions[get_column_letter(j)].width = first if j == 1 else rest
 
 
-def cost_sheet(wb: Workbook, scenario: str, cost: pd.DataFrame, cfg: ReportConfig) -> None:
-    """Rows Hilfeart (+ Insgesamt), per budget year P10/P50/P90 columns."""
-    ws = wb.create_sheet(sheet_title(wb, f"Kosten {scenario}"))
+def cost_sheet(
+    wb: Workbook,
+    scenario: str,
+    cost: pd.DataFrame,
+    cfg: ReportConfig,
+    prices: str = "Euro nominal (Preise des jeweiligen Jahres)",
+    prefix: str = "Kosten",
+) -> None:
+    """Rows Hilfeart (+ Insgesamt), per budget year P10/P50/P90 columns; ``prices`` says which
+    prices the euros are in, ``prefix`` starts the sheet's name."""
+    ws = wb.create_sheet(sheet_title(wb, f"{prefix} {scenario}"))
     years = sorted(cost["year"].unique())
     ws.cell(
-        row=1, column=1, value=f"HzE-Kosten je Haushaltsjahr, Euro nominal: Szenario {scenario}"
+        row=1, column=1, value=f"HzE-Kosten je Haushaltsjahr, {prices}: Szenario {scenario}"
     ).font = Font(bold=True, size=12)
     ws.cell(row=3, column=1, value="Haushaltsjahr").font = BOLD
     for k, year in enumerate(years):
@@ -107,11 +115,12 @@ def cost_sheet(wb: Workbook, scenario: str, cost: pd.DataFrame, cfg: ReportConfi
     column_widths(ws)
 
 
-def long_sheet(wb: Workbook, costs: dict[str, pd.DataFrame], cfg: ReportConfig) -> None:
+def long_sheet(wb: Workbook, costs: dict[tuple[str, str], pd.DataFrame], cfg: ReportConfig) -> None:
+    """All cost sheets as one list; ``costs`` by (scenario, prices)."""
     ws = wb.create_sheet("Kosten (Liste)")
-    header_row(ws, 1, ["Szenario", "Haushaltsjahr", "Hilfeart-Code", "Hilfeart", *QS])
+    header_row(ws, 1, ["Szenario", "Haushaltsjahr", "Hilfeart-Code", "Hilfeart", *QS, "Preise"])
     row = 2
-    for scenario, cost in costs.items():
+    for (scenario, prices), cost in costs.items():
         order = {code: k for k, code in enumerate([*CATALOGUE, "Total"])}
         ranked = cost.assign(_order=cost["code"].map(order).fillna(len(order)))
         for r in ranked.sort_values(["year", "_order"]).itertuples():
@@ -122,144 +131,41 @@ def long_sheet(wb: Workbook, costs: dict[str, pd.DataFrame], cfg: ReportConfig) 
                     r.code,
                     hilfeart_label(r.code),
                     *(float(getattr(r, q)) for q in QS),
+                    prices,
                 ]
             )
             ws.cell(row=row, column=2).number_format = cfg.formats.year
             for j in range(5, 8):
                 ws.cell(row=row, column=j).number_format = cfg.formats.eur
             row += 1
-    ws.auto_filter.ref = f"A1:G{max(row - 1, 1)}"
+    ws.auto_filter.ref = f"A1:H{max(row - 1, 1)}"
     ws.freeze_panes = "A2"
     column_widths(ws, 22, 16)
 
 
-def abm_sheet(wb: Workbook, data: RunData, cfg: ReportConfig) -> None:
+def abm_sheet(wb: Workbook, data: RunData, cfg: ReportConfig, prices: PriceBasis) -> None:
+    """The ABM's city cost per budget year and service model, nominal and real."""
     annual = data.abm_annual_cost()
     if annual.empty:
         return
+    real = prices.real(annual, list(QS))
     ws = wb.create_sheet("Systemmodell")
     ws.cell(
         row=1,
         column=1,
-        value="Systemmodell (ABM): HzE-Kosten der Stadt je Haushaltsjahr, Euro nominal",
+        value="Systemmodell (ABM): HzE-Kosten der Stadt je Haushaltsjahr, Euro nominal und real",
     ).font = Font(bold=True, size=12)
-    header_row(ws, 3, ["Leistungsmodell", "Haushaltsjahr", *QS, "Replikationen"])
-    for i, r in enumerate(annual.itertuples(), start=4):
+    real_qs = [f"{q} real" for q in QS]
+    header_row(ws, 3, ["Leistungsmodell", "Haushaltsjahr", *QS, "Replikationen", *real_qs])
+    for i, (r, d) in enumerate(zip(annual.itertuples(), real.itertuples(), strict=True), start=4):
         ws.append(
             [r.variant, int(r.year), float(r.P10), float(r.P50), float(r.P90), int(r.replicates)]
+            + [float(d.P10), float(d.P50), float(d.P90)]
         )
         ws.cell(row=i, column=2).number_format = cfg.formats.year
-        for j in (3, 4, 5):
+        for j in (3, 4, 5, 7, 8, 9):
             ws.cell(row=i, column=j).number_format = cfg.formats.eur
     column_widths(ws, 22, 16)
-
-
-def difference_sheet(
-    wb: Workbook, data: RunData, comparison: Comparison | None, cfg: ReportConfig
-) -> None:
-    ws = wb.create_sheet("Szenariendifferenzen")
-    ws.cell(
-        row=1, column=1, value="Unterschiede zwischen Szenarien, Euro je Haushaltsjahr (nominal)"
-    ).font = Font(bold=True, size=12)
-    row = 3
-    diff = data.abm_annual_difference()
-    if not diff.empty:
-        row = _block(
-            ws,
-            row,
-            "Systemmodell: Sozialraumorientierung minus klassisch, Lauf für Lauf (Intervall der Differenz)",
-            ["Haushaltsjahr", "Größe", "Differenz P10", "Differenz P50", "Differenz P90"],
-            [
-                (
-                    [r.variant, "classic", int(r.year), "Kosten insgesamt"]
-                    + [float(r.P10), float(r.P50), float(r.P90)]
-                    + ["Differenz je Replikation (gleiche Zufallszahlen)"],
-                    True,
-                )
-                for r in diff.itertuples()
-            ],
-            cfg,
-        )
-    if comparison is not None and not comparison.differences.empty:
-        d = comparison.differences
-        d = d[
-            (d["model"] == "hze")
-            & d["variable"].str.startswith("HzE|Cost|")
-            & (d["district"] == CITY_DISTRICT)
-            & (d["quantile"] == 0.5)
-        ]
-        row = _block(
-            ws,
-            row,
-            f"Andere Szenarien minus Referenz ({comparison.reference}): Differenz der Mediane",
-            ["Haushaltsjahr", "Hilfeart", "Szenario P50", "Referenz P50", "Differenz der Mediane"],
-            [
-                (
-                    [
-                        r.label,
-                        r.reference_label,
-                        int(r.year),
-                        hilfeart_label(r.variable.split("|")[2]),
-                    ]
-                    + [float(r.value), float(r.reference_value), float(r.difference)]
-                    + ["Differenz der Mediane (kein Intervall der Differenz)"],
-                    True,
-                )
-                for r in d.sort_values(["label", "year", "variable"]).itertuples()
-            ],
-            cfg,
-        )
-        if not comparison.summary.empty:
-            row = _block(
-                ws,
-                row,
-                "Kerngrößen (Median; Intervall der Differenz, wo Lauf für Lauf gebildet)",
-                ["Jahr", "Größe", "Differenz", "Differenz P10", "Differenz P90"],
-                [
-                    (
-                        [r.label, r.reference_label, int(r.year), r.title, float(r.difference)]
-                        + [_finite(r.difference_lo), _finite(r.difference_hi)]
-                        + [METHODS_DE.get(r.method, r.method)],
-                        "Euro" in r.title,
-                    )
-                    for r in comparison.summary.itertuples()
-                ],
-                cfg,
-            )
-    if row == 3:
-        ws.cell(
-            row=row,
-            column=1,
-            value="Keine Szenarien zum Vergleich in diesem Lauf (report.compare oder jhplan report --compare).",
-        )
-    column_widths(ws, 22, 16)
-
-
-def _block(ws, row: int, title: str, columns: list[str], records: list, cfg: ReportConfig) -> int:
-    """One table of the differences sheet at ``row``: a bold title, a header row (Szenario,
-    Referenz, ``columns``, Methode) and one row per ``(values, in_euro)``; columns 5-7 are formatted
-    as euros or as cases. Returns the row where the next table starts (one blank row between)."""
-    ws.cell(row=row, column=1, value=title).font = BOLD
-    header_row(ws, row + 1, ["Szenario", "Referenz", *columns, "Methode"])
-    row += 1
-    for values, in_euro in records:
-        row += 1
-        ws.append(values)
-        amounts = (5, 6, 7)
-        _formats(ws, row, cfg, eur=amounts if in_euro else (), cases=() if in_euro else amounts)
-    return row + 2
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
-
-
-def _formats(ws, row: int, cfg: ReportConfig, eur=(), cases=()) -> None:
-    ws.cell(row=row, column=3).number_format = cfg.formats.year
-    for j in eur:
-        ws.cell(row=row, column=j).number_format = cfg.formats.eur
-    for j in cases:
-        ws.cell(row=row, column=j).number_format = cfg.formats.cases
 
 
 def cases_sheet(wb: Workbook, data: RunData, cfg: ReportConfig) -> None:

@@ -4,8 +4,11 @@
 it is the ``report`` stage (last stage of ``jhplan run``, working on the run folder being written)
 and ``jhplan report RUN_DIR`` (rebuilding them for a finished run, each file replaced atomically).
 Sections (HTML ids): ``ueberblick``, ``annahmen``, ``bevoelkerung``, ``kita``, ``hze``,
-``szenarien``, ``sensitivitaet``, ``glossar``. Every section is always present; one whose stage
-did not run says so. Images are PNGs embedded as ``data:`` URIs: no network, no external files.
+``sozialraum`` (the ABM's chapter with its sensitivity analysis), ``szenarien`` (comparison with
+other runs), ``glossar``, ``quellen`` (numbered source list) and ``anhang`` (technical appendix:
+run id and settings). Every section is always present; one whose stage did not run says so. The
+body is German only: no configuration keys, commands or paths (those stay in the appendix).
+Images are PNGs embedded as ``data:`` URIs: no network, no external files.
 """
 
 from __future__ import annotations
@@ -28,28 +31,44 @@ from simulation.compare import Comparison, compare_run_infos
 from simulation.config_report import ReportConfig, ReportFormats, check_report_config
 from simulation.finance import write_workbook
 from simulation.ownership import temporary_file
+from simulation.report_appendix import (
+    appendix,
+    assumptions,
+    draws_text,
+    literature,
+    scenario_label,
+)
 from simulation.report_data import RunData
-from simulation.report_html import assumptions, band, esc, glossary, section, table
+from simulation.report_html import band, empty, esc, glossary, section, table
+from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
 from simulation.rundir import now_iso, write_json
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
-STAGE_SECTIONS = {"population": "bevoelkerung", "kita": "kita", "hze": "hze", "abm": "szenarien"}
-"""Stage -> id of its report section (the German title is the stage's ``section``)."""
+STAGE_SECTIONS = {"population": "bevoelkerung", "kita": "kita", "hze": "hze", "abm": "sozialraum"}
+"""Stage -> id of its report section (the German title is the stage's ``section``, except the
+ABM's: its chapter answers the Sozialraumorientierung question)."""
+OWN_TITLES = {"sozialraum": "Sozialraumorientierung"}
 
 
 def section_titles() -> dict[str, str]:
     """Section id -> German title, in the order of the report: the stages' sections in
-    pipeline order between the overview and the sensitivity analysis."""
+    pipeline order between the overview and the comparison with other runs."""
     from simulation.stages import STAGES  # the registry imports this module (report_stage)
 
     staged = {STAGE_SECTIONS[s.name]: s.section for s in STAGES if s.section}
+    staged = {k: OWN_TITLES.get(k, v) for k, v in staged.items()}
     return (
         {"ueberblick": "Überblick", "annahmen": "Annahmen"}
         | staged
-        | {"sensitivitaet": "Sensitivität", "glossar": "Glossar"}
+        | {
+            "szenarien": "Szenarienvergleich",
+            "glossar": "Glossar",
+            "quellen": "Literatur und Quellen",
+            "anhang": "Technischer Anhang",
+        }
     )
 
 
@@ -146,16 +165,18 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "bevoelkerung": sections.population(data),
         "kita": sections.kita(data),
         "hze": sections.hze(data, int(cfg.suppress_below), cfg.secondary_suppression),
-        "szenarien": report_scenarios.scenarios(data, comparison),
-        "sensitivitaet": report_scenarios.sensitivity(data),
+        "sozialraum": sro_chapter(data),
+        "szenarien": scenarios(data, comparison),
         "glossar": glossary(int(cfg.suppress_below)),
+        "quellen": literature(),
+        "anhang": appendix(m),
     }
     titles = section_titles()
+    created = str(m.get("created_at", ""))[:10].split("-")
     header = (
-        f"<p>Szenario <strong>{esc(m.get('scenario', ''))}</strong> · Lauf {esc(m.get('run_id', ''))}"
-        f" · erstellt {esc(m.get('created_at', ''))}</p>"
-        f"<p>Vorausberechnung mit {esc(m.get('draws', 0))} Simulationsläufen "
-        f"(0 = deterministische Variante), Startwert {esc(m.get('root_seed', ''))}</p>"
+        f"<p>Szenario <strong>{esc(scenario_label(m))}</strong>"
+        + (f" · erstellt am {'.'.join(reversed(created))}" if len(created) == 3 else "")
+        + f"</p><p>{esc(draws_text(m))}</p>"
     )
     try:
         version = metadata.version("jhplan")
@@ -168,6 +189,17 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         nav=" ".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in titles.items()),
         sections="\n".join(section(k, title, bodies[k]) for k, title in titles.items()),
     )
+
+
+def scenarios(data: RunData, comparison: Comparison | None) -> str:
+    """The comparison with other runs (``--compare``); without one, a German note."""
+    if comparison is None:
+        return empty(
+            "Dieser Bericht vergleicht den Lauf mit keinem anderen Szenario. Ein Vergleich mit "
+            "anderen Läufen (zum Beispiel Basisszenario und Sozialraumorientierung) kann beim "
+            "Erstellen des Berichts angefordert werden."
+        )
+    return report_scenarios.scenarios(data, comparison)
 
 
 def overview(data: RunData) -> str:
@@ -186,32 +218,51 @@ def overview(data: RunData) -> str:
     if "kita" in data.models:
         years = data.years("kita", "Kita|Demand|")
         t = sections.planning_year(years)
-        for variable, label in (("Kita|Demand|U3", "U3"), ("Kita|Demand|Ue3", "Ü3")):
+        for variable, label in sections.KITA_DEMAND.items():
             b = data.bands(variable)
             if t in b.index:
                 rows.append(
-                    (f"Kita-Bedarf {label}, Kita-Jahr {t}", band(*b.loc[t, ["P50", "P10", "P90"]]))
+                    (
+                        f"{label}, Kita-Jahr {sections.kita_year(t)}",
+                        band(*b.loc[t, ["P50", "P10", "P90"]]),
+                    )
                 )
         gap = data.bands("Kita|Gap|U3")
         if t in gap.index:
-            rows.append((f"Fehlende Kita-Plätze U3, {t}", band(*gap.loc[t, ["P50", "P10", "P90"]])))
+            rows.append(
+                (
+                    f"Fehlende Kita-Plätze U3 (ohne Tagespflege), Kita-Jahr {sections.kita_year(t)}",
+                    band(*gap.loc[t, ["P50", "P10", "P90"]]),
+                )
+            )
     if "hze" in data.models:
         b = data.bands("HzE|Cost|Total", model="hze")
         years = [int(y) for y in b.index]
         for y in sorted({years[0], sections.planning_year(years)}):
             rows.append(
                 (
-                    f"HzE-Kosten {y} (Mio. Euro, nominal)",
+                    f"Kosten der Hilfen zur Erziehung {y} (Mio. €, nominal)",
                     band(*b.loc[y, ["P50", "P10", "P90"]], decimals=1, scale=1e6),
                 )
             )
-    diff = data.abm_annual_difference()
-    if not diff.empty:
-        last = diff.iloc[-1]
+    cumulative = data.abm_monthly("ABM|Cost difference|Total")
+    cumulative = cumulative[cumulative["variant"] != "classic"]
+    if not cumulative.empty:
+        last = cumulative.iloc[-1]
+        first = abm_period(data)[0]
         rows.append(
             (
-                f"Systemmodell: Kosten {last['variant']} – klassisch, {int(last['year'])} (Mio. Euro)",
-                band(last["P50"], last["P10"], last["P90"], decimals=2, scale=1e6),
+                "Sozialraumorientierung minus klassische Steuerung, Kosten kumuliert "
+                f"{first}–{int(last['year'])} (Mio. €)",
+                band(last["P50"], last["P10"], last["P90"], decimals=1, scale=1e6),
+            )
+        )
+        ends = cumulative[cumulative["month"] == 12].set_index("year")["P50"]
+        even = break_even(ends)
+        rows.append(
+            (
+                "Sozialraumorientierung: Mehrkosten der Umstellung ausgeglichen (Median)",
+                f"ab Ende {even}" if even is not None else "nicht im Zeitraum",
             )
         )
     if not rows:
@@ -219,7 +270,8 @@ def overview(data: RunData) -> str:
     text = table(["Kennzahl", "Median (P10–P90)"], rows, [False, True])
     return text + (
         "<p class='note'>Median und 80 %-Band (P10–P90) über die Simulationsläufe; ohne "
-        "Simulationsläufe der Wert der Variante. Stadt = Summe der Stadtteile.</p>"
+        "Simulationsläufe der Wert der Variante. Stadt = Summe der Stadtteile. Kita-Bedarf U3 "
+        "umfasst Kita und Kindertagespflege.</p>"
     )
 
 

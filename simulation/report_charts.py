@@ -15,7 +15,8 @@ matplotlib.use("Agg")  # files only, no screen: runs in CI and on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.dates import DateFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 BLUE, RED, GREY = "#2c6fbb", "#c0392b", "#555555"
 COLOURS = plt.cm.tab10(np.arange(10))
@@ -32,13 +33,12 @@ def _axis_format(ax, scale: float = 1.0, decimals: int = 0) -> None:
 
 
 def money(values) -> tuple[float, str, int]:
-    """Scale, axis label and decimals for amounts in EUR of the size of ``values``."""
+    """Scale, unit and decimals for amounts in EUR of the size of ``values``: Mio. € from one
+    million, else Tsd. €, always with one decimal."""
     top = float(np.nanmax(np.abs(np.asarray(values, dtype=float)))) if np.size(values) else 0.0
-    if top >= 5e6:
-        return 1e6, "Mio. Euro", 1
     if top >= 1e6:
-        return 1e6, "Mio. Euro", 2
-    return 1e3, "Tsd. Euro", 0
+        return 1e6, "Mio. €", 1
+    return 1e3, "Tsd. €", 1
 
 
 def png(fig) -> bytes:
@@ -57,42 +57,68 @@ def fan_chart(
     scale: float = 1.0,
     decimals: int = 0,
     zero_line: bool = False,
-    from_zero: bool = False,
+    from_zero: bool = True,
+    marker: tuple[object, str] | None = None,
 ) -> bytes:
-    """Median lines with P10-P90 bands, one per series.
+    """Median lines with P10-P90 bands, one per series, on an honest axis.
+
+    Levels start at zero (a change of 1.5 % looks like one); differences get a zero line
+    instead. The legend names a band only where one is drawn; the x axis shows the first and
+    the last year.
 
     Args:
         bands: series label -> frame indexed by x (year or a date) with P10, P50, P90.
         title: chart title.
-        ylabel: y-axis label (say the unit, e.g. "Mio. Euro").
+        ylabel: y-axis label (say the unit, e.g. "Mio. €").
         xlabel: x-axis label.
         scale: values are divided by this for the axis (1e6 for millions).
         decimals: decimals of the axis labels.
-        zero_line: draw y = 0 (for differences).
-        from_zero: start the y axis at 0 (counts whose level matters, e.g. Kita demand).
+        zero_line: draw y = 0 (for differences; the axis is then not forced to start at 0).
+        from_zero: start the y axis at 0 (levels); ignored with ``zero_line``.
+        marker: (x, label) of a vertical line, e.g. the year a saving is reached.
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for k, (label, b) in enumerate(bands.items()):
         colour = COLOURS[k % 10]
         x = b.index.to_numpy()
-        if not np.allclose(b["P10"], b["P90"]):
+        drawn = not np.allclose(b["P10"], b["P90"])
+        if drawn:
             ax.fill_between(x, b["P10"], b["P90"], color=colour, alpha=0.18, lw=0)
-        ax.plot(x, b["P50"], color=colour, lw=2, label=f"{label} (Median, P10-P90)")
+        ax.plot(
+            x, b["P50"], color=colour, lw=2, label=f"{label} (Median, P10–P90)" if drawn else label
+        )
     if zero_line:
         ax.axhline(0, color="black", lw=0.8)
-    if from_zero:
-        ax.set_ylim(bottom=0)
+    elif from_zero:
+        top = max(float(np.nanmax(b[["P50", "P90"]].to_numpy())) for b in bands.values())
+        low = min(float(np.nanmin(b[["P10", "P50"]].to_numpy())) for b in bands.values())
+        ax.set_ylim(bottom=min(0.0, low * 1.08), top=top * 1.08 if top > 0 else 1.0)
+    if marker is not None:
+        ax.axvline(marker[0], color=GREY, lw=1, ls="--", label=marker[1])
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _axis_format(ax, scale, decimals)
-    if not isinstance(next(iter(bands.values()), pd.DataFrame()).index, pd.DatetimeIndex):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    first = next(iter(bands.values()), pd.DataFrame())
+    if isinstance(first.index, pd.DatetimeIndex):
+        ax.xaxis.set_major_formatter(DateFormatter("%Y"))
+    elif len(first.index):
+        _year_ticks(ax, int(first.index.min()), int(first.index.max()))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
     # Fixed margins instead of tight_layout: the same look at half the drawing time.
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.13, top=0.91)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.91)
     return png(fig)
+
+
+def _year_ticks(ax, first: int, last: int) -> None:
+    """Integer year ticks that include the first and the last year, with a margin so the last
+    label is not cut off."""
+    step = max(1, int(np.ceil((last - first) / 8)))
+    ticks = list(range(last, first - 1, -step))[::-1]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(t) for t in ticks])
+    ax.set_xlim(first - 0.3, last + 0.3)
 
 
 def district_bars(
@@ -120,7 +146,7 @@ def district_bars(
         ax.plot(places.to_numpy(dtype=float), y, "D", color=RED, ms=5, label="Plätze")
     ax.set_yticks(y)
     ax.set_yticklabels(names, fontsize=8)
-    ax.set_xlabel("Kinder bzw. Plätze")
+    ax.set_xlabel("Kinder bzw. Plätze" if places is not None else "Kinder")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: german(v)))
     _titled(fig, ax, title)
     _margins(fig, left=0.22)

@@ -1,6 +1,4 @@
-"""HTML building blocks of the report: escaped tables, embedded figures, the assumptions and the
-glossary. No external CSS, script or image: a figure is a ``data:`` URI, so the file works offline.
-"""
+"""HTML building blocks of the report: escaped tables, embedded figures and the glossary. No external CSS, script or image: a figure is a ``data:`` URI, so the file works offline."""
 
 from __future__ import annotations
 
@@ -12,6 +10,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from forecast.hze.catalogue import CATALOGUE
+from forecast.params import is_parameter
 from simulation.confidentiality import SUPPRESSED
 from simulation.report_charts import german
 
@@ -84,15 +83,11 @@ def section(ident: str, title: str, body: str) -> str:
     return f'<section id="{ident}">\n<h2>{esc(title)}</h2>\n{body}\n</section>'
 
 
-def _is_param(node: object) -> bool:
-    return isinstance(node, dict) and {"value", "unit", "source"} <= set(node)
-
-
 def parameters(config: dict, prefix: str = "") -> Iterator[tuple[str, dict]]:
     """Every documented parameter (value, unit, source, range) of a resolved config, by key."""
     for key, node in config.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        if _is_param(node):
+        if is_parameter(node):
             yield path, node
         elif isinstance(node, dict):
             yield from parameters(node, path)
@@ -106,108 +101,6 @@ def show_value(value: object) -> str:
     return str(value)
 
 
-GROUP_TITLES = {
-    "population": "Bevölkerung",
-    "kita": "Kindertagesbetreuung",
-    "hze": "Hilfen zur Erziehung",
-    "abm": "Systemmodell (ABM) und Sozialraumorientierung",
-}
-
-
-def assumptions(manifest: dict) -> str:
-    """The Annahmen section body: run, scenario choices, fallbacks, parameters with sources."""
-    cfg = manifest.get("config", {})
-    pop = cfg.get("population", {})
-    rows = [
-        ("Szenario", manifest.get("scenario", "")),
-        ("Beschreibung", cfg.get("scenario_description", "") or "–"),
-        (
-            "Stadt, Daten",
-            f"{manifest.get('city', {}).get('name', '')}: {manifest.get('city', {}).get('data_dir', '')}",
-        ),
-        ("Stufen", ", ".join(cfg.get("pipeline", {}).get("stages", []))),
-        ("Startwert des Zufallsgenerators (seed)", manifest.get("root_seed", "")),
-        ("Zahl der Simulationsläufe (draws)", manifest.get("draws", "")),
-        ("Vorausberechnungszeitraum (Jahre)", cfg.get("horizon", "")),
-        (
-            "Bevölkerungsvarianten",
-            ", ".join(
-                f"{k}: {pop.get(k, {}).get('variant', '')}"
-                for k in ("fertility", "mortality", "migration")
-            ),
-        ),
-        ("Kita-Variante", cfg.get("kita", {}).get("variant", "–")),
-        ("HzE-Variante", cfg.get("hze", {}).get("variant", "–")),
-        ("Leistungsmodell (ABM)", cfg.get("abm", {}).get("service_model", "–")),
-        ("Geplante zusätzliche Wohnungen", cfg.get("city", {}).get("housing_plan") or "–"),
-        ("Geänderte Einstellungen", " ".join(manifest.get("overrides", [])) or "–"),
-        ("Lauf, erstellt", f"{manifest.get('run_id', '')}, {manifest.get('created_at', '')}"),
-        ("Programmstand (git)", manifest.get("git_revision", "")),
-    ]
-    parts = [table(["Angabe", "Wert"], [(k, str(v)) for k, v in rows])]
-    fallbacks = manifest.get("fallbacks", [])
-    parts.append("<h3>Ersatzannahmen (fehlende Daten)</h3>")
-    if fallbacks:
-        parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fallbacks) + "</ul>")
-    else:
-        parts.append(note("Keine: alle benötigten Daten lagen vor."))
-    warned, accepted = manifest.get("warnings", []), manifest.get("accepted_warnings", [])
-    if warned or accepted:
-        parts.append("<h3>Hinweise zu den Eingangsdaten (auffällige, aber mögliche Werte)</h3>")
-        items = [*warned, *(f"akzeptiert in city.yaml: {a}" for a in accepted)]
-        parts.append("<ul>" + "".join(f"<li>{esc(w)}</li>" for w in items) + "</ul>")
-    used = manifest.get("population", {}).get("assumption_paths", {})
-    if used:
-        labels = {
-            "tfr": "Geburtenziffer (TFR)",
-            "mean_age_birth": "Durchschnittsalter der Mütter bei Geburt",
-            "e0": "Lebenserwartung bei Geburt (e0)",
-            "net_migration": "Wanderungssaldo",
-            "in_migration": "Zuzüge",
-            "out_migration": "Fortzüge",
-        }
-        parts.append("<h3>Bevölkerungsannahmen: verwendeter Pfad je Größe</h3>")
-        parts.append(
-            note(
-                "absolute = Werte je Jahr aus der Datei assumptions oder einer Vorgabe "
-                "(population/assumptions); relative = Variante relativ zum eigenen Ausgangsniveau."
-            )
-        )
-        parts.append(table(["Größe", "Pfad"], [(labels.get(k, k), v) for k, v in used.items()]))
-    parts.append("<h3>Parameter mit Einheit und Quelle</h3>")
-    parts.append(
-        note(
-            "Jeder Modellparameter mit Wert, Einheit, Quelle ([Sxx] = Quellenverzeichnis der "
-            "Dokumentation; estimate = begründete Schätzung) und plausiblem Bereich."
-        )
-    )
-    for group, title in GROUP_TITLES.items():
-        params = list(parameters(cfg.get(group, {}), group))
-        if not params:
-            continue
-        body = table(
-            ["Parameter", "Wert", "Einheit", "Quelle", "Bereich"],
-            [
-                (
-                    key,
-                    show_value(p["value"]),
-                    p.get("unit", ""),
-                    p.get("source", ""),
-                    show_value(p["range"]) if p.get("range") is not None else "–",
-                )
-                for key, p in params
-            ],
-        )
-        parts.append(
-            f"<details><summary>{esc(title)} ({len(params)} Parameter)</summary>{body}</details>"
-        )
-    files = manifest.get("input_sha256", {})
-    if files:
-        body = table(["Datei", "SHA-256"], sorted(files.items()))
-        parts.append(f"<details><summary>Eingabedateien ({len(files)})</summary>{body}</details>")
-    return "\n".join(parts)
-
-
 def glossary(suppress_below: int) -> str:
     """The Glossar section body (German terms of art, once explained)."""
     terms = [
@@ -217,6 +110,11 @@ def glossary(suppress_below: int) -> str:
             "am 31.12. des Vorjahres (Konvention des Statistischen Bundesamts).",
         ),
         ("U3 / Ü3", "Kinder unter 3 Jahren / von 3 Jahren bis zum Schuleintritt."),
+        (
+            "Kita-Bedarf U3",
+            "Kinder unter 3 Jahren, deren Eltern einen Platz in Kita oder Kindertagespflege "
+            "wünschen; „davon in Kitas“ ist der Teil ohne Kindertagespflege.",
+        ),
         ("Kita-Jahr", "1. August bis 31. Juli; 2025 steht für das Kita-Jahr 2025/26."),
         (
             "Bedarf, Plätze, Lücke",
@@ -254,6 +152,26 @@ def glossary(suppress_below: int) -> str:
             "Sozialraumorientierung (SRO)",
             "Fachkonzept: Leitträger je Sozialraum, Planbudget, "
             "fallunspezifische Arbeit; im Modell mit der klassischen Einzelfallsteuerung verglichen.",
+        ),
+        (
+            "Systemmodell",
+            "Agentenbasiertes Modell der Hilfen zur Erziehung: Jugendamt (ASD), Träger und "
+            "Familien Monat für Monat; vergleicht klassische Steuerung und Sozialraumorientierung.",
+        ),
+        (
+            "Replikation",
+            "Ein Durchlauf des Systemmodells mit eigenen Zufallszahlen; beide Steuerungen sehen "
+            "in derselben Replikation dieselben Familien.",
+        ),
+        (
+            "Maßanzug",
+            "Passgenaue, meist ambulante Hilfe, die unter Sozialraumorientierung an die Stelle "
+            "einer Unterbringung in Pflegefamilie oder Heim treten kann.",
+        ),
+        (
+            "Planbudget",
+            "Budget je Wirkungsraum aus den bisherigen Kosten der Hilfen, aus dem der Leitträger "
+            "Hilfen und fallunspezifische Arbeit finanziert.",
         ),
         (
             "Sensitivität (Tornado)",

@@ -30,7 +30,7 @@ def planning_year(years: list[int], ahead: int = 5) -> int:
 
 def population(data: RunData) -> str:
     if "population" not in data.models:
-        return empty("Die Stufe population lief in diesem Lauf nicht.")
+        return empty("Die Bevölkerung wurde in diesem Lauf nicht berechnet.")
     total = data.bands("Population|Total")
     years = [int(y) for y in total.index]
     y0, y1 = years[0], years[-1]
@@ -49,15 +49,19 @@ def population(data: RunData) -> str:
                 "pyramide",
             )
         )
+    change = 100 * (total / float(total.loc[y0, "P50"]) - 1)
     parts.append(
         figure(
             report_charts.fan_chart(
-                {"Einwohner": total},
-                f"{data.district_names[CITY_DISTRICT]}: Einwohner",
-                "Einwohner",
+                {"Einwohner": change},
+                f"{data.district_names[CITY_DISTRICT]}: Veränderung der Einwohnerzahl seit {y0}",
+                f"Veränderung gegenüber {y0} in %",
                 "Jahr (Stichtag 31.12.)",
+                decimals=1,
+                zero_line=True,
             ),
-            "Einwohner der Stadt (Median und 80 %-Band, wo Simulationsläufe vorliegen)",
+            f"Einwohner der Stadt: Veränderung gegenüber {y0} in Prozent (Median und 80 %-Band, "
+            "wo Simulationsläufe vorliegen); die Zahlen je Stadtteil stehen in der Tabelle",
             "einwohner",
         )
     )
@@ -120,29 +124,37 @@ def population(data: RunData) -> str:
     return "\n".join(parts)
 
 
+KITA_DEMAND = {
+    "Kita|Demand|U3": "Kita-Bedarf U3 (Kita + Tagespflege)",
+    "Kita|Demand|Ue3": "Kita-Bedarf Ü3",
+}
+"""The one definition of each Kita Kennzahl the report names (variable -> German label)."""
+U3_IN_KITAS = "davon in Kitas"
+"""The part of the U3 demand met in Kitas (without Kindertagespflege): what places serve."""
+
+
+def kita_year(year: int) -> str:
+    """Kita year starting 1 August of ``year``: 2025 -> "2025/26"."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 def kita(data: RunData) -> str:
     if "kita" not in data.models:
-        return empty("Die Stufe kita lief in diesem Lauf nicht.")
+        return empty("Die Kindertagesbetreuung wurde in diesem Lauf nicht berechnet.")
     years = data.years("kita", "Kita|Demand|")
     target = planning_year(years)
-    parts = []
-    city = {
-        "Bedarf U3 (Kita)": data.bands("Kita|Demand|U3|Kita"),
-        "Bedarf Ü3": data.bands("Kita|Demand|Ue3"),
-    }
-    parts.append(
+    city_name = data.district_names[CITY_DISTRICT]
+    series = {label: data.bands(v) for v, label in KITA_DEMAND.items()}
+    series["Kita-Bedarf U3, davon in Kitas"] = data.bands("Kita|Demand|U3|Kita")
+    parts = [
         figure(
             report_charts.fan_chart(
-                city,
-                f"{data.district_names[CITY_DISTRICT]}: Kita-Bedarf",
-                "Kinder",
-                "Kita-Jahr (Beginn 1. August)",
-                from_zero=True,
+                series, f"{city_name}: Kita-Bedarf", "Kinder", "Kita-Jahr (Beginn 1. August)"
             ),
-            "Kita-Bedarf der Stadt je Kita-Jahr (Median, P10–P90)",
+            "Kita-Bedarf der Stadt je Kita-Jahr; U3 mit Kindertagespflege und der Teil in Kitas",
             "kita_bedarf",
         )
-    )
+    ]
     has_places = not data.bands("Kita|Places|U3").empty
     for group, label in (("U3", "unter 3 Jahre"), ("Ue3", "3 Jahre bis Schuleintritt")):
         variable = "Kita|Demand|U3|Kita" if group == "U3" else "Kita|Demand|Ue3"
@@ -151,49 +163,44 @@ def kita(data: RunData) -> str:
             [c for c in data.district_names if c in demand.index and c != CITY_DISTRICT]
         )
         places = data.bands_by_district(f"Kita|Places|{group}", target)
-        seats = places["P50"].reindex(demand.index) if not places.empty else None
+        seats = places["P50"].reindex(demand.index) if has_places and not places.empty else None
         names = [data.district_names.get(c, c) for c in demand.index]
+        what = "Bedarf in Kitas" if group == "U3" else "Bedarf"
+        title = f"{what} {'und Plätze ' if seats is not None else ''}{label}"
         parts.append(
             figure(
                 report_charts.district_bars(
-                    names,
-                    demand,
-                    seats,
-                    f"Bedarf vs. Plätze {label}, Kita-Jahr {target}/{(target + 1) % 100:02d}",
+                    names, demand, seats, f"{title}, Kita-Jahr {kita_year(target)}"
                 ),
-                f"Bedarf (Kita) und Plätze je Stadtteil, {label}",
+                f"{title} je Stadtteil" + (" (ohne Kindertagespflege)" if group == "U3" else ""),
                 f"kita_stadtteile_{group.lower()}",
             )
         )
-    rows, totals = [], []
+    columns = [("Kita|Demand|U3", "U3-Bedarf (Kita + Tagespflege)")]
+    columns.append(("Kita|Demand|U3|Kita", f"U3 {U3_IN_KITAS}"))
+    if has_places:
+        columns += [("Kita|Places|U3", "U3-Plätze"), ("Kita|Gap|U3", "U3-Lücke")]
+    columns.append(("Kita|Demand|Ue3", "Ü3-Bedarf"))
+    if has_places:
+        columns += [("Kita|Places|Ue3", "Ü3-Plätze"), ("Kita|Gap|Ue3", "Ü3-Lücke")]
     first = years[0]
-    cols = {}
-    for year in (first, target):
-        for group in ("U3", "Ue3"):
-            variable = "Kita|Demand|U3|Kita" if group == "U3" else "Kita|Demand|Ue3"
-            cols[(year, group, "d")] = data.bands_by_district(variable, year)
-            cols[(year, group, "p")] = data.bands_by_district(f"Kita|Places|{group}", year)
-            cols[(year, group, "g")] = data.bands_by_district(f"Kita|Gap|{group}", year)
-    codes = [c for c in data.district_names if c in cols[(first, "U3", "d")].index]
+    frames = {
+        (year, v): data.bands_by_district(v, year) for year in (first, target) for v, _ in columns
+    }
+    codes = [c for c in data.district_names if c in frames[(first, "Kita|Demand|U3")].index]
     codes = [c for c in codes if c != CITY_DISTRICT] + [CITY_DISTRICT]
-    kinds = ("d", "p", "g") if has_places else ("d",)
-    header = ["Stadtteil"]
-    for year in (first, target):
-        for gl in ("U3", "Ü3"):
-            header += [
-                f"{gl} {year} " + {"d": "Bedarf", "p": "Plätze", "g": "Lücke"}[k] for k in kinds
-            ]
+    header = ["Stadtteil"] + [
+        f"{label} {kita_year(year)}" for year in (first, target) for _, label in columns
+    ]
+    rows, totals = [], []
     for code in codes:
         row = [data.district_names.get(code, code)]
         for year in (first, target):
-            for group in ("U3", "Ue3"):
-                for kind in kinds:
-                    frame = cols[(year, group, kind)]
-                    if code in frame.index:
-                        r = frame.loc[code]
-                        row.append(band(r["P50"], r["P10"], r["P90"]))
-                    else:
-                        row.append("–")
+            for v, _ in columns:
+                frame = frames[(year, v)]
+                row.append(
+                    band(*frame.loc[code, ["P50", "P10", "P90"]]) if code in frame.index else "–"
+                )
         if code == CITY_DISTRICT:
             totals.append(len(rows))
         rows.append(row)
@@ -202,21 +209,27 @@ def kita(data: RunData) -> str:
         header.append(f"erwarteter Fehler Kinder 0–5, {target}")
         for code, row in zip(codes, rows, strict=True):
             row.append(f"± {num(expected[code], 1)} %" if code in expected.index else "–")
-    parts.append(f"<h3>Bedarf, Plätze und Lücke je Stadtteil, Kita-Jahre {first} und {target}</h3>")
+    what = "Bedarf, Plätze und Lücke" if has_places else "Bedarf"
+    parts.append(
+        f"<h3>{what} je Stadtteil, Kita-Jahre {kita_year(first)} und {kita_year(target)}</h3>"
+    )
     parts.append(table(header, rows, [False] + [True] * (len(header) - 1), totals))
     text = (
-        "Bedarf U3 = Bedarf an Kita-Plätzen (ohne Kindertagespflege); Lücke = Bedarf minus "
-        "Plätze (positiv: Plätze fehlen); Median (P10–P90)."
+        "Kita-Bedarf U3 = Kinder unter 3 Jahren, deren Eltern einen Platz in Kita oder "
+        "Kindertagespflege wünschen; davon in Kitas = der Teil, den Kitas decken (ohne "
+        "Kindertagespflege). Median (P10–P90)."
     )
-    if not has_places:
-        text += " Keine Platzdaten (Datei kita_places fehlt): nur der Bedarf."
+    if has_places:
+        text += " Lücke = Bedarf in Kitas minus Plätze (positiv: Plätze fehlen)."
+    else:
+        text += " Für diese Stadt liegen keine Platzzahlen vor: der Bericht zeigt nur den Bedarf."
     parts.append(note(text))
     return "\n".join(parts)
 
 
 def hze(data: RunData, suppress_below: int, secondary: bool) -> str:
     if "hze" not in data.models:
-        return empty("Die Stufe hze lief in diesem Lauf nicht.")
+        return empty("Die Hilfen zur Erziehung wurden in diesem Lauf nicht berechnet.")
     years = data.years("hze", "HzE|Cases|")
     target = planning_year(years)
     cost_total = data.bands("HzE|Cost|Total", model="hze")
@@ -230,7 +243,6 @@ def hze(data: RunData, suppress_below: int, secondary: bool) -> str:
                 "Haushaltsjahr",
                 scale=scale,
                 decimals=decimals,
-                from_zero=True,
             ),
             "Kosten je Haushaltsjahr, nominal (Median, P10–P90)",
             "hze_kosten",
@@ -241,7 +253,6 @@ def hze(data: RunData, suppress_below: int, secondary: bool) -> str:
                 f"{data.district_names[CITY_DISTRICT]}: Fallzahl der Hilfen zur Erziehung",
                 "Fälle",
                 "Jahr",
-                from_zero=True,
             ),
             "Fallzahl (laufend am 31.12. + beendet), alle Hilfearten (Median, P10–P90)",
             "hze_faelle",
@@ -259,9 +270,13 @@ def hze(data: RunData, suppress_below: int, secondary: bool) -> str:
         label = "Insgesamt" if code == "Total" else CATALOGUE[code].label
         rows.append(
             [label]
-            + [band(*c.loc[y, ["P50", "P10", "P90"]], scale=1e3) for y in shown if y in c.index]
+            + [
+                band(*c.loc[y, ["P50", "P10", "P90"]], decimals=1, scale=1e3)
+                for y in shown
+                if y in c.index
+            ]
         )
-    parts.append("<h3>Kosten je Hilfeart (Tsd. Euro, nominal)</h3>")
+    parts.append("<h3>Kosten je Hilfeart (Tsd. €, nominal)</h3>")
     parts.append(table(["Hilfeart", *map(str, shown)], rows, [False] + [True] * len(shown), totals))
     parts.append(
         note(

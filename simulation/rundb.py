@@ -13,8 +13,9 @@ files, with three columns added:
   ``variant`` column of the results or, in run folders written before it, the part of the
   scenario partition after ``+`` (``scenario=<s>+classic``), which is then cut off ``scenario``.
 
-The annual ABM cost (``ABM_ANNUAL_COST``) is defined here once for the report, the workbook and
-``jhplan compare``.
+The annual ABM cost (``ABM_ANNUAL_COST``) and the ABM's budget-year measures per replicate
+(``ABM_ANNUAL_MEASURES``: cost, Fallzahl, stationary share) are defined here once for the report,
+the workbook and ``jhplan compare``.
 
 References:
     DuckDB, "Hive partitioning" and "Reading multiple files" (read_parquet), duckdb.org/docs.
@@ -31,8 +32,13 @@ import duckdb
 import pyarrow.parquet as pq
 
 from forecast.contract import CITY_DISTRICT
-from forecast.variables import ABM
+from forecast.variables import ABM, ABM_ENDED, ABM_STATIONARY
 from simulation.results import RESULTS_DIR
+
+_COST = ABM["Cost"].name(hilfeart="Total")
+_RUNNING = ABM["Running"].name(hilfeart="Total")
+_ENDED = ABM_ENDED.pattern
+_STATIONARY = ABM_STATIONARY.pattern
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,35 @@ class RunInfo:
         return self.manifest.get("draws")
 
     @property
+    def service_model(self) -> str:
+        """The ABM's service model of the run's configuration (``classic`` without one)."""
+        return str(self.manifest.get("config", {}).get("abm", {}).get("service_model", "classic"))
+
+    @property
+    def scenario_config(self) -> dict[str, Any]:
+        """The resolved configuration without what names, places or samples the run: seed,
+        draws, scenario name and description, run root, report settings, figure switches and
+        worker counts. Two runs with equal ``scenario_config`` differ only by seed (or draws)."""
+        return _without(self.manifest.get("config", {}), top=IGNORED_TOP, anywhere=IGNORED_KEYS)
+
+    @property
     def files(self) -> list[Path]:
         """The run's Parquet result files."""
         return sorted((self.path / RESULTS_DIR).glob("scenario=*/*.parquet"))
+
+
+IGNORED_TOP = frozenset({"seed", "draws", "scenario", "scenario_description", "run_root", "report"})
+IGNORED_KEYS = frozenset({"figures", "n_jobs"})
+
+
+def _without(config: Any, top: frozenset[str], anywhere: frozenset[str]) -> Any:
+    if not isinstance(config, dict):
+        return config
+    return {
+        k: _without(v, frozenset(), anywhere)
+        for k, v in config.items()
+        if k not in top and k not in anywhere
+    }
 
 
 def is_run_folder(path: Path) -> bool:
@@ -142,7 +174,7 @@ def label_runs(runs: list[RunInfo]) -> list[RunInfo]:
     return [RunInfo(r.path, r.manifest, lab) for r, lab in zip(runs, out, strict=True)]
 
 
-def _sql_str(text: str) -> str:
+def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -158,7 +190,7 @@ def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
         files = run.files
         if not files:
             continue
-        listed = ", ".join(_sql_str(str(f)) for f in files)
+        listed = ", ".join(sql_str(str(f)) for f in files)
         # Old run folders have no variant column (their variant is in the scenario partition).
         has_variant = any("variant" in pq.read_schema(f).names for f in files)
         parts.append(
@@ -195,3 +227,36 @@ ABM_ANNUAL_COST = f"""
 """SQL over the ``results`` view: the ABM's city cost per run, service model, budget year and
 replicate (column ``v``, EUR nominal). A year's cost is the sum of its 12 months; a year the
 simulation covers only in part (fewer than 12 monthly rows of a replicate) has no annual cost."""
+
+ABM_MEASURES: dict[str, str] = {
+    "cost": "EUR per year, nominal",
+    "cases": "Fallzahl (running at 31.12. + ended during the year)",
+    "stationary": "share of running helps other than § 28 in §§ 33, 34 at 31.12.",
+}
+"""The ABM's budget-year measures of ``ABM_ANNUAL_MEASURES`` and their units."""
+
+ABM_ANNUAL_MEASURES = f"""
+    WITH s AS (
+        SELECT run, variant, year, replicate, variable, month, value FROM results
+        WHERE model = 'abm' AND statistic = 'sample' AND district = '{CITY_DISTRICT}'
+    ),
+    y AS (
+        SELECT run, variant, year, replicate,
+               CASE WHEN count(*) FILTER (variable = '{_COST}') = 12
+                    THEN sum(value) FILTER (variable = '{_COST}') END AS cost,
+               CASE WHEN count(*) FILTER (variable = '{_ENDED}') = 12
+                    THEN sum(value) FILTER (variable = '{_ENDED}')
+                         + max(value) FILTER (variable = '{_RUNNING}' AND month = 12) END AS cases,
+               max(value) FILTER (variable = '{_STATIONARY}' AND month = 12) AS stationary
+        FROM s GROUP BY ALL
+    )
+    SELECT run, variant, year, replicate, measure, value
+    FROM y UNPIVOT (value FOR measure IN (cost, cases, stationary))
+    WHERE value IS NOT NULL
+"""
+"""SQL over the ``results`` view: the ABM's city measures per run, service model, budget year
+and replicate (columns measure, value; ``ABM_MEASURES``). Cost is the sum of the year's 12
+months; the Fallzahl (HzE statistics convention) is the helps running at the end of December plus
+those ended during the year; the stationary share is December's. A year the simulation covers
+only in part has no cost and no Fallzahl; runs written before these samples existed have cost
+only."""

@@ -9,8 +9,9 @@ city.yaml's ``wirkungsraeume`` or else the districts' ``sozialraum`` groups.
 Results (``model = abm``), monthly rows (``month`` 1..12) per Wirkungsraum (``district`` = its
 code) and ``_city``; column ``variant`` ``classic`` and, unless ``service_model=classic``,
 ``<service_model>`` (the scenario is the run's); mean and quantiles 0.1 / 0.5 / 0.9 over replicates
-(``replicate = -1``), plus per-replicate samples of the city's ``ABM|Cost|Total`` and
-``ABM|Cost difference|Total`` (``statistic = sample``) when ``abm.samples``. The variables are
+(``replicate = -1``), plus per-replicate samples of the city's ``ABM|Cost|Total``,
+``ABM|Cost difference|Total``, ``ABM|Running|Total``, ``ABM|Ended|Total`` and
+``ABM|Stationary share`` (``statistic = sample``) when ``abm.samples``. The variables are
 listed in ``simulation.abm.tables``. The one-at-a-time sensitivity table goes to
 ``abm_sensitivity.parquet`` and to results (``ABM|Sensitivity|Base``,
 ``ABM|Sensitivity|<parameter>|Low`` / ``|High``: EUR cumulative city cost difference after
@@ -33,7 +34,14 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT
 from forecast.hze.forecast import expected_begun, future_exposure
 from forecast.population.estimate import population_array
-from forecast.variables import ABM, ABM_DIFFERENCE, ABM_SENSITIVITY, ABM_SENSITIVITY_BASE
+from forecast.variables import (
+    ABM,
+    ABM_DIFFERENCE,
+    ABM_ENDED,
+    ABM_SENSITIVITY,
+    ABM_SENSITIVITY_BASE,
+    ABM_STATIONARY,
+)
 from simulation.abm.calibration import calibration_table
 from simulation.abm.experiment import CLASSIC, Experiment, run_experiment
 from simulation.abm.figures import fan_chart, tornado_chart
@@ -45,7 +53,14 @@ from simulation.config_hze import cost_assumptions
 from simulation.results import to_results, write_results
 from simulation.stage_hze import fitted_hze
 
-SAMPLES = (ABM["Cost"].name(hilfeart="Total"), ABM_DIFFERENCE.pattern)
+SAMPLES = (
+    ABM["Cost"].name(hilfeart="Total"),
+    ABM_DIFFERENCE.pattern,
+    # per replicate for `jhplan compare`'s SRO effect on cases and the stationary share
+    ABM["Running"].name(hilfeart="Total"),
+    ABM_ENDED.pattern,
+    ABM_STATIONARY.pattern,
+)
 
 
 def abm_stage(ctx) -> str:

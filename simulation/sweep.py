@@ -35,6 +35,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from simulation.hydra_run import derived_scenario, job_run_dir
 from simulation.ownership import temporary_file
 from simulation.rundir import now_iso
 
@@ -121,14 +122,16 @@ class SweepManifest(Callback):
         if hydra.mode != RunMode.MULTIRUN:
             return
         sweep_dir = Path(str(hydra.sweep.dir)).resolve()
-        run_dir = Path(str(hydra.runtime.output_dir)).resolve()
+        bundle = str(config.get("scenario", ""))
+        run_dir = job_run_dir(hydra, bundle).resolve()  # named as the job named it
+        scenario = derived_scenario(list(hydra.overrides.task), bundle) or bundle
         failed = job_return.status != JobStatus.COMPLETED
         record = {
             "num": int(hydra.job.num),
             "overrides": list(job_return.overrides or []),
             "run_dir": str(run_dir),
             "run_folder_complete": (run_dir / "manifest.json").is_file(),
-            "scenario": str(config.get("scenario", "")),
+            "scenario": scenario,
             "seed": config.get("seed"),
             "status": "failed" if failed else "completed",
             "error": str(job_return._return_value) if failed else None,

@@ -13,8 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.compare import INDEPENDENT, MEDIANS, PAIRED, compare_runs
+from simulation.compare import (
+    INDEPENDENT,
+    MEDIANS,
+    PAIRED,
+    SCENARIO,
+    SEEDS_ONLY,
+    compare_runs,
+)
 from simulation.compare_output import compare_command
+from simulation.compare_sro import SAME_RUN
 from simulation.results import read_results, to_results, write_results
 from simulation.rundb import find_runs
 
@@ -119,11 +127,17 @@ def test_pairs_by_seed_and_says_when_replicates_are_independent(tmp_path, base_s
     write_run(tmp_path, "h2", "high_migration", 2, 9, base_samples + 5)
     write_run(tmp_path, "h3", "high_migration", 3, 9, base_samples + 5)
     c = compare_runs([tmp_path])
-    pairs = {(r.label, r.reference_label): bool(r.paired) for r in c.pairs.itertuples()}
+    pairs = {(r.label, r.reference_label): (r.paired, r.kind) for r in c.pairs.itertuples()}
     assert pairs == {
-        ("high_migration@seed=2", "baseline@seed=2"): True,  # same seed: paired
-        ("high_migration@seed=3", "baseline@seed=1"): False,  # no seed 3 baseline: the first
+        # The other baseline is compared with the first, and named as what it is.
+        ("baseline@seed=2", "baseline@seed=1"): (False, SEEDS_ONLY),
+        ("high_migration@seed=2", "baseline@seed=2"): (True, SCENARIO),  # same seed: paired
+        ("high_migration@seed=3", "baseline@seed=1"): (False, SCENARIO),  # no seed 3 baseline
     }
+    # Seed noise is never a headline difference: the seeds-only pair is named, not listed.
+    text = c.summary_text()
+    assert "baseline@seed=2 vs baseline@seed=1: no scenario difference: seeds only" in text
+    assert "baseline@seed=2 - baseline@seed=1" not in text
     unpaired = c.intervals[c.intervals["label"] == "high_migration@seed=3"]
     assert set(unpaired["method"]) == {INDEPENDENT}
     paired = c.intervals[c.intervals["label"] == "high_migration@seed=2"]
@@ -267,3 +281,107 @@ def test_rows_only_in_one_run_are_counted_not_compared(tmp_path, base_samples):
     assert int(c.pairs["unmatched_rows"].iloc[0]) == 1
     assert int(c.pairs["matched_rows"].iloc[0]) == 9 * 3 + 3 * 3 + 3  # samples, quantiles, HzE
     assert "Kita|Demand|U3" not in set(c.differences["variable"])
+
+
+def write_abm_run(
+    root: Path, name: str, scenario: str, service_model: str, models: dict, seed: int = 1
+) -> Path:
+    """A run folder with ABM samples of the city: per service model in ``models`` a function
+    (replicate, month) -> (cost, running, ended, stationary share) for one year (2026), and a
+    configuration that differs between scenarios only in ``abm.service_model``."""
+    run = root / name
+    rows = []
+    for variant, f in models.items():
+        for r in range(5):
+            for month in range(1, 13):
+                cost, running, ended, share = f(r, month)
+                for variable, value in (
+                    ("ABM|Cost|Total", cost),
+                    ("ABM|Running|Total", running),
+                    ("ABM|Ended|Total", ended),
+                    ("ABM|Stationary share", share),
+                ):
+                    rows.append((variant, variable, month, r, value))
+    long = pd.DataFrame(rows, columns=["variant", "variable", "month", "replicate", "value"])
+    long["district"], long["year"], long["unit"], long["statistic"] = "_city", 2026, "x", "sample"
+    frames = [
+        to_results(g.drop(columns="variant"), "abm", scenario, name, variant=v)
+        for v, g in long.groupby("variant")
+    ]
+    if frames:
+        write_results(pd.concat(frames), run, part="abm")
+    run.mkdir(exist_ok=True)
+    config = {"abm": {"service_model": service_model}, "seed": seed, "scenario": scenario}
+    manifest = {
+        "run_id": name,
+        "task": "run",
+        "scenario": scenario,
+        "root_seed": seed,
+        "draws": 5,
+        "config": config,
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return run
+
+
+def classic(r: int, month: int) -> tuple[float, float, float, float]:
+    return 1000.0 + 10 * r, 50.0 + r, 2.0, 0.40
+
+
+def sro(r: int, month: int) -> tuple[float, float, float, float]:
+    """Cheaper by 5 EUR x replicate a month; 2 fewer running helps in December; a share 0.05
+    lower: every difference known by hand."""
+    return 995.0 + 5 * r, 48.0 + r, 2.0, 0.35
+
+
+def test_sozialraum_vs_a_baseline_without_abm_is_sro_minus_classic_of_the_same_replicates(
+    tmp_path,
+):
+    base = write_abm_run(tmp_path, "b", "baseline", "classic", {})  # the baseline ran no ABM
+    run = write_abm_run(
+        tmp_path, "s", "sozialraum", "sozialraum", {"classic": classic, "sozialraum": sro}
+    )
+    c = compare_runs([base, run])
+    e = c.effects.set_index("measure")
+    assert set(e["method"]) == {SAME_RUN} and set(e["kind"]) == {SCENARIO}
+    cost = -12 * (5.0 + 5 * np.arange(5))  # 12 months x (5 + 5 r) EUR less
+    np.testing.assert_allclose(
+        e.loc["cost", ["p10", "p50", "p90"]], np.quantile(cost, [0.1, 0.5, 0.9])
+    )
+    assert e.loc["cases", "p50"] == pytest.approx(-2.0)  # running in December + 24 ended
+    assert e.loc["stationary", "p50"] == pytest.approx(-5.0)  # percentage points
+    assert c.summary["effect"].iloc[0] and c.summary_text().startswith(
+        "SRO effect sozialraum - classic"
+    )
+    # The other way round (sozialraum as reference): classic minus SRO, the same numbers negated;
+    # pooled (what the first line and the report lead with) is SRO minus classic either way.
+    back = compare_runs([base, run], reference="sozialraum")
+    turned = back.effects.set_index("measure")
+    assert turned.loc["cost", "p50"] == pytest.approx(-e.loc["cost", "p50"])
+    assert set(turned["a_variant"]) == {"classic"}
+    pooled = back.pooled[back.pooled["year"] > 0].set_index("measure")
+    np.testing.assert_allclose(
+        pooled.loc["cost", ["p10", "p50", "p90"]].to_numpy(float),
+        e.loc["cost", ["p10", "p50", "p90"]].to_numpy(float),
+    )
+    assert pooled.loc["cost", "scenario"] == "sozialraum"
+
+
+def test_a_baseline_with_the_classic_abm_is_paired_replicate_by_replicate(tmp_path):
+    base = write_abm_run(tmp_path, "b", "baseline", "classic", {"classic": classic})
+    run = write_abm_run(
+        tmp_path, "s", "sozialraum", "sozialraum", {"classic": classic, "sozialraum": sro}
+    )
+    c = compare_runs([base, run])
+    e = c.effects.set_index("measure")
+    assert set(e["method"]) == {PAIRED}  # the baseline's own classic ABM, same seed and draws
+    assert e.loc["cost", "p50"] == pytest.approx(-12 * 15.0)  # replicate 2: 5 + 5 x 2
+
+
+def test_configurations_decide_seeds_only_whatever_the_names(tmp_path):
+    a = write_abm_run(tmp_path, "a", "baseline", "classic", {"classic": classic}, seed=1)
+    b = write_abm_run(tmp_path, "b", "renamed", "classic", {"classic": classic}, seed=2)
+    c = compare_runs([a, b], reference="baseline")
+    assert list(c.pairs["kind"]) == [SEEDS_ONLY]  # same configuration, other seed and name
+    assert c.pooled.empty  # seed noise is never pooled into an effect
+    assert "renamed vs baseline: no scenario difference: seeds only" in c.summary_text()
