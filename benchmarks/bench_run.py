@@ -21,7 +21,8 @@ tree, sampled from ``/proc`` every 0.2 s (misses peaks shorter than that).
 names 34 s and 3 GB for 2,000 districts). Run::
 
     .venv/bin/python benchmarks/bench_run.py [--districts 50,150,450,1500] [--draws 1000]
-        [--stages population,kita,hze,abm,report] [--check-data-only] [--keep DIR]
+        [--stages population,kita,hze,abm,report] [--set n_jobs=2 ...] [--check-data-only]
+        [--keep DIR]
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def worker(n: int, args: argparse.Namespace, base: Path) -> dict:
             f"run_root={runs}",
             f"draws={args.draws}",
             f"pipeline.stages=[{stages}]",
+            *args.set,
         ]
     log = base / f"log_{n}.txt"
     result.update(timed_run(cmd, log))
@@ -189,6 +191,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--stages", default="population,kita,hze,abm,report")
     parser.add_argument("--check-data-only", action="store_true")
+    parser.add_argument(
+        "--set", action="append", default=[], help="extra override, e.g. --set n_jobs=2"
+    )
     parser.add_argument("--seed", type=int, default=20260101, help="seed of the synthetic city")
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
@@ -198,6 +203,7 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args, args.base)))
         return
     what = "check-data" if args.check_data_only else f"run, draws={args.draws}, [{args.stages}]"
+    what += "".join(f" {s}" for s in args.set)
     print(f"jhplan {what}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="jhplan-bench-") as tmp:
