@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 from simulation import figures, figures_kita, stage_kita
+from simulation.cli import main
 from simulation.config import register_configs
 from simulation.district_figures import (
     AUTO_LIMIT,
@@ -97,12 +98,24 @@ def run_tiny(run_dir: Path, *overrides: str) -> Recorder:
     return recorder
 
 
-@pytest.fixture(scope="module", params=["deterministic", "draws"])
-def tiny_run(request, tmp_path_factory) -> tuple[Path, Recorder]:
-    """A finished run (without and with 8 population draws) and what its stages drew."""
-    overrides = ["draws=8"] if request.param == "draws" else []
-    run_dir = tmp_path_factory.mktemp(request.param) / "run"
-    return run_dir, run_tiny(run_dir, *overrides)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """kind -> a finished run (deterministic, or with 8 population draws) and what its stages
+    drew; each made once."""
+    made = {}
+
+    def get(kind: str) -> tuple[Path, Recorder]:
+        if kind not in made:
+            run_dir = tmp_path_factory.mktemp(kind) / "run"
+            made[kind] = run_dir, run_tiny(run_dir, *(["draws=8"] if kind == "draws" else []))
+        return made[kind]
+
+    return get
+
+
+@pytest.fixture(params=["deterministic", "draws"])
+def tiny_run(request, runs) -> tuple[Path, Recorder]:
+    return runs(request.param)
 
 
 def redraw(run_dir: Path, codes: list[str], out_dir: Path, monkeypatch) -> Recorder:
@@ -177,15 +190,15 @@ def test_figure_districts_rules():
         figure_districts("some", few)
 
 
-def test_unknown_code_names_it_and_writes_nothing(tiny_run, tmp_path):
-    run_dir, _ = tiny_run
+def test_unknown_code_names_it_and_writes_nothing(runs, tmp_path):
+    run_dir, _ = runs("deterministic")
     with pytest.raises(ValueError, match="'zz'.*a, b, c, _city"):
         draw_district_figures(run_dir, ["a", "zz"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
-def test_a_figure_of_another_run_is_not_replaced(tiny_run, tmp_path, monkeypatch):
-    run_dir, _ = tiny_run
+def test_a_figure_of_another_run_is_not_replaced(runs, tmp_path, monkeypatch):
+    run_dir, _ = runs("deterministic")
     Recorder().patch(monkeypatch)
     out = tmp_path / "shared"
     first = draw_district_figures(run_dir, ["a"], out)
@@ -201,12 +214,11 @@ def test_a_figure_of_another_run_is_not_replaced(tiny_run, tmp_path, monkeypatch
     assert not (out / "pyramid_b.png").exists()
 
 
-def test_cli_district_draws_exactly_the_asked_figures(tiny_run, tmp_path):
-    run_dir, _ = tiny_run
-    run = Path(shutil.copytree(run_dir, tmp_path / "run"))
+def test_cli_district_draws_exactly_the_asked_figures(runs, tmp_path, capsys):
+    run = Path(shutil.copytree(runs("deterministic")[0], tmp_path / "run"))
     shutil.rmtree(run / "figures")
-    bad = jhplan("report", str(run), "--district", "a", "--district", "zz")
-    assert bad.returncode == 1 and "'zz'" in bad.stderr
+    assert main(["report", str(run), "--district", "a", "--district", "zz"]) == 1
+    assert "'zz'" in capsys.readouterr().err
     assert not (run / "figures").exists()
     res = jhplan("report", str(run), "--district", "b")
     assert res.returncode == 0, res.stderr
