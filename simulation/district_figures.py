@@ -164,8 +164,9 @@ def district_figures_command(run_dir: Path, codes: Sequence[str]) -> int:
     """``jhplan report RUN_DIR --district CODE ...`` (``all``: every district and the city)."""
     try:
         manifest = _manifest(Path(run_dir))
-        if "all" in codes:
-            codes = figure_districts("all", manifest.get("city", {}).get("districts", []))
+        if "all" in codes:  # the others are still checked
+            every = figure_districts("all", manifest.get("city", {}).get("districts", []))
+            codes = [*(c for c in codes if c != "all"), *every]
         written = draw_district_figures(Path(run_dir), codes, manifest=manifest)
     except ValueError as err:
         print(f"jhplan report: {err}", file=sys.stderr)
@@ -181,7 +182,10 @@ def _manifest(run_dir: Path) -> dict:
     file = run_dir / "manifest.json"
     if not file.is_file():
         raise ValueError(f"{run_dir}: not a run folder (no manifest.json)")
-    return json.loads(file.read_text(encoding="utf-8"))
+    manifest = json.loads(file.read_text(encoding="utf-8"))
+    if manifest.get("task") != "run":
+        raise ValueError(f"{run_dir}: a {manifest.get('task')!r} folder, not a run of `jhplan run`")
+    return manifest
 
 
 def _foreign(path: Path, run_id: str) -> bool:

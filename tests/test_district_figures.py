@@ -229,3 +229,15 @@ def test_cli_district_draws_exactly_the_asked_figures(runs, tmp_path, capsys):
     for path in asked:  # real charts, still valid PNGs with the run's id in a text chunk
         with Image.open(path) as image:
             assert image.size[0] > 500 and image.text[RUN_ID_KEY.decode()] == run_id
+
+
+def test_cli_district_all_draws_every_district_and_the_city(runs, tmp_path, monkeypatch, capsys):
+    run = Path(shutil.copytree(runs("deterministic")[0], tmp_path / "run"))
+    shutil.rmtree(run / "figures")
+    Recorder().patch(monkeypatch)
+    assert main(["report", str(run), "--district", "all"]) == 0
+    codes = ["a", "b", "c", "_city"]
+    drawn = {f"{k}_{c}.png" for k in ("pyramid", "total", "kita") for c in codes}
+    assert {p.name for p in (run / "figures").iterdir()} == drawn
+    assert len(capsys.readouterr().out.splitlines()) == len(drawn)
+    assert main(["report", str(run), "--district", "all", "--district", "zz"]) == 1
