@@ -103,7 +103,7 @@ def main() -> None:
         names = district_names(manifest, city)
         timed(
             f"  part: read population rows of {len(sample)} districts",
-            lambda: results.population(sample, names, {}, ""),
+            lambda: results.population(names, {}, ""),
             per=len(sample),
         )
         timed(

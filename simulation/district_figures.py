@@ -140,7 +140,7 @@ def draw_district_figures(
     inputs = {}
     if "pyramid" in kinds:
         history, note = register_history(manifest, city, asked)
-        inputs.update(run.population(asked, names, history, note))
+        inputs.update(run.population(names, history, note))
     if "kita" in kinds:
         inputs.update(run.kita(names))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -115,9 +115,10 @@ class RunResults:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
     def population(
-        self, codes: list[str], names: dict[str, str], history: dict, note: str
+        self, names: dict[str, str], history: dict, note: str
     ) -> dict[tuple[str, str], tuple]:
-        """(kind, code) -> (plotting function, its arguments after the path) for both charts."""
+        """(kind, code) -> (plotting function, its arguments after the path) for both charts;
+        ``history``: code -> register totals by year, ``note``: why the history is missing."""
         cells = self._read("population", pc.field("variable").isin(SINGLE_AGES), ["value"])
         years = np.sort(cells["year"].unique())
         if not len(years):
