@@ -5,10 +5,10 @@ Builds the synthetic city of N districts (``benchmarks/synthetic_city.py``, seed
 with default settings (or takes ``--run RUN_DIR``), then times in this process:
 
 * ``1 district``: one call for one district, as ``jhplan report RUN_DIR --district CODE`` makes it
-  (reading and validating the city folder for the register history included);
+  (reading and checking the city's population file for the register history included);
 * ``k districts``: one call for ``--sample`` districts, and the seconds per district;
 * the same with the city already loaded (as the pipeline would call it at the end of a run);
-* the parts: loading the city, reading the results' rows (the rest is drawing the PNGs).
+* the parts: the register history, reading the results' rows (the rest is drawing the PNGs).
 
 The stage's own figure time for comparison is in the run's manifest (``wall_time_s``). Prints
 figures; not a test. Run::
@@ -35,7 +35,11 @@ from synthetic_city import make_city  # noqa: E402
 
 from forecast.citydata import load_city  # noqa: E402
 from simulation.district_figures import draw_district_figures  # noqa: E402
-from simulation.district_figures_data import RunResults, district_names  # noqa: E402
+from simulation.district_figures_data import (  # noqa: E402
+    RunResults,
+    district_names,
+    register_history,
+)
 
 
 def make_run(folder: Path, n: int) -> Path:
@@ -92,12 +96,17 @@ def main() -> None:
             per=len(sample),
         )
         city = timed(
-            "  part: load_city (register history)", lambda: load_city(manifest["city"]["data_dir"])
+            "  load_city (the pipeline has it already)",
+            lambda: load_city(manifest["city"]["data_dir"]),
         )
         timed(
             f"draw_district_figures, {len(sample)} districts, city loaded",
             lambda: draw_district_figures(run, sample, out, city=city),
             per=len(sample),
+        )
+        timed(
+            f"  part: register history of {len(sample)} districts (population file)",
+            lambda: register_history(manifest, None, sample),
         )
         results = RunResults(run, sample)
         names = district_names(manifest, city)

@@ -7,11 +7,10 @@ only the asked districts' rows become a frame) and its ``manifest.json``:
 
 * ``pyramid_<code>.png``: single ages (``model=population``, ``statistic=value``,
   ``Population|<f|m>|<age>``) of the base year and the last year (``simulation.figures.pyramid``);
-* ``total_<code>.png``: the register history (from the city folder named in the manifest, as the
-  population stage reads it), the projected total and, with draws, the P5-P95 and P10-P90 bands of
-  ``Population|Total`` (``simulation.figures.total_chart``). Without that city folder, or when its
-  population file is no longer the one the run read, the chart has no history and its title says
-  so;
+* ``total_<code>.png``: the register history (the population file of the city folder named in
+  the manifest), the projected total and, with draws, the P5-P95 and P10-P90 bands of
+  ``Population|Total`` (``simulation.figures.total_chart``). Without that file, or when it is no
+  longer the one the run read (sha256), the chart has no history and its title says so;
 * ``kita_<code>.png``: Kita demand ``Kita|Demand|U3|Kita`` and ``Kita|Demand|Ue3`` (P10/P50/P90
   rows, or the value rows of a run without draws) and the places ``Kita|Places|U3|Ue3`` where
   known (``simulation.figures_kita.demand_vs_places``).

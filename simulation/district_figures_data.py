@@ -19,9 +19,8 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from forecast.citydata import CityData, load_city
+from forecast.citydata import CityData, load_table_file
 from forecast.contract import CITY_DISTRICT, MAX_AGE, SEXES
-from forecast.population.estimate import population_array
 from forecast.validate import InputDataError
 from forecast.variables import BAND, POPULATION_CELL
 from simulation import figures, figures_kita
@@ -51,41 +50,51 @@ def district_names(manifest: dict, city: CityData | None) -> dict[str, str]:
 def register_history(
     manifest: dict, city: CityData | None, codes: list[str]
 ) -> tuple[dict[str, dict[int, float]], str]:
-    """Register totals by year of ``codes`` (``_city`` = sum of all districts) and, when there
-    are none, why (for the chart's title)."""
-    if city is None:
-        folder = Path(manifest.get("city", {}).get("data_dir", ""))
-        try:
-            city = load_city(folder)
-        except (InputDataError, OSError) as err:
-            log.warning("district figures without register history: %s: %s", folder, err)
-            return {}, "Melderegister nicht gefunden"
-        changed = _changed_population(city, manifest.get("input_sha256", {}))
-        if changed:
-            log.warning(
-                "district figures without register history: %s changed since the run", changed
-            )
-            return {}, "Melderegister seit dem Lauf geändert"
-    pop, years = population_array(city)
-    # As the population stage: districts, then the city as the sum of all of them.
-    history = np.concatenate([pop, pop.sum(axis=1, keepdims=True)], axis=1).sum(axis=(-1, -2))
-    column = {c: i for i, c in enumerate([*city.district_codes, CITY_DISTRICT])}
-    out = {}
-    for code in codes:
-        if code in column:
-            out[code] = {
-                int(y): float(v) for y, v in zip(years, history[:, column[code]], strict=True)
-            }
-    return out, ""
+    """Register totals by year of ``codes`` (``_city`` = all districts) and, when there are
+    none, why (for the chart's title).
+
+    Without ``city``, only the population file of the city folder the manifest names is read and
+    checked (``load_table_file``, a fraction of ``load_city`` on a large city), and only if it is
+    the file the run read (its sha256 in the manifest).
+    """
+    if city is not None:
+        register = city.table("population")
+    else:
+        register, note = _population_file(manifest)
+        if register is None:
+            return {}, note
+    # The population stage sums population_array (year x district x sex x age, zeros where a
+    # cell has no row) over sex and age, and over the districts for the city. The counts are
+    # whole numbers, so these sums are the same floats in any order.
+    totals = (
+        register.groupby(["year", "district"])["count"]
+        .sum()
+        .unstack(fill_value=0)
+        .sort_index()
+        .astype(float)
+    )
+    totals[CITY_DISTRICT] = totals.sum(axis=1)
+    return {c: {int(y): float(v) for y, v in totals[c].items()} for c in codes if c in totals}, ""
 
 
-def _changed_population(city: CityData, sha256: dict[str, str]) -> str:
-    """The population file's name if it is not the one the run read (by its sha256)."""
-    for name, path in city.files.items():
-        if Path(name).stem == "population" and name in sha256:
-            if hashlib.sha256(Path(path).read_bytes()).hexdigest() != sha256[name]:
-                return str(path)
-    return ""
+def _population_file(manifest: dict) -> tuple[pd.DataFrame | None, str]:
+    """The run's register population (typed), or None and why it cannot be had."""
+    info = manifest.get("city", {})
+    folder = Path(info.get("data_dir", ""))
+    sha256 = manifest.get("input_sha256", {})
+    names = [n for n in sha256 if Path(n).stem == "population"]
+    if not names or not (folder / names[0]).is_file():
+        log.warning("district figures without register history: no population file in %s", folder)
+        return None, "Melderegister nicht gefunden"
+    file = folder / names[0]
+    if hashlib.sha256(file.read_bytes()).hexdigest() != sha256[names[0]]:
+        log.warning("district figures without register history: %s changed since the run", file)
+        return None, "Melderegister seit dem Lauf geändert"
+    try:
+        return load_table_file(file, "population", tuple(info.get("districts", []))), ""
+    except InputDataError as err:  # the same bytes passed the run's check: a changed contract
+        log.warning("district figures without register history: %s: %s", file, err)
+        return None, "Melderegister nicht lesbar"
 
 
 @dataclass
