@@ -270,7 +270,7 @@ def report_run(
 
 
 def report_command(argv: list[str]) -> int:
-    """``jhplan report RUN_DIR [--compare DIR ...] [--suppress-below N] [--district CODE ...]``."""
+    """``jhplan report RUN_DIR [--compare DIR ...] [--suppress-below N]``."""
     parser = argparse.ArgumentParser(
         prog="jhplan report",
         description="(Re)build report.html and finance.xlsx of a run from its results.",
