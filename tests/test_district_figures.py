@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
+from matplotlib.image import imread
 from omegaconf import OmegaConf
-from PIL import Image
 
 from simulation import figures, figures_kita, stage_kita
 from simulation.cli import main
@@ -226,9 +226,9 @@ def test_cli_district_draws_exactly_the_asked_figures(runs, tmp_path, capsys):
     assert {Path(line.removeprefix("wrote ")) for line in res.stdout.splitlines()} == asked
     assert set((run / "figures").iterdir()) == asked
     run_id = json.loads((run / "manifest.json").read_text())["run_id"]
-    for path in asked:  # real charts, still valid PNGs with the run's id in a text chunk
-        with Image.open(path) as image:
-            assert image.size[0] > 500 and image.text[RUN_ID_KEY.decode()] == run_id
+    for path in asked:  # real charts, still valid PNGs, with the run's id in a text chunk
+        assert imread(path).shape[1] > 500
+        assert RUN_ID_KEY + b"\0" + run_id.encode() in path.read_bytes()
 
 
 def test_cli_district_all_draws_every_district_and_the_city(runs, tmp_path, monkeypatch, capsys):
