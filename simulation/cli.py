@@ -44,6 +44,9 @@ commands:
                                 compare runs or sweeps (DuckDB): differences with intervals, charts
   report RUN_DIR [--compare DIR...]
                                 (re)build report.html and finance.xlsx of a run
+  report RUN_DIR --district CODE [--district CODE...]
+                                draw a district's figures (pyramid, total, Kita) into
+                                RUN_DIR/figures; --district all: every district
 
 `jhplan run --help` shows the configuration groups and every key."""
 

@@ -341,7 +341,19 @@ def report_command(argv: list[str]) -> int:
         default=None,
         help="statistical confidentiality threshold (default: the run's report.suppress_below)",
     )
+    parser.add_argument(
+        "--district",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="draw this district's figures into RUN_DIR/figures instead of the report "
+        "(repeatable; _city = the city, all = every district and the city)",
+    )
     args = parser.parse_args(argv)
+    if args.district:
+        from simulation.district_figures import district_figures_command
+
+        return district_figures_command(args.run_dir, args.district)
     try:
         written = report_run(args.run_dir, [str(p) for p in args.compare], args.suppress_below)
     except ValueError as err:
