@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -163,6 +163,7 @@ class JhplanConfig:
     draws: int = 0
     memory_budget_mb: int = 1024
     n_jobs: int = 1
+    district_figures: Any = "auto"
     horizon: int = 20
     run_root: str = "experiments"
 

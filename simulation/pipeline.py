@@ -28,6 +28,7 @@ from simulation.config import (
     population_assumptions,
     resolve_data_dir,
 )
+from simulation.district_figures import figure_districts
 from simulation.housing_plan import add_housing_plan
 from simulation.progress import RunProgress
 from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
@@ -124,6 +125,7 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     if cfg.city.housing_plan:  # a scenario's planned dwellings (e.g. experiment=neubau_plus)
         city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
     warnings = _check_projectable(cfg, city)
+    figure_districts(cfg.district_figures, city.district_codes)  # a bad list stops here
     start_manifest(folder, cfg, city, overrides, task="run")
     for warning in city.warnings:  # plausibility: suspicious values the city has not accepted
         log.warning("warning: %s", warning)

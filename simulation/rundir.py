@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -75,10 +76,13 @@ class RunFolder:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time a pipeline stage into the manifest (wall seconds)."""
+        """Time a pipeline stage into the manifest (wall seconds) with the process's peak
+        resident memory so far (MiB; the stage where it grows is the one that needed it)."""
         t0 = time.perf_counter()
         yield
         self.manifest.setdefault("wall_time_s", {})[name] = round(time.perf_counter() - t0, 3)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        self.manifest.setdefault("peak_rss_mib", {})[name] = round(peak)
 
 
 def _is_empty_dir(path: Path) -> bool:

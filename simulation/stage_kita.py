@@ -42,6 +42,7 @@ from forecast.kita.supply import kita_gap, places_by_kita_year
 from forecast.population.estimate import population_array
 from forecast.variables import BAND
 from simulation.config_kita import KitaSettings, kita_settings
+from simulation.district_figures import figure_districts
 from simulation.figures_kita import demand_vs_places
 from simulation.results import to_results, write_results
 
@@ -107,7 +108,7 @@ def kita_stage(ctx) -> str:
     folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
     folder.manifest["kita"] = _manifest(settings, cohorts, participation, selections, notes)
     if cfg.kita.figures:
-        _figures(city, paths, stats, folder)
+        _figures(city, paths, stats, folder, cfg.district_figures)
     return _summary(stats, paths, demand_settings.path)
 
 
@@ -332,12 +333,15 @@ def _band(x: np.ndarray) -> np.ndarray:
     return np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x
 
 
-def _figures(city: CityData, paths, stats: dict, folder) -> None:
+def _figures(city: CityData, paths, stats: dict, folder, setting) -> None:
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
     codes = [*paths.districts, CITY_DISTRICT]
     demand = {"u3": _band(stats["Kita|Demand|U3|Kita"]), "ue3": _band(stats["Kita|Demand|Ue3"])}
     places = {"u3": stats.get("Kita|Places|U3"), "ue3": stats.get("Kita|Places|Ue3")}
+    chosen = set(figure_districts(setting, codes[:-1]))
     for i, code in enumerate(codes):
+        if code not in chosen:
+            continue
         demand_vs_places(
             folder.path("figures", f"kita_{code}.png"),
             f"{names[code]}: Bedarf vs. Plätze",

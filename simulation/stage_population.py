@@ -48,6 +48,7 @@ from simulation.config import (
     stochastic_defaults,
 )
 from simulation.config_assumptions import assumption_paths, relative_paths
+from simulation.district_figures import figure_districts
 from simulation.results import ResultsWriter, to_results, write_results
 
 
@@ -139,7 +140,7 @@ def population_stage(ctx) -> str:
             population=projection.population[None, ..., :YOUNG_AGES].copy(),
         )
     if cfg.population.figures:
-        _population_figures(city, projection, draws, folder)
+        _population_figures(city, projection, draws, folder, cfg.district_figures)
     return summary
 
 
@@ -285,6 +286,7 @@ def _population_figures(
     projection: PopulationProjection,
     draws: StochasticProjection | None,
     folder,
+    setting,
 ) -> None:
     pop, years = population_array(city)
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
@@ -293,7 +295,10 @@ def _population_figures(
     proj = projection.population
     proj = np.concatenate([proj, proj.sum(axis=1, keepdims=True)], axis=1)
     y0, y1 = int(projection.years[0]), int(projection.years[-1])
+    chosen = set(figure_districts(setting, codes[:-1]))
     for i, code in enumerate(codes):
+        if code not in chosen:
+            continue
         figures.pyramid(
             folder.path("figures", f"pyramid_{code}.png"),
             f"{names[code]}: Altersaufbau {y0} und {y1}",
