@@ -35,10 +35,12 @@ from forecast.problems import (
     ProblemReport,
     accept_hint,
 )
+from forecast.validate_city_keys import csv_dialect
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
 from forecast.validate_kita import CITY_RULES
 from forecast.validate_names import contract_stem_like
 from forecast.validate_plausible import check_plausible
+from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import (
     CATEGORY_KINDS,
@@ -64,6 +66,7 @@ __all__ = [
 ]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+_read_table = read_table  # one file read as check_city reads it (``simulation.housing_plan``)
 _LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
 
 
@@ -114,8 +117,10 @@ def check_city(path: str | Path) -> CityCheck:
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
     parsed: dict[str, pd.DataFrame] = {}
+    dialect = csv_dialect(check.meta)
+    unreadable_entries(path, report)
     for stem, file in _find_tables(path, report).items():
-        frame = _read_table(file, report)
+        frame = read_table(file, report, CONTRACT[stem], dialect)
         if frame is not None:
             t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
             _check_table(t)
@@ -160,7 +165,7 @@ def check_table_file(
     if file.suffix.lower() not in TABLE_SUFFIXES:
         report.add(str(file), None, None, f"expected a .csv or .parquet file for '{stem}'")
         return report.problems(), None
-    frame = _read_table(file, report)
+    frame = read_table(file, report, CONTRACT[stem])
     if frame is not None:
         _check_table(TableCheck(CONTRACT[stem], str(file), frame, codes, report))
     return report.problems(), frame
@@ -185,49 +190,12 @@ def check_table_rows(
     return report.problems()
 
 
-def _read_table(file: Path, report: ProblemReport) -> pd.DataFrame | None:
-    """Read a CSV or Parquet file as stripped text cells ('' when empty) plus a ``LINE`` column.
-
-    Blank lines are dropped but counted, so ``LINE`` is what a text editor shows (a quoted cell
-    spanning several lines would shift it; register exports do not have those). Returns None,
-    and reports why, if the file cannot be read as a table.
-    """
-    try:
-        if file.suffix == ".parquet":
-            frame = pd.read_parquet(file)
-        else:
-            frame = pd.read_csv(
-                file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-            )
-    except UnicodeDecodeError:
-        report.add(file.name, None, None, "cannot read the file: expected UTF-8 text ('CSV UTF-8')")
-        return None
-    except pd.errors.EmptyDataError:
-        report.add(file.name, None, None, "the file is empty: expected a header row and data rows")
-        return None
-    except (pd.errors.ParserError, OSError, ValueError) as err:
-        report.add(file.name, None, None, f"cannot read the file as a table: {err}")
-        return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in ";\t"):
-        report.add(file.name, 1, None, "the header has one column: expected comma-separated values")
-        return None
-    for column in frame.columns:
-        cells = frame[column]
-        if file.suffix == ".parquet":  # typed values: show them as text, missing as empty
-            cells = cells.astype(object).where(cells.notna(), "").map(str)
-        frame[column] = cells.str.strip().astype(object)
-    blank = (frame == "").all(axis=1).to_numpy()
-    frame[LINE] = np.arange(len(frame)) + 2
-    return frame[~blank].reset_index(drop=True)
-
-
 def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
     """Contract stem -> file; reports missing required files, duplicates and look-alike names."""
     found: dict[str, list[Path]] = {}
     for file in sorted(p for p in path.iterdir() if p.is_file() and p.name[0] not in ".~"):
         stem, suffix = file.stem, file.suffix.lower()
-        if stem in CONTRACT and file.suffix in TABLE_SUFFIXES:
+        if stem in CONTRACT and suffix in TABLE_SUFFIXES:
             found.setdefault(stem, []).append(file)
         elif suffix in _LOOKALIKE_SUFFIXES and (guess := contract_stem_like(stem)) is not None:
             # A misnamed input would otherwise be skipped silently and replaced by a fallback.

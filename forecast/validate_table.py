@@ -8,6 +8,7 @@ report through it, so that every problem points at the line a text editor shows.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -134,7 +135,12 @@ def fix_hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
     """A likely fix for a bad cell, if one is obvious."""
     if col.kind in NUMERIC_KINDS:
         if "," in raw:
-            return " (use '.' as the decimal point)"
+            if NUMERIC_KINDS[col.kind][0] and re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+                return " (write whole numbers without thousands separators, e.g. 75000)"
+            return (
+                " (use '.' as the decimal point, or declare a decimal comma for all CSV files "
+                "in city.yaml: csv: {sep: ';', decimal: ','})"
+            )
         return " (looks like percent: write 0.16 for 16 %)" if looks_like_percent(raw, col) else ""
     if not allowed:
         return ""
