@@ -51,6 +51,7 @@ from forecast.validate_table import (
     column_bounds,
     fix_hint,
     huge_message,
+    parse_numbers,
     show_cell,
 )
 
@@ -267,16 +268,15 @@ def _check_table(t: TableCheck) -> None:
 def _check_column(t: TableCheck, col: Column) -> pd.Series:
     """Check every cell of a column; return the parsed values, NaN/None where empty or invalid."""
     text = t.frame[col.name]
-    raw = text.to_numpy()
-    empty = raw == ""
+    empty = (text == "").to_numpy()
     expected = _expected(t, col)
     allowed = None
-    huge = np.zeros(len(raw), dtype=bool)
+    huge = np.zeros(len(text), dtype=bool)
     if not col.nullable:
         t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
         whole, lo, hi = column_bounds(col)
-        num = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float).to_numpy()
+        num = parse_numbers(text)
         with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want
             ok = np.isfinite(num)
             if whole:
@@ -287,7 +287,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num <= hi
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
-            t.flag(col.name, "huge", huge, lambda i: huge_message(raw[i], num[i]))
+            t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
         parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
     else:
         allowed = _allowed(t, col)
@@ -297,7 +297,10 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
         col.name,
         "value",
         ~ok & ~empty,
-        lambda i: f"value {show_cell(raw[i])}: expected {expected}{fix_hint(raw[i], col, allowed)}",
+        lambda i: (
+            f"value {show_cell(text.iat[i])}: expected {expected}"
+            f"{fix_hint(text.iat[i], col, allowed)}"
+        ),
     )
     return parsed
 
@@ -343,16 +346,28 @@ def _check_keys(t: TableCheck) -> None:
     key = list(t.spec.key)
     if not all(k in t.values for k in key):
         return
-    canon = {}
+    # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
+    # anything else as typed; then one code per row (mixed radix, or factorised pairs).
+    row = np.zeros(len(t.frame), dtype=np.int64)
     for k in key:
         value, raw = t.values[k], t.frame[k]
-        # Valid numbers compare by value ('3' and '3.0' are the same age), anything else as typed.
-        canon[k] = value.astype(str).where(value.notna(), raw) if value.dtype == float else raw
-    frame = pd.DataFrame(canon)
-    dup = frame.duplicated(keep="first").to_numpy()
+        if value.dtype == float:
+            valid = value.notna().to_numpy()
+            code, uniques = pd.factorize(value.to_numpy()[valid])
+            codes = np.empty(len(raw), dtype=np.int64)
+            codes[valid] = code
+            codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
+        else:
+            codes = pd.factorize(raw)[0].astype(np.int64)
+        width = int(codes.max()) + 1 if len(codes) else 1
+        if int(row.max(initial=0)) < np.iinfo(np.int64).max // (width + 1):
+            row = row * width + codes
+        else:  # too many combinations for one int64: renumber the pairs seen so far
+            row = pd.factorize(pd.MultiIndex.from_arrays([row, codes]))[0].astype(np.int64)
+    dup = pd.Series(row).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
-    first = t.frame[LINE].groupby([frame[k] for k in key], sort=False).transform("first").to_numpy()
+    first = t.frame[LINE].groupby(row, sort=False).transform("first").to_numpy()
 
     def message(pos: int) -> str:
         cells = ", ".join(f"{k}={show_cell(t.frame[k].iat[pos])}" for k in key)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
 from forecast.problems import ACCEPTABLE, ProblemReport
 from forecast.validate_city_keys import check_city_keys, check_csv_dialect, check_wirkungsraeume
+from forecast.validate_table import parse_numbers
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DISTRICT_CODE = re.compile(r"[^\W_][\w-]{0,63}")
 """A district code: a letter or digit, then letters (umlauts too), digits, ``-`` or ``_``; at most
@@ -37,7 +40,9 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
         return None, None
     try:
         text = file.read_text(encoding="utf-8-sig")
-        meta, node = yaml.safe_load(text), yaml.compose(text)
+        # libyaml's parser when installed: city.yaml lists every district (thousands of lines).
+        meta = yaml.load(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=_LOADER)
     except OSError as err:
         report.add(name, None, None, f"cannot read the file: {err.strerror or err}")
         return None, None
@@ -152,7 +157,8 @@ def check_excluded_years(meta: dict | None, population, report: ProblemReport) -
     excluded = (meta or {}).get("exclude_years") or []
     if population is None or population.empty or not isinstance(excluded, list):
         return
-    years = set(pd.to_numeric(population["year"], errors="coerce").dropna().astype(int))
+    year = parse_numbers(population["year"])
+    years = set(np.unique(year[np.isfinite(year)]).astype(int).tolist())
     if not years:
         return
     for year in excluded:
