@@ -52,7 +52,9 @@ from forecast.validate_table import (
     fix_hint,
     huge_message,
     parse_numbers,
+    point_message,
     show_cell,
+    thousands_point,
 )
 
 __all__ = [
@@ -288,6 +290,10 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
             t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
+        if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
+            point = thousands_point(text, ok)
+            t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
+            huge |= point
         parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
     else:
         allowed = _allowed(t, col)

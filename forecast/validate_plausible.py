@@ -140,8 +140,8 @@ def _thousands(
             return (
                 f"value {raw[i]} in {years[i]:.0f} is about {near[i] / value[i]:,.0f} times smaller "
                 f"than the same series in the year before or after (at least {near[i]:,.0f}): a "
-                "thousands separator read as a decimal point ('75.000' is 75, not 75,000)? Write "
-                "counts without separators" + accept_hint(THOUSANDS)
+                "thousands separator lost on the way ('75.000' read as 75 by a spreadsheet or a "
+                "conversion)? Write counts without separators" + accept_hint(THOUSANDS)
             )
 
         report.rows(name, column, THOUSANDS, lines[pos], message, WARNING)

@@ -131,6 +131,27 @@ def parse_numbers(text: pd.Series) -> np.ndarray:
         return coerced.astype(float).to_numpy()
 
 
+def thousands_point(text: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """Whole numbers written with a point before groups of three digits (``75.000``, ``1.250.000``):
+    a German thousands point, or three decimals? The reader cannot know (a file declared with a
+    decimal comma has had its points removed by then)."""
+    cells = pa.array(text, type=pa.string(), from_pandas=True)
+    dotted = pc.fill_null(pc.match_substring(cells, "."), False).to_numpy(zero_copy_only=False)
+    if not (dotted & ok).any():
+        return np.zeros(len(text), dtype=bool)
+    grouped = pc.fill_null(pc.match_substring_regex(cells, r"^[+-]?\d{1,3}(\.\d{3})+$"), False)
+    return ok & dotted & grouped.to_numpy(zero_copy_only=False)
+
+
+def point_message(raw: str) -> str:
+    """Why a whole number written as ``75.000`` is refused, and how to write it."""
+    return (
+        f"value {raw}: a whole number with a point before three digits: {raw.replace('.', '')} "
+        f"(a German thousands point) or {float(raw):g}? Write whole numbers without separators "
+        "(e.g. 75000), or declare German CSV files in city.yaml: csv: {sep: ';', decimal: ','}"
+    )
+
+
 def text_values(text: pd.Series) -> np.ndarray:
     """Text cells as an object array whose equal cells share one ``str`` (memory: one pointer a
     cell, not one string object a cell, which matters at millions of rows)."""
