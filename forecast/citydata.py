@@ -137,11 +137,11 @@ def load_city(path: str | Path) -> CityData:
     if check.problems:
         raise InputDataError(check.problems)
     meta = check.meta or {}
-    tables = {
-        stem: _typed(CONTRACT[stem], frame)
-        for stem, frame in check.tables.items()
-        if not frame.empty
-    }
+    tables = {}
+    for stem in list(check.tables):  # each text table goes once typed (memory: millions of rows)
+        frame = check.tables.pop(stem)
+        if not frame.empty:
+            tables[stem] = _typed(CONTRACT[stem], frame)
     districts = tuple(
         District(str(d["code"]).strip(), str(d["name"]), str(d["sozialraum"]))
         for d in meta["districts"]

@@ -12,12 +12,15 @@ A file written in another dialect than declared is refused with a message saying
 from __future__ import annotations
 
 import codecs
+import mmap
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from forecast.contract import FileSpec
@@ -25,6 +28,8 @@ from forecast.problems import ProblemReport
 from forecast.validate_city_keys import CSV_SEPARATORS, GERMAN_CSV_HINT
 from forecast.validate_table import LINE, NUMERIC_KINDS
 
+LONE_CR = re.compile(rb"\r(?!\n)")
+"""A carriage return that does not end a Windows line (old Mac line ends): pandas' reader."""
 GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 """A number as a German Excel writes it: decimal comma, points grouping thousands (75.000,5)."""
 
@@ -48,11 +53,13 @@ def read_table(
     and reports why, if the file cannot be read as a table.
     """
     sep, decimal = dialect
+    trimmed = False  # cells already stripped of surrounding blanks
     try:
         if file.suffix.lower() == ".parquet":
             frame = pd.read_parquet(file)
         else:
             frame = _read_csv_fast(file, sep)
+            trimmed = frame is not None
         if frame is None:
             frame = pd.read_csv(
                 file,
@@ -81,10 +88,14 @@ def read_table(
         cells = frame[column]
         if file.suffix.lower() == ".parquet":  # typed values: show them as text, missing as empty
             cells = cells.astype(object).where(cells.notna(), "").map(str)
-        frame[column] = cells.str.strip()
-    blank = (frame == "").all(axis=1).to_numpy()
-    frame[LINE] = np.arange(len(frame)) + 2
-    frame = frame[~blank].reset_index(drop=True)
+        if not trimmed:
+            frame[column] = cells.str.strip()
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= (frame[column] == "").to_numpy()
+    frame[LINE] = np.arange(len(frame), dtype=np.int64) + 2
+    if blank.any():  # a copy of every column: only when there is something to drop
+        frame = frame[~blank].reset_index(drop=True)
     if decimal == "," and spec is not None and file.suffix.lower() != ".parquet":
         _decimal_comma(frame, spec, file.name, report)
     return frame
@@ -97,19 +108,26 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
     of cells in every row. Anything else returns None and goes to pandas' reader, whose messages
     and line count the checks rely on (pyarrow drops empty lines, which would shift ``LINE``).
     """
-    data = file.read_bytes()
-    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
-    if (
-        not body
-        or b'"' in body
-        or body.startswith((b"\n", b"\r"))
-        or b"\n\n" in body
-        or b"\n\r\n" in body
-        or body.count(b"\r") != body.count(b"\r\n")
-    ):
-        return None
+    with open(file, "rb") as handle:
+        try:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return None
+    with data:
+        start = len(codecs.BOM_UTF8) if data[:3] == codecs.BOM_UTF8 else 0
+        if (
+            len(data) <= start
+            or data.find(b'"', start) >= 0
+            or data[start : start + 1] in (b"\n", b"\r")
+            or data.find(b"\n\n", start) >= 0
+            or data.find(b"\n\r\n", start) >= 0
+            or (data.find(b"\r", start) >= 0 and LONE_CR.search(data) is not None)
+        ):
+            return None
+        end = data.find(b"\n", start)
+        header = data[start : end if end >= 0 else len(data)]
     try:
-        names = body.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(sep)
+        names = header.rstrip(b"\r").decode("utf-8").split(sep)
     except UnicodeDecodeError:
         return None
     if len(set(names)) != len(names):
@@ -122,13 +140,15 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
     )
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(body),
-            parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=convert,
+            file, parse_options=pacsv.ParseOptions(delimiter=sep), convert_options=convert
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return table.to_pandas()
+    columns = {name: pc.utf8_trim_whitespace(table.column(name)) for name in table.column_names}
+    del table
+    return pd.DataFrame(
+        {name: pd.Series(pd.array(col, dtype="str")) for name, col in columns.items()}
+    )
 
 
 def _dialect_message(sep: str, found: str) -> str:
