@@ -78,6 +78,15 @@ def read_table(
     except (pd.errors.ParserError, OSError, ValueError) as err:
         report.add(file.name, None, None, f"cannot read the file as a table: {err}")
         return None
+    if file.suffix.lower() != ".parquet" and (twice := _repeated_columns(file, sep)):
+        report.add(
+            file.name,
+            1,
+            twice[0],
+            f"column '{twice[0]}' appears {twice[1]} times in the header: expected each column "
+            "once (which one holds the data?)",
+        )
+        return None
     frame.columns = [str(c).strip() for c in frame.columns]
     if file.suffix.lower() != ".parquet" and len(frame.columns) == 1:
         other = next((s for s in CSV_SEPARATORS if s != sep and s in frame.columns[0]), None)
@@ -149,6 +158,15 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
     return pd.DataFrame(
         {name: pd.Series(pd.array(col, dtype="str")) for name, col in columns.items()}
     )
+
+
+def _repeated_columns(file: Path, sep: str) -> tuple[str, int] | None:
+    """(name, count) of a column named more than once in a CSV header (pandas would rename the
+    second ``count.1`` and leave it unread)."""
+    with open(file, encoding="utf-8-sig", errors="replace") as handle:
+        names = [n.strip().strip('"') for n in handle.readline().rstrip("\r\n").split(sep)]
+    repeated = [(n, names.count(n)) for n in dict.fromkeys(names) if n and names.count(n) > 1]
+    return repeated[0] if repeated else None
 
 
 def _dialect_message(sep: str, found: str) -> str:

@@ -106,6 +106,14 @@ FAULTS: list[Fault] = [
         "error",
         POP,
     ),
+    _t(
+        "pop-column-twice",
+        p.text(POP, "sex,age,count", "sex,age,count,count"),
+        "error",
+        POP,
+        1,
+        "count",
+    ),
     _t("pop-too-many-cells", p.append(POP, "2022,a,f,7,3,9\n"), "error", POP),
     _t(
         "pop-jump",
@@ -133,6 +141,14 @@ FAULTS: list[Fault] = [
     _t("migration-direction", p.cell(MIG, 0, "direction", "zuzug"), "error", MIG, 2, "direction"),
     _t("migration-out-1e6", p.cell(MIG, 1, "count", "1000000"), "error", MIG, None, "count"),
     _t("migration-1e9", p.cell(MIG, 1, "count", "1000000000"), "error", MIG, 3, "count"),
+    _t(
+        "migration-only-in",
+        p.keep_rows(MIG, lambda r: r["direction"] == "in"),
+        "error",
+        MIG,
+        None,
+        "direction",
+    ),
     _t("migration-no-direction", p.drop_column(MIG, "direction"), "error", MIG, None, "direction"),
     # --- HzE, Kita, social ----------------------------------------------------------------------
     _t("hze-hilfeart", p.cell(HZE, 0, "hilfeart", "27.2"), "error", HZE, 2, "hilfeart"),
