@@ -49,6 +49,7 @@ from forecast.validate_table import (
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
+    compact_text,
     fix_hint,
     huge_message,
     parse_numbers,
@@ -128,7 +129,7 @@ def check_city(path: str | Path) -> CityCheck:
             t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
             _check_table(t)
             check.files[file.name] = file
-            check.tables[stem] = frame
+            check.tables[stem] = compact_text(frame)
             if not report.has_errors(file.name) and not frame.empty:
                 parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
     names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
