@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.faults.catalogue import Fault
+from tests.faults.fault import Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES = {"tiny": ROOT / "tests" / "data" / "tinycity", "konstanz": ROOT / "data" / "konstanz"}
