@@ -26,6 +26,7 @@ import pandas as pd
 from forecast.contract import CONTRACT, FileSpec
 from forecast.problems import Problem
 from forecast.validate import InputDataError, check_city, check_table_file, check_table_rows
+from forecast.validate_table import parse_numbers, text_values
 
 # Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
 _WHOLE_KINDS = {"year", "int", "count", "age", "mother_age"}
@@ -136,11 +137,11 @@ def load_city(path: str | Path) -> CityData:
     if check.problems:
         raise InputDataError(check.problems)
     meta = check.meta or {}
-    tables = {
-        stem: _typed(CONTRACT[stem], frame)
-        for stem, frame in check.tables.items()
-        if not frame.empty
-    }
+    tables = {}
+    for stem in list(check.tables):  # each text table goes once typed (memory: millions of rows)
+        frame = check.tables.pop(stem)
+        if not frame.empty:
+            tables[stem] = _typed(CONTRACT[stem], frame)
     districts = tuple(
         District(str(d["code"]).strip(), str(d["name"]), str(d["sozialraum"]))
         for d in meta["districts"]
@@ -193,9 +194,8 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in spec.columns:
         cells = text[col.name]
-        empty = (cells == "").to_numpy()
         if col.kind in _WHOLE_KINDS or col.kind in _FLOAT_KINDS:
-            num = pd.to_numeric(cells.where(~empty, None), errors="raise").astype(float)
+            num = pd.Series(parse_numbers(cells))  # validated: NaN only where a cell is empty
             if col.kind in _FLOAT_KINDS:
                 out[col.name] = num.astype(np.float64)
             elif col.nullable or col.kind in _NULLABLE_INT_KINDS:
@@ -203,7 +203,8 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
             else:
                 out[col.name] = num.astype(np.int64)
         else:
-            out[col.name] = pd.Series(np.where(empty, None, cells.to_numpy()), dtype=object)
+            empty = (cells == "").to_numpy()
+            out[col.name] = pd.Series(np.where(empty, None, text_values(cells)), dtype=object)
     frame = pd.DataFrame(out)
     if spec.stem == "population":
         frame = frame.sort_values(["year", "district", "sex", "age"], kind="stable")

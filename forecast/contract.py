@@ -261,9 +261,16 @@ CONTRACT: dict[str, FileSpec] = {
 CITY_YAML_KEYS = ("name", "ags", "districts", "sources", "licence")
 """Required keys of ``city.yaml``; each entry of ``districts`` has ``code``, ``name``, ``sozialraum``."""
 
+LAENDER = (
+    "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH",
+)  # fmt: skip
+"""``state`` in city.yaml: the 16 Bundesländer by their two-letter codes (ISO 3166-2:DE)."""
+
 CITY_YAML_OPTIONAL = {
     "exclude_years": "register years not to use for estimating rates (e.g. a suspect register year)",
     "state": "Bundesland code (e.g. BW, NW), for Land-specific rules",
     "wirkungsraeume": "groups of districts for Sozialraumorientierung",
     "accept_warnings": "plausibility warnings known to be right for this city (by name)",
+    "csv": "separator and decimal mark of the CSV files, e.g. {sep: ';', decimal: ','} for a "
+    "German Excel export; default {sep: ',', decimal: '.'}",
 }

@@ -16,7 +16,7 @@ ERROR, WARNING = "error", "warning"
 """Severities of a ``Problem``."""
 
 # Plausibility warnings by name (``forecast.validate_plausible``): a city accepts them in city.yaml.
-JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT, UNKNOWN_FILE = (
+JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT, UNKNOWN_FILE, UNKNOWN_KEY = (
     "jump",
     "thousands",
     "control_total",
@@ -24,6 +24,7 @@ JUMP, THOUSANDS, CONTROL, TFR, E0, PERCENT, UNKNOWN_FILE = (
     "e0",
     "percent",
     "unknown_file",
+    "unknown_key",
 )
 ACCEPTABLE: dict[str, str] = {
     JUMP: "a district's population grows tenfold or falls to a tenth in one year",
@@ -34,6 +35,7 @@ ACCEPTABLE: dict[str, str] = {
     E0: "the life expectancy implied by deaths and population lies outside 60..95 years",
     PERCENT: "every value of a social indicator lies in (1, 100]: looks like percent",
     UNKNOWN_FILE: "a table file in the city folder that is not a contract file (not read)",
+    UNKNOWN_KEY: "a key in city.yaml that jhplan does not read (not like any key it reads)",
 }
 """Warnings by name (``Problem.check``); ``accept_warnings: [name, ...]`` in city.yaml accepts them."""
 

@@ -35,10 +35,12 @@ from forecast.problems import (
     ProblemReport,
     accept_hint,
 )
+from forecast.validate_city_keys import csv_dialect
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
 from forecast.validate_kita import CITY_RULES
 from forecast.validate_names import contract_stem_like
 from forecast.validate_plausible import check_plausible
+from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import (
     CATEGORY_KINDS,
@@ -47,9 +49,13 @@ from forecast.validate_table import (
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
+    compact_text,
     fix_hint,
     huge_message,
+    parse_numbers,
+    point_message,
     show_cell,
+    thousands_point,
 )
 
 __all__ = [
@@ -64,6 +70,7 @@ __all__ = [
 ]
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+_read_table = read_table  # one file read as check_city reads it (``simulation.housing_plan``)
 _LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
 
 
@@ -114,13 +121,15 @@ def check_city(path: str | Path) -> CityCheck:
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
     parsed: dict[str, pd.DataFrame] = {}
+    dialect = csv_dialect(check.meta)
+    unreadable_entries(path, report)
     for stem, file in _find_tables(path, report).items():
-        frame = _read_table(file, report)
+        frame = read_table(file, report, CONTRACT[stem], dialect)
         if frame is not None:
             t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
             _check_table(t)
             check.files[file.name] = file
-            check.tables[stem] = frame
+            check.tables[stem] = compact_text(frame)
             if not report.has_errors(file.name) and not frame.empty:
                 parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
     names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
@@ -160,7 +169,7 @@ def check_table_file(
     if file.suffix.lower() not in TABLE_SUFFIXES:
         report.add(str(file), None, None, f"expected a .csv or .parquet file for '{stem}'")
         return report.problems(), None
-    frame = _read_table(file, report)
+    frame = read_table(file, report, CONTRACT[stem])
     if frame is not None:
         _check_table(TableCheck(CONTRACT[stem], str(file), frame, codes, report))
     return report.problems(), frame
@@ -185,49 +194,12 @@ def check_table_rows(
     return report.problems()
 
 
-def _read_table(file: Path, report: ProblemReport) -> pd.DataFrame | None:
-    """Read a CSV or Parquet file as stripped text cells ('' when empty) plus a ``LINE`` column.
-
-    Blank lines are dropped but counted, so ``LINE`` is what a text editor shows (a quoted cell
-    spanning several lines would shift it; register exports do not have those). Returns None,
-    and reports why, if the file cannot be read as a table.
-    """
-    try:
-        if file.suffix == ".parquet":
-            frame = pd.read_parquet(file)
-        else:
-            frame = pd.read_csv(
-                file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-            )
-    except UnicodeDecodeError:
-        report.add(file.name, None, None, "cannot read the file: expected UTF-8 text ('CSV UTF-8')")
-        return None
-    except pd.errors.EmptyDataError:
-        report.add(file.name, None, None, "the file is empty: expected a header row and data rows")
-        return None
-    except (pd.errors.ParserError, OSError, ValueError) as err:
-        report.add(file.name, None, None, f"cannot read the file as a table: {err}")
-        return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in ";\t"):
-        report.add(file.name, 1, None, "the header has one column: expected comma-separated values")
-        return None
-    for column in frame.columns:
-        cells = frame[column]
-        if file.suffix == ".parquet":  # typed values: show them as text, missing as empty
-            cells = cells.astype(object).where(cells.notna(), "").map(str)
-        frame[column] = cells.str.strip().astype(object)
-    blank = (frame == "").all(axis=1).to_numpy()
-    frame[LINE] = np.arange(len(frame)) + 2
-    return frame[~blank].reset_index(drop=True)
-
-
 def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
     """Contract stem -> file; reports missing required files, duplicates and look-alike names."""
     found: dict[str, list[Path]] = {}
     for file in sorted(p for p in path.iterdir() if p.is_file() and p.name[0] not in ".~"):
         stem, suffix = file.stem, file.suffix.lower()
-        if stem in CONTRACT and file.suffix in TABLE_SUFFIXES:
+        if stem in CONTRACT and suffix in TABLE_SUFFIXES:
             found.setdefault(stem, []).append(file)
         elif suffix in _LOOKALIKE_SUFFIXES and (guess := contract_stem_like(stem)) is not None:
             # A misnamed input would otherwise be skipped silently and replaced by a fallback.
@@ -299,16 +271,15 @@ def _check_table(t: TableCheck) -> None:
 def _check_column(t: TableCheck, col: Column) -> pd.Series:
     """Check every cell of a column; return the parsed values, NaN/None where empty or invalid."""
     text = t.frame[col.name]
-    raw = text.to_numpy()
-    empty = raw == ""
+    empty = (text == "").to_numpy()
     expected = _expected(t, col)
     allowed = None
-    huge = np.zeros(len(raw), dtype=bool)
+    huge = np.zeros(len(text), dtype=bool)
     if not col.nullable:
         t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
         whole, lo, hi = column_bounds(col)
-        num = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float).to_numpy()
+        num = parse_numbers(text)
         with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want
             ok = np.isfinite(num)
             if whole:
@@ -319,7 +290,11 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num <= hi
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
-            t.flag(col.name, "huge", huge, lambda i: huge_message(raw[i], num[i]))
+            t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
+        if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
+            point = thousands_point(text, ok)
+            t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
+            huge |= point
         parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
     else:
         allowed = _allowed(t, col)
@@ -329,7 +304,10 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
         col.name,
         "value",
         ~ok & ~empty,
-        lambda i: f"value {show_cell(raw[i])}: expected {expected}{fix_hint(raw[i], col, allowed)}",
+        lambda i: (
+            f"value {show_cell(text.iat[i])}: expected {expected}"
+            f"{fix_hint(text.iat[i], col, allowed)}"
+        ),
     )
     return parsed
 
@@ -375,16 +353,28 @@ def _check_keys(t: TableCheck) -> None:
     key = list(t.spec.key)
     if not all(k in t.values for k in key):
         return
-    canon = {}
+    # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
+    # anything else as typed; then one code per row (mixed radix, or factorised pairs).
+    row = np.zeros(len(t.frame), dtype=np.int64)
     for k in key:
         value, raw = t.values[k], t.frame[k]
-        # Valid numbers compare by value ('3' and '3.0' are the same age), anything else as typed.
-        canon[k] = value.astype(str).where(value.notna(), raw) if value.dtype == float else raw
-    frame = pd.DataFrame(canon)
-    dup = frame.duplicated(keep="first").to_numpy()
+        if value.dtype == float:
+            valid = value.notna().to_numpy()
+            code, uniques = pd.factorize(value.to_numpy()[valid])
+            codes = np.empty(len(raw), dtype=np.int64)
+            codes[valid] = code
+            codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
+        else:
+            codes = pd.factorize(raw)[0].astype(np.int64)
+        width = int(codes.max()) + 1 if len(codes) else 1
+        if int(row.max(initial=0)) < np.iinfo(np.int64).max // (width + 1):
+            row = row * width + codes
+        else:  # too many combinations for one int64: renumber the pairs seen so far
+            row = pd.factorize(pd.MultiIndex.from_arrays([row, codes]))[0].astype(np.int64)
+    dup = pd.Series(row).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
-    first = t.frame[LINE].groupby([frame[k] for k in key], sort=False).transform("first").to_numpy()
+    first = t.frame[LINE].groupby(row, sort=False).transform("first").to_numpy()
 
     def message(pos: int) -> str:
         cells = ", ".join(f"{k}={show_cell(t.frame[k].iat[pos])}" for k in key)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
 from forecast.problems import ACCEPTABLE, ProblemReport
+from forecast.validate_city_keys import check_city_keys, check_csv_dialect, check_wirkungsraeume
+from forecast.validate_table import parse_numbers
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DISTRICT_CODE = re.compile(r"[^\W_][\w-]{0,63}")
 """A district code: a letter or digit, then letters (umlauts too), digits, ``-`` or ``_``; at most
@@ -24,6 +28,11 @@ DISTRICT_CODE = re.compile(r"[^\W_][\w-]{0,63}")
 def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, list[str] | None]:
     """Check city.yaml; return it parsed and its district codes (None where unusable)."""
     name, file = "city.yaml", path / "city.yaml"
+    if file.is_symlink() and not file.exists():
+        report.add(
+            name, None, None, f"cannot read the file: broken symbolic link ({_target(file)})"
+        )
+        return None, None
     if not file.is_file():
         report.add(
             name, None, None, f"file missing: expected {name} with {', '.join(CITY_YAML_KEYS)}"
@@ -31,7 +40,12 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
         return None, None
     try:
         text = file.read_text(encoding="utf-8-sig")
-        meta, node = yaml.safe_load(text), yaml.compose(text)
+        # libyaml's parser when installed: city.yaml lists every district (thousands of lines).
+        meta = yaml.load(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=_LOADER)
+    except OSError as err:
+        report.add(name, None, None, f"cannot read the file: {err.strerror or err}")
+        return None, None
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         mark = getattr(err, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -54,20 +68,30 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
     if not isinstance(meta.get("sources", []), list):
         report.add(name, None, "sources", "expected a list of sources, each with name and licence")
     excluded = meta.get("exclude_years", [])
-    if not isinstance(excluded, list) or not all(isinstance(y, int) for y in excluded):
+    if not isinstance(excluded, list) or not all(_is_int(y) for y in excluded):
         report.add(name, None, "exclude_years", "expected a list of years, e.g. [2011, 2012]")
     accept = meta.get("accept_warnings", [])
     if not isinstance(accept, list) or not all(a in ACCEPTABLE for a in accept):
         known = "; ".join(f"{k} = {v}" for k, v in ACCEPTABLE.items())
         report.add(name, None, "accept_warnings", f"expected a list of warning names: {known}")
+    check_city_keys(meta, node, report)
+    check_csv_dialect(meta, node, report)
+    codes = _check_districts(meta, node, report)
+    check_wirkungsraeume(meta, node, codes, report)
+    return meta, codes
+
+
+def _check_districts(meta: dict, node: yaml.Node, report: ProblemReport) -> list[str] | None:
+    """Check the entries of ``districts``; return the codes (None if the list is unusable)."""
+    name = "city.yaml"
     districts = meta.get("districts")
     if not districts:
-        return meta, None
+        return None
     if not isinstance(districts, list):
         report.add(
             name, None, "districts", "expected a list of entries with code, name, sozialraum"
         )
-        return meta, None
+        return None
     codes: list[str] = []
     for entry, line in zip(districts, _district_lines(node, len(districts)), strict=True):
         if not isinstance(entry, dict):
@@ -80,6 +104,13 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
                     line,
                     "districts",
                     f"entry without '{key}': expected code, name, sozialraum",
+                )
+            elif isinstance(entry.get(key), (list, dict, bool)):
+                report.add(
+                    name,
+                    line,
+                    "districts",
+                    f'{key} {entry[key]!r}: expected one piece of text, e.g. {key}: "..."',
                 )
         if entry.get("code") in (None, ""):
             continue
@@ -99,7 +130,19 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
                 name, line, "districts", f"duplicate district code '{code}': expected unique codes"
             )
         codes.append(code)
-    return meta, codes
+    return codes
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _target(link: Path) -> str:
+    """Where a symbolic link points, for a message."""
+    try:
+        return f"points to {link.readlink()}"
+    except OSError:
+        return "target unknown"
 
 
 def accepted_warnings(meta: dict | None) -> list[str]:
@@ -114,11 +157,12 @@ def check_excluded_years(meta: dict | None, population, report: ProblemReport) -
     excluded = (meta or {}).get("exclude_years") or []
     if population is None or population.empty or not isinstance(excluded, list):
         return
-    years = set(pd.to_numeric(population["year"], errors="coerce").dropna().astype(int))
+    year = parse_numbers(population["year"])
+    years = set(np.unique(year[np.isfinite(year)]).astype(int).tolist())
     if not years:
         return
     for year in excluded:
-        if isinstance(year, int) and year not in years:
+        if _is_int(year) and year not in years:
             report.add(
                 "city.yaml",
                 None,

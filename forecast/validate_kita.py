@@ -20,7 +20,7 @@ import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, KITA_AGE_GROUPS, KITA_SETTINGS
 from forecast.problems import ProblemReport
-from forecast.validate_table import LINE, TableCheck
+from forecast.validate_table import LINE, TableCheck, parse_numbers
 
 U3_AGES = (0, 1, 2)
 UE3_CHECK_AGES = (3, 4, 5, 6, 7)
@@ -123,6 +123,10 @@ def check_kita_quota(
         )
 
 
+def _numbers(text: pd.Series) -> pd.Series:
+    return pd.Series(parse_numbers(text), index=text.index)
+
+
 def _population_bands(pop: pd.DataFrame) -> pd.DataFrame:
     """Population at 31.12. by (year, district, band); ``_city`` = all districts together.
 
@@ -131,10 +135,10 @@ def _population_bands(pop: pd.DataFrame) -> pd.DataFrame:
     """
     frame = pd.DataFrame(
         {
-            "year": pd.to_numeric(pop["year"], errors="coerce"),
+            "year": _numbers(pop["year"]),
             "district": pop["district"].astype(str),
-            "age": pd.to_numeric(pop["age"], errors="coerce"),
-            "count": pd.to_numeric(pop["count"], errors="coerce"),
+            "age": _numbers(pop["age"]),
+            "count": _numbers(pop["count"]),
         }
     )
     frame = frame[frame["year"].notna() & frame["age"].isin(U3_AGES + UE3_CHECK_AGES)]
@@ -151,7 +155,7 @@ def _population_bands(pop: pd.DataFrame) -> pd.DataFrame:
 
 def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
     """Children in care by (year of the 31.12. before, district, band) and the first line."""
-    age = pd.to_numeric(kids["age"], errors="coerce")
+    age = _numbers(kids["age"])
     group = kids["age_group"].astype(str)
     band = np.where(
         (group == "u3") | (age <= max(U3_AGES)),
@@ -160,10 +164,10 @@ def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
     )
     frame = pd.DataFrame(
         {
-            "year": pd.to_numeric(kids["year"], errors="coerce") - 1,
+            "year": _numbers(kids["year"]) - 1,
             "district": kids["district"].astype(str),
             "band": band,
-            "children": pd.to_numeric(kids["count"], errors="coerce"),
+            "children": _numbers(kids["count"]),
             "line": kids[LINE],
         }
     )

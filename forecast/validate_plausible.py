@@ -106,8 +106,9 @@ def _thousands(
     """Warn at a count about 1000 times smaller than its neighbours in the same series.
 
     A series is one key without its year (a district's women aged 30, one Hilfeart in one
-    district); neighbours are the rows of the years before and after. German thousands
-    separators make ``75.000`` a valid whole number 75: the hazard this check is for.
+    district); neighbours are the rows of the years before and after. A thousands separator
+    lost before the file was written (``75.000`` read as 75 by a spreadsheet) is the hazard this
+    check is for; written as ``75.000`` in the file, the cell is refused as it stands.
     """
     spec = CONTRACT[stem]
     counts = [c.name for c in spec.columns if c.kind == "count" and c.name in frame]
@@ -132,16 +133,16 @@ def _thousands(
             big_after = np.isnan(after) | (after >= THOUSANDS_FACTOR * value)
             hit = (value >= 1) & (near >= THOUSANDS_MIN) & big_prev & big_after
         pos = np.flatnonzero(hit)
-        raw = text[column].to_numpy()[order]
+        cells = text[column]  # quoted only for the rows listed (millions of rows: no copy)
         years = frame["year"].to_numpy()[order]
 
-        def message(k: int, pos=pos, raw=raw, years=years, value=value, near=near) -> str:
+        def message(k: int, pos=pos, cells=cells, years=years, value=value, near=near) -> str:
             i = pos[k]
             return (
-                f"value {raw[i]} in {years[i]:.0f} is about {near[i] / value[i]:,.0f} times smaller "
-                f"than the same series in the year before or after (at least {near[i]:,.0f}): a "
-                "thousands separator read as a decimal point ('75.000' is 75, not 75,000)? Write "
-                "counts without separators" + accept_hint(THOUSANDS)
+                f"value {cells.iat[order[i]]} in {years[i]:.0f} is about "
+                f"{near[i] / value[i]:,.0f} times smaller than the same series in the year before or after (at least {near[i]:,.0f}): a "
+                "thousands separator lost on the way ('75.000' read as 75 by a spreadsheet or a "
+                "conversion)? Write counts without separators" + accept_hint(THOUSANDS)
             )
 
         report.rows(name, column, THOUSANDS, lines[pos], message, WARNING)

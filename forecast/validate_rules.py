@@ -284,7 +284,26 @@ def is_share_indicator(name: str) -> bool:
     return bool(SHARE_WORDS & set(str(name).lower().split("_")))
 
 
+def _check_migration(t: TableCheck) -> None:
+    """Both directions every year: a year with only arrivals would be read as nobody leaving (an
+    export filtered to one direction), and the city would grow by all its in-migration."""
+    valid = t.valid("year", "direction")
+    if valid is None or valid.empty:
+        return
+    seen = valid.groupby("year")["direction"].unique()
+    for year, directions in seen.items():
+        if len(directions) < 2:
+            (only,) = directions
+            t.note(
+                "direction",
+                f"year {year:g}: only rows with direction '{only}': expected rows for both 'in' "
+                "and 'out' every year (write 0 where nobody moved)",
+                "one_direction",
+            )
+
+
 FILE_RULES: dict[str, Callable[[TableCheck], None]] = {
+    "migration": _check_migration,
     "population": _check_population,
     "life_table": _check_life_table,
     "hze_cases": _check_hze,

@@ -8,11 +8,14 @@ report through it, so that every problem points at the line a text editor shows.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forecast.contract import (
     ASSUMPTION_QUANTITIES,
@@ -113,6 +116,68 @@ def huge_message(raw: str, value: float) -> str:
     return why + ": expected a count of this city (a typing or export error?)"
 
 
+def parse_numbers(text: pd.Series) -> np.ndarray:
+    """The number in each text cell as float64; NaN where the cell is empty or not a number.
+
+    The same values as ``pd.to_numeric(errors="coerce")``; arrow's parser reads a column of valid
+    numbers (the usual case) at C speed and pandas' is asked only when some cell is not one.
+    """
+    if isinstance(text.dtype, pd.CategoricalDtype):  # each distinct cell parsed once
+        distinct = parse_numbers(pd.Series(text.cat.categories, dtype="str"))
+        codes = text.cat.codes.to_numpy()
+        return np.where(codes >= 0, distinct[np.maximum(codes, 0)] if len(distinct) else 0, np.nan)
+    cells = pa.array(text, type=pa.string(), from_pandas=True)
+    cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+    try:
+        return pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        coerced = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        return coerced.astype(float).to_numpy()
+
+
+def thousands_point(text: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """Whole numbers written with a point before groups of three digits (``75.000``, ``1.250.000``):
+    a German thousands point, or three decimals? The reader cannot know (a file declared with a
+    decimal comma has had its points removed by then)."""
+    cells = pa.array(text, type=pa.string(), from_pandas=True)
+    dotted = pc.fill_null(pc.match_substring(cells, "."), False).to_numpy(zero_copy_only=False)
+    if not (dotted & ok).any():
+        return np.zeros(len(text), dtype=bool)
+    grouped = pc.fill_null(pc.match_substring_regex(cells, r"^[+-]?\d{1,3}(\.\d{3})+$"), False)
+    return ok & dotted & grouped.to_numpy(zero_copy_only=False)
+
+
+def point_message(raw: str) -> str:
+    """Why a whole number written as ``75.000`` is refused, and how to write it."""
+    return (
+        f"value {raw}: a whole number with a point before three digits: {raw.replace('.', '')} "
+        f"(a German thousands point) or {float(raw):g}? Write whole numbers without separators "
+        "(e.g. 75000), or declare German CSV files in city.yaml: csv: {sep: ';', decimal: ','}"
+    )
+
+
+def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A checked table's cells kept as categories: the distinct texts once, a small code a cell.
+
+    Register files repeat few distinct cells (years, codes, ages, small counts) over millions of
+    rows; kept for the rules between files and for the loader, categories take a few bytes a
+    cell instead of a string each.
+    """
+    out = {}
+    for column in frame.columns:
+        cells = frame[column]
+        out[column] = cells.astype("category") if column != LINE else cells.astype(np.int32)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def text_values(text: pd.Series) -> np.ndarray:
+    """Text cells as an object array whose equal cells share one ``str`` (memory: one pointer a
+    cell, not one string object a cell, which matters at millions of rows)."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    table = np.asarray(uniques, dtype=object)
+    return np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
+
+
 def looks_like_percent(raw: str, col: Column) -> bool:
     """A share written in percent (16 for 0.16)."""
     try:
@@ -134,7 +199,12 @@ def fix_hint(raw: str, col: Column, allowed: tuple[str, ...] | None) -> str:
     """A likely fix for a bad cell, if one is obvious."""
     if col.kind in NUMERIC_KINDS:
         if "," in raw:
-            return " (use '.' as the decimal point)"
+            if NUMERIC_KINDS[col.kind][0] and re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+                return " (write whole numbers without thousands separators, e.g. 75000)"
+            return (
+                " (use '.' as the decimal point, or declare a decimal comma for all CSV files "
+                "in city.yaml: csv: {sep: ';', decimal: ','})"
+            )
         return " (looks like percent: write 0.16 for 16 %)" if looks_like_percent(raw, col) else ""
     if not allowed:
         return ""

@@ -27,6 +27,7 @@ import numpy as np
 from forecast.hze.catalogue import CATALOGUE
 from forecast.hze.costs import CostAssumptions
 from forecast.problems import InputDataError, Problem
+from forecast.validate_city_keys import wirkungsraum_problems
 
 if TYPE_CHECKING:  # heavy imports (statsmodels, scipy) kept out of the ABM's worker processes
     from forecast.citydata import CityData
@@ -50,31 +51,12 @@ def wirkungsraeume(city: CityData) -> dict[str, tuple[str, ...]]:
         for d in city.districts:
             groups.setdefault(d.sozialraum, []).append(d.code)
         return {k: tuple(v) for k, v in groups.items()}
-    problems = []
-    line = _key_line(city.path / "city.yaml", "wirkungsraeume")
-
-    def bad(message: str) -> None:
-        problems.append(Problem("city.yaml", line, "wirkungsraeume", message))
-
-    if not isinstance(given, dict) or not given:
-        bad("expected a mapping of Wirkungsraum names to lists of district codes")
-        raise InputDataError(problems)
-    seen: dict[str, str] = {}
-    for name, members in given.items():
-        if not isinstance(members, list) or not members:
-            bad(f"Wirkungsraum '{name}': expected a non-empty list of district codes")
-            continue
-        for code in map(str, members):
-            if code not in codes:
-                bad(f"Wirkungsraum '{name}': unknown district '{code}'; expected one of {codes}")
-            elif code in seen:
-                bad(f"district '{code}' in both '{seen[code]}' and '{name}': expected one each")
-            seen.setdefault(code, str(name))
-    missing = [c for c in codes if c not in seen]
-    if missing:
-        bad(f"districts {missing} in no Wirkungsraum: expected every district in exactly one")
+    # check-data refuses such a city (``forecast.validate_city_keys``); kept for cities built
+    # in code, with the same rule.
+    problems = wirkungsraum_problems(given, codes)
     if problems:
-        raise InputDataError(problems)
+        line = _key_line(city.path / "city.yaml", "wirkungsraeume")
+        raise InputDataError([Problem("city.yaml", line, "wirkungsraeume", m) for m in problems])
     order = {c: i for i, c in enumerate(codes)}
     return {str(k): tuple(sorted(map(str, v), key=order.__getitem__)) for k, v in given.items()}
 
