@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
-from forecast.population.draws import QUANTILES, quantiles_along_first
+from forecast.drawstore import DrawStore, MemoryBudget
+from forecast.population.draws import (
+    QUANTILES,
+    RESULT_AGE_GROUPS,
+    StochasticProjection,
+    quantiles_along_first,
+)
 from forecast.population.error_bands import (
     HALF_WIDTH_80,
     expected_errors,
     widen_draws,
     widening,
 )
+from forecast.population.stochastic import StochasticSettings
 
 
 def _errors() -> pd.DataFrame:
@@ -55,21 +60,26 @@ def test_narrow_intervals_are_stretched_to_the_backtest_width_and_wide_ones_kept
 
 def test_widened_draws_keep_their_median_order_and_city():
     rng = np.random.default_rng(1)
-    n, y, d, g = 200, 3, 2, 4
+    n, y, d, g = 200, 3, 2, len(RESULT_AGE_GROUPS)
     samples = rng.uniform(50, 150, (n, y, d + 1, 2, g))
     samples[:, :, -1] = samples[:, :, :-1].sum(axis=2)
     quant = np.stack([quantiles_along_first(samples[:, k]) for k in range(y)])
     totals = np.stack([quantiles_along_first(samples[:, k].sum(axis=(-1, -2))) for k in range(y)])
 
-    @dataclasses.dataclass(frozen=True)
-    class Sim:
-        quantiles: np.ndarray
-        total_quantiles: np.ndarray
-        mean: np.ndarray
-        samples: np.ndarray
-        young: np.ndarray | None
-
-    sim = Sim(quant, totals, samples.mean(axis=0), samples.astype(np.float32), None)
+    store = DrawStore("population_draws", y, n, (d + 1) * 2 * g, MemoryBudget.mib(16), np.float32)
+    store.write_block(0, samples.reshape(n, y, -1))
+    sim = StochasticProjection(
+        years=np.arange(2024, 2024 + y),
+        districts=("a", "b"),
+        draws=n,
+        quantiles=quant,
+        total_quantiles=totals,
+        mean=samples.mean(axis=0),
+        reduced=store,
+        young=None,
+        settings=StochasticSettings(),
+        spilled=False,
+    )
     factor = np.full((y, d + 1), 2.0)
     out = widen_draws(sim, factor, QUANTILES)
     med = QUANTILES.index(0.5)
@@ -79,3 +89,6 @@ def test_widened_draws_keep_their_median_order_and_city():
     lo, hi = QUANTILES.index(0.1), QUANTILES.index(0.9)
     width = out.quantiles[:, hi, 0] - out.quantiles[:, lo, 0]
     np.testing.assert_allclose(width, 2 * (quant[:, hi, 0] - quant[:, lo, 0]), rtol=1e-9)
+    # The stored draws were stretched in place: their quantiles are the widened ones.
+    stored = quantiles_along_first(out.samples[:, 1].astype(float))
+    np.testing.assert_allclose(stored[:, 0], out.quantiles[1, :, 0], rtol=1e-5)
