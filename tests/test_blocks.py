@@ -30,7 +30,7 @@ def _rows(run) -> pd.DataFrame:
 )
 def test_parallel_blocks_give_the_results_of_one_serial_job(tmp_path, draws, budget):
     """Forked jobs write into the parent's stores (a scratch file, or shared memory)."""
-    stages = "pipeline.stages=[population,kita,hze]"
+    stages = "pipeline.stages=[population,hze]"
     serial = run_city(tmp_path / "serial", *QUICK, draws, stages)
     parallel = run_city(tmp_path / "parallel", *QUICK, draws, stages, "n_jobs=2", budget)
     pd.testing.assert_frame_equal(_rows(serial), _rows(parallel))
