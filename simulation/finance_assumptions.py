@@ -20,10 +20,9 @@ from openpyxl.styles import Alignment, Font
 
 from forecast.sources import source_list
 from simulation.finance_sheets import BOLD, header_row
-from simulation.report_appendix import GROUP_TITLES, stages
+from simulation.report_appendix import assumption_groups
 from simulation.report_html import parameters, show_value
 from simulation.report_notes import fallbacks_de
-from simulation.report_params import parameter_rows
 
 
 def assumptions_sheet(wb: Workbook, manifest: dict) -> None:
@@ -37,14 +36,7 @@ def assumptions_sheet(wb: Workbook, manifest: dict) -> None:
         "Quelle; eigene Ableitung: aus den genannten Quellen errechnet.",
     )
     row = 4
-    config = manifest.get("config", {})
-    ran = stages(manifest)
-    for group, title in GROUP_TITLES.items():
-        if group not in ran and group != "population":
-            continue
-        rows = parameter_rows(config, group)
-        if not rows:
-            continue
+    for title, rows in assumption_groups(manifest):
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
         header_row(ws, row + 1, ["Annahme", "Wert", "Einheit", "Bereich", "Quelle"])
         row += 1

@@ -61,6 +61,20 @@ def stages(manifest: dict) -> list[str]:
     return list(manifest.get("config", {}).get("pipeline", {}).get("stages", []))
 
 
+def assumption_groups(manifest: dict) -> list[tuple[str, list]]:
+    """(German title, parameter rows) of the population and every other stage that ran and
+    has parameters: what the report's appendix and the workbook's Annahmen sheet list."""
+    config, ran = manifest.get("config", {}), stages(manifest)
+    groups = []
+    for group, title in GROUP_TITLES.items():
+        if group not in ran and group != "population":
+            continue
+        rows = parameter_rows(config, group)
+        if rows:
+            groups.append((title, rows))
+    return groups
+
+
 def draws_text(manifest: dict) -> str:
     """How many simulation runs each part used, as the bands above them need to be read."""
     parts = []
@@ -190,12 +204,7 @@ def assumptions(manifest: dict) -> str:
             "ohne eigene Quelle; eigene Ableitung: aus den genannten Quellen errechnet."
         )
     )
-    for group, title in GROUP_TITLES.items():
-        if group not in ran and group != "population":
-            continue
-        rows_ = parameter_rows(cfg, group)
-        if not rows_:
-            continue
+    for title, rows_ in assumption_groups(manifest):
         body = table(
             ["Annahme", "Wert", "Einheit", "Bereich", "Quelle"],
             [(r.name, r.value, r.unit, r.range, r.source) for r in rows_],

@@ -187,7 +187,7 @@ def _stochastic(
         reallocation=published.reallocation,
     )
     ctx.closing.append(sim.close)
-    _check_draws(sim, partial(_likely_cause, ctx.city, rates, settings))
+    _check_draws(sim, partial(_likely_cause, ctx.city, rates, settings), ctx.block)
     expected = published.expected_ape("Total")
     widened = None
     if expected is not None and sc.widen_to_backtests:
@@ -236,7 +236,7 @@ def _likely_cause(city: CityData, rates: BaseRates, settings: EstimationSettings
     return likely_cause(city, period.flow_years, rates.out_rate, internal)
 
 
-def _check_draws(sim: StochasticProjection, cause) -> None:
+def _check_draws(sim: StochasticProjection, cause, block: int) -> None:
     """No draw, quantile or mean with impossible stocks; before the widening, which clips at 0."""
     districts = [*sim.districts, CITY_DISTRICT]
     groups = [group_label(lo, hi) for lo, hi in RESULT_AGE_GROUPS]
@@ -244,9 +244,9 @@ def _check_draws(sim: StochasticProjection, cause) -> None:
     check_stocks(np.moveaxis(sim.quantiles, 1, 0), sim.years, districts, groups, "draws", cause)
     if sim.young is not None:
         ages = [str(a) for a in range(YOUNG_AGES)]
-        for first in range(0, sim.draws, 50):
-            block = sim.young_draws(first, min(first + 50, sim.draws))
-            check_stocks(block, sim.years, sim.districts, ages, "draws", cause)
+        for first in range(0, sim.draws, block):
+            draws = sim.young_draws(first, min(first + block, sim.draws))
+            check_stocks(draws, sim.years, sim.districts, ages, "draws", cause)
 
 
 def _expected_error_rows(published: CityProjection) -> pd.DataFrame:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.drawstore import DrawStore, MemoryBudget
+from forecast.drawstore import DrawStore, MemoryBudget, quantiles_first_axis
 from forecast.population.draws import (
     QUANTILES,
     RESULT_AGE_GROUPS,
     StochasticProjection,
-    quantiles_along_first,
 )
 from forecast.population.error_bands import (
     HALF_WIDTH_80,
@@ -49,7 +48,7 @@ def test_expected_error_by_size_and_horizon_grows_linearly_beyond_the_data():
 def test_narrow_intervals_are_stretched_to_the_backtest_width_and_wide_ones_kept():
     rng = np.random.default_rng(0)
     draws = 100.0 + rng.normal(0, 1.0, (4000, 3, 2))  # (N, Y, D): sd 1 around 100
-    q = np.stack([quantiles_along_first(draws[:, y]) for y in range(3)])  # (Y, Q, D)
+    q = np.stack([quantiles_first_axis(draws[:, y], QUANTILES) for y in range(3)])  # (Y, Q, D)
     expected = np.array([[5.0, 0.1], [5.0, 0.1]])  # % per projected year x district
     f = widening(q, expected, QUANTILES)
     assert (f[0] == 1).all()  # the base year is never widened
@@ -63,8 +62,10 @@ def test_widened_draws_keep_their_median_order_and_city():
     n, y, d, g = 200, 3, 2, len(RESULT_AGE_GROUPS)
     samples = rng.uniform(50, 150, (n, y, d + 1, 2, g))
     samples[:, :, -1] = samples[:, :, :-1].sum(axis=2)
-    quant = np.stack([quantiles_along_first(samples[:, k]) for k in range(y)])
-    totals = np.stack([quantiles_along_first(samples[:, k].sum(axis=(-1, -2))) for k in range(y)])
+    quant = np.stack([quantiles_first_axis(samples[:, k], QUANTILES) for k in range(y)])
+    totals = np.stack(
+        [quantiles_first_axis(samples[:, k].sum(axis=(-1, -2)), QUANTILES) for k in range(y)]
+    )
 
     store = DrawStore("population_draws", y, n, (d + 1) * 2 * g, MemoryBudget.mib(16), np.float32)
     store.write_block(0, samples.reshape(n, y, -1))
@@ -90,5 +91,5 @@ def test_widened_draws_keep_their_median_order_and_city():
     width = out.quantiles[:, hi, 0] - out.quantiles[:, lo, 0]
     np.testing.assert_allclose(width, 2 * (quant[:, hi, 0] - quant[:, lo, 0]), rtol=1e-9)
     # The stored draws were stretched in place: their quantiles are the widened ones.
-    stored = quantiles_along_first(out.samples[:, 1].astype(float))
+    stored = quantiles_first_axis(out.samples[:, 1].astype(float), QUANTILES)
     np.testing.assert_allclose(stored[:, 0], out.quantiles[1, :, 0], rtol=1e-5)

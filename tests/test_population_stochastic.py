@@ -18,7 +18,6 @@ from forecast.population.coverage import interval_coverage
 from forecast.population.draws import (
     QUANTILES,
     RESULT_AGE_GROUPS,
-    quantiles_along_first,
     simulate_population,
 )
 from forecast.population.engine import make_plan, run_steps
@@ -137,11 +136,6 @@ def test_zero_variance_median_is_the_variant_path(tiny_rates) -> None:
     assert np.allclose(median, grouped, rtol=2e-7, atol=1e-4)
     # The demand models' single ages are float32 too.
     assert np.allclose(sim.young_draws(0, 1)[0], det.population[..., :27], rtol=2e-7, atol=1e-4)
-
-
-def test_quantiles_match_numpy() -> None:
-    x = np.random.default_rng(0).normal(size=(101, 3, 4))
-    assert np.allclose(quantiles_along_first(x), np.quantile(x, QUANTILES, axis=0))
 
 
 def test_quantiles_are_ordered_and_long_table_complete(tiny_rates) -> None:

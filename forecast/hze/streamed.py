@@ -46,11 +46,6 @@ class HzeDraws:
     def __exit__(self, *exc) -> None:
         self.reducer.store.close()
 
-    def add(self, first: int, fc: HzeForecast) -> None:
-        """Draws ``first ..`` of ``fc`` (a forecast of one block of draws), counted."""
-        self.write(first, fc)
-        self.reducer.added += fc.under21.shape[0]
-
     def write(self, first: int, fc: HzeForecast) -> None:
         """Write without counting (a forked block job; the parent sets ``reducer.added``)."""
         arrays = {k: fc.draws[k] for k in STORED}

@@ -44,11 +44,6 @@ def group_label(lo: int, hi: int) -> str:
     return f"{lo}+" if hi >= MAX_AGE else f"{lo}-{hi}"
 
 
-def quantiles_along_first(x: np.ndarray, qs: tuple[float, ...] = QUANTILES) -> np.ndarray:
-    """Quantiles over axis 0, the same as ``np.quantile(x, qs, axis=0)`` (``quantiles_first_axis``)."""
-    return quantiles_first_axis(x, qs)
-
-
 @dataclass(frozen=True)
 class StochasticProjection:
     """Summary of N draws; the draws themselves stay in their stores until ``close``.
@@ -312,8 +307,8 @@ def simulate_population(
         mean = np.empty((n_y,) + shape)
         for k in range(n_y):
             year = store.read_year(k).astype(np.float64).reshape((n,) + shape)
-            quantiles[k] = quantiles_along_first(year)
-            totals[k] = quantiles_along_first(year.sum(axis=(-1, -2)))
+            quantiles[k] = quantiles_first_axis(year, QUANTILES)
+            totals[k] = quantiles_first_axis(year.sum(axis=(-1, -2)), QUANTILES)
             mean[k] = year.mean(axis=0)
     except BaseException:
         store.close()

@@ -88,13 +88,6 @@ class PopulationPaths:
             last = min(first + max(int(size), 1), self.draws)
             yield first, last, self.select(first, last)
 
-    @property
-    def ages(self) -> np.ndarray:
-        """Single years of age carried, 0..A-1."""
-        if self.reader is not None:
-            return np.arange(self.select(0, 1).population.shape[-1])
-        return np.arange(self.population.shape[-1])
-
     def year_index(self, year: int) -> int:
         """Position of ``year`` on the year axis; ValueError when it is not projected."""
         hits = np.flatnonzero(self.years == year)
