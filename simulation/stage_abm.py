@@ -117,8 +117,6 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInpu
     """ABM inputs from the run's HzE model and population trajectories (the first
     ``replicates`` draws when the population is stochastic)."""
     cfg, city, paths = ctx.cfg, ctx.city, ctx.population
-    if paths.stochastic:
-        paths = paths.select(0, replicates)
     model = fitted_hze(ctx)  # the hze stage's fit if it ran, else the same fit here
     register, reg_years = population_array(city)
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
@@ -126,8 +124,23 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInpu
         raise ValueError(
             f"abm: nothing to simulate: hze_cases end in {model.last_year}, the projection too"
         )
-    exposure, _ = future_exposure(paths, register, reg_years, years)
-    begun = expected_begun(model, exposure, years)
+    # Block by block of draws (CONTRIBUTING.md): only the expected begun cases are kept.
+    n, step = (replicates, max(int(ctx.block), 1)) if paths.stochastic else (1, 1)
+    begun = np.concatenate(
+        [
+            expected_begun(
+                model,
+                future_exposure(
+                    paths.select(first, min(first + step, n)) if paths.stochastic else paths,
+                    register,
+                    reg_years,
+                    years,
+                )[0],
+                years,
+            )
+            for first in range(0, n, step)
+        ]
+    )
     # The hze scenario's change of the rates beyond the fitted model (hze.rate_change).
     change = float(cfg.hze.rate_change.value)
     begun = begun * np.exp(change * (years - model.last_year))[None, :, None, None]
