@@ -47,10 +47,10 @@ from simulation.abm.experiment import CLASSIC, Experiment, run_experiment
 from simulation.abm.figures import fan_chart, tornado_chart
 from simulation.abm.inputs import AbmInputs, wirkungsraeume
 from simulation.abm.sensitivity import one_at_a_time, tornado_data
-from simulation.abm.tables import UNITS, to_long
+from simulation.abm.tables import UNITS, long_frames
 from simulation.config_abm import check_abm_config, classic_params, sro_params
 from simulation.config_hze import cost_assumptions
-from simulation.results import to_results, write_results
+from simulation.results import ResultsWriter, to_results, write_results
 from simulation.stage_hze import fitted_hze
 
 SAMPLES = (
@@ -89,17 +89,10 @@ def abm_stage(ctx) -> str:
     name = acfg.service_model
     scenarios = {} if name == CLASSIC else {name: sro}
     ex = run_experiment(inputs, classic, scenarios, replicates, sub[0], months, acfg.n_jobs)
-    frames = [
-        to_results(
-            to_long(runs, ex, samples=SAMPLES if acfg.samples else ()),
-            "abm",
-            cfg.scenario,
-            folder.run_id,
-            variant=label,
-        )
-        for label, runs in ex.runs.items()
-    ]
-    write_results(pd.concat(frames, ignore_index=True), folder.work, part="abm")
+    with ResultsWriter(folder.work, "abm") as writer:  # one variable at a time
+        for label, runs in ex.runs.items():
+            for frame in long_frames(runs, ex, samples=SAMPLES if acfg.samples else ()):
+                writer.write(to_results(frame, "abm", cfg.scenario, folder.run_id, variant=label))
     calib = calibration_table(ex.classic, inputs)
     manifest = _manifest(ex, inputs, groups, calib, acfg, months, replicates)
     if scenarios and acfg.sensitivity.enabled:
