@@ -60,25 +60,22 @@ def variables(runs: AbmRuns, experiment: Experiment | None = None) -> Iterator[t
     (a large city's replicates x months x areas are held for one group of variables only)."""
     a = runs.arrays
     for name in ("Begun", "Running", "Waiting"):
-        full = _with_city(a[name.lower()])  # (R, M, W+1, H)
+        per_h = a[name.lower()]  # (R, M, W, H): areas with the city one Hilfeart at a time
         for h, code in enumerate(runs.codes):
-            yield f"ABM|{name}|{code}", UNITS[name], full[..., h]
-        yield f"ABM|{name}|Total", UNITS[name], full.sum(-1)
-    cost = _with_city(a["cost"])
+            yield f"ABM|{name}|{code}", UNITS[name], _with_city(per_h[..., h])
+        yield f"ABM|{name}|Total", UNITS[name], _with_city(per_h.sum(-1))
     for h, code in enumerate(runs.codes):
-        yield f"ABM|Cost|{code}", UNITS["Cost"], cost[..., h]
-    del cost
+        yield f"ABM|Cost|{code}", UNITS["Cost"], _with_city(a["cost"][..., h])
     sro = experiment is not None and runs.scenario != CLASSIC
     if sro:
         yield "ABM|Cost|Prevention", UNITS["Cost"], _with_city(a["prevention"])
         yield "ABM|Cost|Transition", UNITS["Cost"], _with_city(a["transition"])
     yield "ABM|Cost|Total", UNITS["Cost"], _with_city(runs.total_cost())
-    yield "ABM|Ended|Total", UNITS["Ended"], _with_city(a["ended"]).sum(-1)
-    yield "ABM|Case-months|Total", UNITS["Case-months"], _with_city(a["case_months"]).sum(-1)
-    running = _with_city(a["running"])
-    stationary = running[..., np.isin(runs.codes, stationary_codes())].sum(-1)
-    helps = running[..., ~np.isin(runs.codes, direct_access_codes())].sum(-1)  # not counselling
-    del running
+    yield "ABM|Ended|Total", UNITS["Ended"], _with_city(a["ended"].sum(-1))
+    yield "ABM|Case-months|Total", UNITS["Case-months"], _with_city(a["case_months"].sum(-1))
+    running = a["running"]
+    stationary = _with_city(running[..., np.isin(runs.codes, stationary_codes())].sum(-1))
+    helps = _with_city(running[..., ~np.isin(runs.codes, direct_access_codes())].sum(-1))
     share = np.divide(stationary, helps, out=np.zeros_like(helps), where=helps > 0)
     yield "ABM|Stationary share", UNITS["Stationary share"], share
     if sro:
