@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FORMS = ("ogs", "hort", "gebunden", "tagespflege")
-"""Forms of Ganztag places (``ganztag_places.form``)."""
+from forecast.contract import GANZTAG_FORMS as FORMS  # the contract's forms, in its order
 
 
 def places_by_school_year(
