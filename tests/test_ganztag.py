@@ -170,8 +170,9 @@ def test_costs_build_the_largest_gap_once() -> None:
     places[..., FORMS.index("hort")] = 100
     demand = np.array([120.0, 150.0, 130.0, 160.0])[None, :, None]
     r = project_costs(demand, places, years, costs)
-    np.testing.assert_allclose(r.new_places[0, :, 0], [20, 30, 0, 10])
-    assert r.investment.sum() == pytest.approx(60 * 5000)
+    # Gaps 20, 50, 30, 60: the first is the starting point; then 30 more, none, 10 more.
+    np.testing.assert_allclose(r.new_places[0, :, 0], [0, 30, 0, 10])
+    assert r.investment.sum() == pytest.approx(40 * 5000)
     np.testing.assert_allclose(r.running[0, :, 0], 100 * 2000 + (demand[0, :, 0] - 100) * 1000)
     np.testing.assert_allclose(r.staff[0, :, 0], demand[0, :, 0] / 10)
     grown = GanztagCosts(**{**costs.__dict__, "price_growth": 0.1})

@@ -10,7 +10,8 @@ offene Ganztagsschule). Per draw, school and school year:
     built(t)  = max over u <= t of max(gap(u), 0)       (places once built stay)
     investment(t) = (built(t) - built(t - 1)) * investment_cost * price_index(t)
 
-The first school year's investment covers the gap of that year. Nominal euros: costs are in
+The first school year (the register's base year) is the past: its gap is where the projection
+starts from, so places are counted as built (and invested in) only for gaps beyond it. Nominal euros: costs are in
 prices of ``price_year`` and grow with ``price_growth`` a year (the price path of the HzE costs,
 ``forecast.hze.costs.CostAssumptions.price_index``). Funding shares split investment and running
 cost into federal, Land and municipal parts.
@@ -103,7 +104,7 @@ def project_costs(demand: np.ndarray, places: np.ndarray, years, costs: GanztagC
     staff = (served / ratio).sum(axis=-1)
     running = (served * unit).sum(axis=-1) * index
     built = np.maximum.accumulate(gap, axis=1)
-    new_places = np.diff(built, axis=1, prepend=0.0)
+    new_places = np.diff(built, axis=1, prepend=built[:, :1])
     investment = new_places * costs.investment_cost * index
     return CostResult(served, staff, running, investment, new_places)
 
