@@ -4,11 +4,11 @@
 divided among the Grundschulen; a district's shares sum to 1. Without the file every district is
 one catchment area (its code is the school code). Demand is carried from districts to schools with
 the shares; places are given per school; a school's places and gap are carried back to districts
-in proportion to the school's children from each district, so that districts and schools add up
-to the same city total:
+in proportion to the school's demand from each district, so that districts and schools add up
+to the same city total and a district's gap is its demand minus its places:
 
     demand(s)   = sum_d share(d, s) * demand(d)
-    weight(d,s) = share(d, s) * children(d) / sum_d' share(d', s) * children(d')
+    weight(d,s) = share(d, s) * demand(d) / sum_d' share(d', s) * demand(d')
     places(d)   = sum_s weight(d, s) * places(s),  gap(d) = sum_s weight(d, s) * gap(s)
 """
 
@@ -73,12 +73,12 @@ class Catchments:
         """A district quantity (..., D) at the schools (..., S)."""
         return x @ self.share
 
-    def weights(self, children: np.ndarray) -> np.ndarray:
-        """weight(d, s) of the module docstring from children (..., D): shape (..., D, S).
+    def weights(self, demand: np.ndarray) -> np.ndarray:
+        """weight(d, s) of the module docstring from demand (..., D): shape (..., D, S).
 
-        A school without children gives its places to its districts by the shares alone.
+        A school without demand gives its places to its districts by the shares alone.
         """
-        part = children[..., :, None] * self.share
+        part = demand[..., :, None] * self.share
         total = part.sum(axis=-2, keepdims=True)
         even = self.share / np.maximum(self.share.sum(axis=0), 1e-12)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -3,7 +3,7 @@
 Areas (the last axis of every array): the districts, then the schools when the city gave
 catchment areas (``school:<code>``), then the city (``_city``). District quantities reach the
 schools with the catchment shares, school quantities (places, gap, cost) reach the districts in
-proportion to the school's children from each district (``forecast.ganztag.catchments``); both
+proportion to the school's demand from each district (``forecast.ganztag.catchments``); both
 add up to the same city total.
 """
 
@@ -83,7 +83,9 @@ def project_block(population: np.ndarray, years, setup: GanztagSetup) -> dict:
         setup.holiday_share,
     )
     children = cohorts.total  # (n, Y, D)
-    weights = areas.weights(children)  # (n, Y, D, S)
+    # School quantities go back to districts by each school's demand from them, so that a
+    # district's gap is exactly its demand minus its share of the places.
+    weights = areas.weights(demand.total)  # (n, Y, D, S)
 
     def from_districts(x: np.ndarray) -> np.ndarray:
         parts = [x, areas.to_schools(x)] if areas.given else [x]
