@@ -65,8 +65,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "ganztag",
         ganztag_stage,
-        requires=("population",),
-        seed_key=4,
+        requires=("population",),  # no randomness of its own: draw d of the population only
         writes=v.by_model("ganztag"),
         section="Ganztag an Grundschulen",
     ),
