@@ -32,7 +32,7 @@ OUT = REPO / "data" / "konstanz"
 BASE_YEAR = 2025  # school year 2025/26; the count of 1 March 2026
 SCHOOL_BASED_SHARE = 0.30  # estimate (see the module docstring)
 OGS_PART = 2 / 3  # estimate: Wahlform share of the school-based places
-AREA = "gs_{}"  # school code of a planning group's estimated catchment area
+AREA = "Planungsbezirk-{}"  # code of a planning group's estimated catchment area
 
 
 def split(total: int, weights: np.ndarray) -> np.ndarray:
@@ -50,7 +50,11 @@ def main() -> None:
     group = {d["code"]: d["sozialraum"] for d in city["districts"]}
     areas = list(dict.fromkeys(group.values()))
     catchments = pd.DataFrame(
-        {"school": [AREA.format(group[d]) for d in group], "district": list(group), "share": 1.0}
+        {
+            "school": [AREA.format(group[d].capitalize()) for d in group],
+            "district": list(group),
+            "share": 1.0,
+        }
     )
     catchments.to_csv(OUT / "school_districts.csv", index=False, lineterminator="\n")
     pop = pd.read_csv(OUT / "population.csv", dtype={"district": str})
@@ -69,7 +73,7 @@ def main() -> None:
     rows = []
     for form, total in totals.items():
         for area, places in zip(areas, split(total, weights), strict=True):
-            rows.append((BASE_YEAR, AREA.format(area), form, int(places), 0))
+            rows.append((BASE_YEAR, AREA.format(area.capitalize()), form, int(places), 0))
     places = pd.DataFrame(rows, columns=["year", "school", "form", "places", "planned"])
     places.sort_values(["school", "form"], kind="stable").to_csv(
         OUT / "ganztag_places.csv", index=False, lineterminator="\n"

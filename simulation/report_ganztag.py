@@ -93,8 +93,8 @@ def ganztag(data: RunData) -> str:
 
 
 def _area_name(data: RunData, code: str) -> str:
-    if code.startswith(SCHOOL_PREFIX):
-        return "Grundschule " + code.removeprefix(SCHOOL_PREFIX)
+    if code.startswith(SCHOOL_PREFIX):  # a school code: its words, without - and _
+        return code.removeprefix(SCHOOL_PREFIX).replace("_", " ").replace("-", " ")
     return data.district_names.get(code, code)
 
 
