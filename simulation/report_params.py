@@ -286,6 +286,11 @@ def parameter_row(key: str, param: dict) -> ParameterRow:
         text = "nach Bundesland" if value is None else f"{value[1]}.{value[0]}."
     elif key == "ganztag.school_cutoff":
         text = "; ".join(f"{state} {d}.{m}." for state, (m, d) in dict(value).items())
+    elif key == "ganztag.rollout":
+        first = int(value["first_school_year"])
+        text = f"ab {first}/{(first + 1) % 100:02d}, bis {int(value['grades'])} Klassenstufen"
+    elif key == "ganztag.price_year":
+        text = str(int(value))
     elif value is None:
         text = "entfällt"
     else:

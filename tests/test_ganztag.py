@@ -179,3 +179,20 @@ def test_costs_build_the_largest_gap_once() -> None:
     assert project_costs(demand, places, years, grown).running[0, 1, 0] == pytest.approx(
         1.1 * r.running[0, 1, 0]
     )
+
+
+def test_check_data_names_file_row_and_column_of_ganztag_faults(tinycity_copy) -> None:
+    from forecast.validate import validate_city
+
+    assert validate_city(tinycity_copy) == []
+    areas = tinycity_copy / "school_districts.csv"
+    areas.write_text(areas.read_text().replace("gs_sued,b,0.6", "gs_sued,b,0.5"))
+    places = tinycity_copy / "ganztag_places.csv"
+    text = places.read_text().replace("2022,gs_nord,hort", "2022,gs_nord,Hort")
+    places.write_text(text.replace("2022,gs_sued,ogs", "2022,gs_west,ogs"))
+    found = {(p.file, p.row, p.column) for p in validate_city(tinycity_copy)}
+    assert found == {
+        ("school_districts.csv", 3, "share"),  # district b: 0.4 + 0.5
+        ("ganztag_places.csv", 3, "form"),  # 'Hort': did you mean 'hort'
+        ("ganztag_places.csv", 4, "school"),  # no catchment area holds gs_west
+    }
