@@ -159,3 +159,30 @@ def test_draw_d_feeds_draw_d_and_blocks_do_not_matter(tinycity_dir, tmp_path) ->
     np.testing.assert_allclose(
         q.to_numpy(), quantiles_first_axis(per_draw, (0.1, 0.5, 0.9)).T, rtol=1e-12
     )
+
+
+def test_report_chapter_and_finance_sheet_show_the_results(tiny, tmp_path) -> None:
+    import shutil
+
+    import openpyxl
+
+    from simulation.report import report_run
+
+    run_dir, r = tiny
+    copy = Path(shutil.copytree(run_dir, tmp_path / "copy"))
+    report_run(copy)
+    html = (copy / "report.html").read_text()
+    chapter = html[html.index('<section id="ganztag">') :]
+    chapter = chapter[: chapter.index("</section>")]
+    for name in ("ganztag_ausbau", "ganztag_schulen", "ganztag_kosten"):
+        assert f'data-name="{name}"' in chapter
+    assert "gs nord" in chapter and "Von der Kita in die Schule" in chapter
+    ws = openpyxl.load_workbook(copy / "finance.xlsx")["Ganztag"]
+    header = [c.value for c in ws[3]]
+    rows = {row[0]: row for row in ws.iter_rows(min_row=4, values_only=True) if row[0]}
+    running = wide(r, "Ganztag|Cost|Running").loc[2029, "_city"]
+    assert rows["2029/30"][header.index("Betrieb P50")] == pytest.approx(running)
+    # The city's share: what neither the federal (13 %) nor the Land (35 %) share pays.
+    assert rows["2029/30"][header.index("Betrieb Kommune (Median)")] == pytest.approx(
+        running * (1 - 0.13 - 0.35)
+    )
