@@ -32,7 +32,7 @@ from forecast.population.register import population_array
 from forecast.variables import BAND
 from simulation.config_ganztag import ganztag_settings
 from simulation.config_kita import kita_settings
-from simulation.results import to_results, write_results
+from simulation.results import band_rows, to_results, write_results
 
 QUANTILES = BAND  # P10, P50, P90 (forecast.variables)
 
@@ -81,7 +81,8 @@ def ganztag_stage(ctx) -> str:
         costs=settings.costs,
     )
     stats, units = _block_statistics(ctx, paths, setup)
-    long = pd.concat([_rows(stats, units, setup.codes, years), _participation_rows(observed)])
+    rows = band_rows(stats, units, setup.codes, years, QUANTILES)
+    long = pd.concat([rows, _participation_rows(observed)])
     write_results(
         to_results(long, "ganztag", cfg.scenario, folder.run_id).astype({"replicate": "int32"}),
         folder.work,
@@ -177,27 +178,6 @@ def _block_statistics(ctx, paths, setup: GanztagSetup) -> tuple[dict, dict]:
         if reducer is not None:
             reducer.store.close()
     return stats, units
-
-
-def _rows(stats: dict, units: dict, codes: list[str], years: np.ndarray) -> pd.DataFrame:
-    """Long rows: values (one trajectory) or P10/P50/P90 over the draws; NaN dropped."""
-    frames = []
-    for variable, x in stats.items():
-        rows = [(np.nan, x[0])] if x.shape[0] == 1 else list(zip(QUANTILES, x, strict=True))
-        for q, values in rows:
-            frame = pd.DataFrame(
-                {
-                    "district": np.tile(codes, len(years)),
-                    "year": np.repeat(years, len(codes)),
-                    "variable": variable,
-                    "unit": units[variable],
-                    "value": values.ravel(),
-                    "statistic": "value" if np.isnan(q) else "quantile",
-                    "quantile": q,
-                }
-            )
-            frames.append(frame[np.isfinite(frame["value"])])
-    return pd.concat(frames, ignore_index=True)
 
 
 def _participation_rows(observed: pd.Series) -> pd.DataFrame:
