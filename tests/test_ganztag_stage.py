@@ -186,3 +186,17 @@ def test_report_chapter_and_finance_sheet_show_the_results(tiny, tmp_path) -> No
     assert rows["2029/30"][header.index("Betrieb Kommune (Median)")] == pytest.approx(
         running * (1 - 0.13 - 0.35)
     )
+
+
+def test_bad_settings_name_their_key() -> None:
+    from simulation.config_ganztag import ganztag_settings
+
+    assert ganztag_settings(config("ganztag=q80").ganztag, "BW").target == 0.8
+    assert ganztag_settings(config().ganztag, "SN").lunchtime_share == 0.02  # East
+    for override, key in (
+        ("ganztag.takeup=q99", "ganztag.takeup"),
+        ("ganztag.deferral.value=1.5", "ganztag.deferral"),
+        ("ganztag.funding.value.running_land=0.9", "running shares exceed 1"),
+    ):
+        with pytest.raises(ValueError, match=key):
+            ganztag_settings(config(override).ganztag, "BW")
