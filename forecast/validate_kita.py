@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, KITA_AGE_GROUPS, KITA_SETTINGS
+from forecast.ganztag.checks import check_ganztag_schools
 from forecast.problems import ProblemReport
 from forecast.validate_table import LINE, TableCheck, parse_numbers
 
@@ -181,5 +182,6 @@ def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
 
 CITY_RULES: tuple[Callable[[dict[str, pd.DataFrame], dict[str, str], ProblemReport], None], ...] = (
     check_kita_quota,
+    check_ganztag_schools,
 )
 """Rules that need more than one file: ``rule(tables by stem, file name by stem, report)``."""

@@ -41,6 +41,8 @@ DIMENSIONS: dict[str, str] = {
     "parameter": "[a-z_]+",  # an ABM parameter of the sensitivity analysis
     "end": "Low|High",
     "cost_part": "Prevention|Transition",  # ABM costs outside the Hilfearten
+    "grade": "[1-4]",  # Grundschule grade (Ganztag)
+    "ganztag_form": "ogs|hort|gebunden|tagespflege",  # form of a Ganztag place
 }
 """Part name -> regular expression of its values; parts not listed take any text without ``|``."""
 
@@ -226,6 +228,27 @@ ABM_SENSITIVITY = Variable(
     "abm",
 )
 
+# Ganztag (forecast.ganztag, simulation.stage_ganztag): per school year x district, school, city
+GANZTAG_EUR = "EUR per school year, nominal"
+GANZTAG = [
+    Variable("Ganztag|Children|Grade {grade}", "children", "Kinder in Klasse {grade}", "ganztag"),
+    Variable("Ganztag|Children|Total", "children", "Grundschulkinder (Klassen 1-4)", "ganztag"),
+    Variable("Ganztag|Entitled", "children", "Kinder mit Rechtsanspruch", "ganztag"),
+    Variable("Ganztag|Demand|Total", "children", "Ganztagsbedarf", "ganztag"),
+    Variable("Ganztag|Demand|Full day", "children", "Bedarf ganztags (8 Stunden)", "ganztag"),
+    Variable("Ganztag|Demand|Lunchtime", "children", "Bedarf Übermittag (bis 14 Uhr)", "ganztag"),
+    Variable("Ganztag|Demand|Holiday", "children", "Bedarf Ferienbetreuung", "ganztag"),
+    Variable("Ganztag|Demand quota", "share", "Inanspruchnahmequote", "ganztag"),
+    Variable("Ganztag|Places|{ganztag_form}", "places", "Ganztagsplätze {ganztag_form}", "ganztag"),
+    Variable("Ganztag|Places|Total", "places", "Ganztagsplätze insgesamt", "ganztag"),
+    Variable("Ganztag|Gap", "places", "Fehlende Ganztagsplätze", "ganztag"),
+    Variable("Ganztag|New places", "places", "Neu zu schaffende Plätze", "ganztag"),
+    Variable("Ganztag|Staff", "full-time staff", "Personalbedarf (Vollzeitkräfte)", "ganztag"),
+    Variable("Ganztag|Cost|Running", GANZTAG_EUR, "Laufende Kosten Ganztag (Euro)", "ganztag"),
+    Variable("Ganztag|Cost|Investment", GANZTAG_EUR, "Investitionen Ganztag (Euro)", "ganztag"),
+    Variable("Ganztag|Participation", "share", "Beobachtete Ganztagsquote", "ganztag"),
+]
+
 VARIABLES: tuple[Variable, ...] = (
     POPULATION_CELL,
     POPULATION_GROUP,
@@ -245,6 +268,7 @@ VARIABLES: tuple[Variable, ...] = (
     ABM_DIFFERENCE_PERCENT,
     ABM_SENSITIVITY_BASE,
     ABM_SENSITIVITY,
+    *GANZTAG,
 )
 """The whole vocabulary."""
 

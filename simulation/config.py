@@ -24,6 +24,7 @@ from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
 from simulation.config_abm import AbmConfig
 from simulation.config_assumptions import AssumptionsConfig
+from simulation.config_ganztag import GanztagConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
 from simulation.config_report import ReportConfig
@@ -157,6 +158,7 @@ class JhplanConfig:
     hze: HzeConfig = field(default_factory=HzeConfig)
     abm: AbmConfig = field(default_factory=AbmConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    ganztag: GanztagConfig = field(default_factory=GanztagConfig)
     scenario: str = "baseline"
     scenario_description: str = ""
     seed: int = 20261121

@@ -36,6 +36,7 @@ from simulation.confidentiality import FOOTNOTE
 from simulation.config_report import ReportConfig
 from simulation.finance_assumptions import assumptions_sheet, sources_sheet, technical_sheet
 from simulation.finance_differences import difference_sheet
+from simulation.finance_ganztag import ganztag_sheet
 from simulation.finance_prices import PriceBasis
 from simulation.finance_sheets import QS, abm_sheet, as_text, cases_sheet, cost_sheet, long_sheet
 from simulation.finance_sro import sro_sheet
@@ -121,6 +122,7 @@ def write_workbook(
     sro_sheet(wb, data, cfg, prices)
     difference_sheet(wb, data, comparison, cfg)
     cases_sheet(wb, data, cfg)
+    ganztag_sheet(wb, data, cfg)
     assumptions_sheet(wb, data.manifest)
     sources_sheet(wb)
     technical_sheet(wb, data.manifest)

@@ -39,6 +39,7 @@ from simulation.report_appendix import (
     scenario_label,
 )
 from simulation.report_data import RunData
+from simulation.report_ganztag import ganztag
 from simulation.report_html import band, empty, esc, glossary, section, table
 from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
@@ -47,7 +48,13 @@ from simulation.rundir import now_iso, write_json
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
-STAGE_SECTIONS = {"population": "bevoelkerung", "kita": "kita", "hze": "hze", "abm": "sozialraum"}
+STAGE_SECTIONS = {
+    "population": "bevoelkerung",
+    "kita": "kita",
+    "hze": "hze",
+    "abm": "sozialraum",
+    "ganztag": "ganztag",
+}
 """Stage -> id of its report section (the German title is the stage's ``section``, except the
 ABM's: its chapter answers the Sozialraumorientierung question)."""
 OWN_TITLES = {"sozialraum": "Sozialraumorientierung"}
@@ -166,6 +173,7 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "kita": sections.kita(data),
         "hze": sections.hze(data, int(cfg.suppress_below), cfg.secondary_suppression),
         "sozialraum": sro_chapter(data),
+        "ganztag": ganztag(data),
         "szenarien": scenarios(data, comparison),
         "glossar": glossary(int(cfg.suppress_below)),
         "quellen": literature(),

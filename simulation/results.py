@@ -84,6 +84,36 @@ def to_results(
     return frame[list(COLUMNS)]
 
 
+def band_rows(
+    stats: dict[str, np.ndarray],
+    units: dict[str, str],
+    codes: list[str],
+    years: np.ndarray,
+    levels: tuple[float, ...],
+) -> pd.DataFrame:
+    """Long rows of per-area statistics: ``value`` rows (one trajectory, shape (1, Y, C)) or one
+    ``quantile`` row per level (shape (len(levels), Y, C)); ``codes`` names the C areas. NaN and
+    infinite cells are left out (e.g. a gap where no places are known)."""
+    years = np.asarray(years, dtype=int)
+    frames = []
+    for variable, x in stats.items():
+        rows = [(np.nan, x[0])] if x.shape[0] == 1 else list(zip(levels, x, strict=True))
+        for q, values in rows:
+            frame = pd.DataFrame(
+                {
+                    "district": np.tile(codes, len(years)),
+                    "year": np.repeat(years, len(codes)),
+                    "variable": variable,
+                    "unit": units[variable],
+                    "value": values.ravel(),
+                    "statistic": "value" if np.isnan(q) else "quantile",
+                    "quantile": q,
+                }
+            )
+            frames.append(frame[np.isfinite(frame["value"])])
+    return pd.concat(frames, ignore_index=True)
+
+
 class ResultsWriter:
     """Rows of one part written in pieces: ``run_dir/results/scenario=<s>/<part>.parquet``.
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from forecast import variables as v
 from simulation.report import report_stage
 from simulation.stage_abm import abm_stage
+from simulation.stage_ganztag import ganztag_stage
 from simulation.stage_hze import hze_stage
 from simulation.stage_kita import kita_stage
 from simulation.stage_population import population_stage
@@ -60,6 +61,13 @@ STAGES: tuple[Stage, ...] = (
         seed_key=1,
         writes=v.by_model("kita"),
         section="Kindertagesbetreuung (Kita)",
+    ),
+    Stage(
+        "ganztag",
+        ganztag_stage,
+        requires=("population",),  # no randomness of its own: draw d of the population only
+        writes=v.by_model("ganztag"),
+        section="Ganztag an Grundschulen",
     ),
     Stage(
         "hze",

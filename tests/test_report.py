@@ -111,6 +111,7 @@ def test_finance_workbook_holds_numbers_that_match_the_results(run):
         "SRO-Differenz",
         "Szenariendifferenzen",
         "Fälle nach Stadtteil",
+        "Ganztag",
         "Annahmen",
         "Quellen",
         "Technische Angaben",
