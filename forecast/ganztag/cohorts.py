@@ -32,20 +32,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.kita.cohorts import SchoolEntryRule, share_born_by
-from forecast.params import default_param
+from forecast.kita.cohorts import SCHOOL_ENTRY_BY_STATE, SchoolEntryRule, share_born_by
 
 GRADES = 4
 """Grades of the Grundschule (1-4; Berlin and Brandenburg have 6, of which 1-4 are counted)."""
 
 
 def cutoff_rules() -> dict[str, SchoolEntryRule]:
-    """The school-entry cut-off of every Land, from ``ganztag.school_cutoff`` (with its source)."""
-    param = default_param("ganztag.school_cutoff")
-    return {
-        state: SchoolEntryRule(int(m), int(d), param["source"])
-        for state, (m, d) in param["value"].items()
-    }
+    """The school-entry cut-off of every Land (``ganztag.school_cutoff``, with its source); the
+    same table the Kita cohorts use."""
+    return dict(SCHOOL_ENTRY_BY_STATE)
 
 
 @dataclass(frozen=True)
