@@ -255,6 +255,22 @@ CONTRACT: dict[str, FileSpec] = {
             key=("year", "district", "indicator"),
             description="Social indicators per district (e.g. sgb2_rate_u15, a share in 0..1).",
         ),
+        FileSpec(
+            "peers",
+            (
+                YEAR,
+                Column("jugendamt", "str"),
+                Column("kennzahl", "str"),
+                Column("value", "float", minimum=0.0),
+            ),
+            key=("year", "jugendamt", "kennzahl"),
+            year_gaps_allowed=True,
+            description=(
+                "Other Jugendämter's yearly Kennzahlen (kennzahl as in the results without "
+                "'Kennzahl|', e.g. Eckwert|Stationary), for the Wirkungsmonitor's "
+                "difference-in-differences."
+            ),
+        ),
     )
 }
 

@@ -33,7 +33,7 @@ from forecast.hze.history import load_history
 from forecast.population.estimate import population_array
 from forecast.social.budget import budget_shares, need_weights
 from forecast.social.index import DYNAMICS_CLASSES, STATUS_CLASSES, SocialIndex, social_index
-from forecast.social.kennzahlen import KENNZAHLEN, by_unit, kennzahlen
+from forecast.social.kennzahlen import KENNZAHLEN, by_unit, kennzahlen, observed_kennzahlen
 from forecast.variables import KENNZAHL, QUANTILES, SOCIAL
 from simulation.abm.inputs import wirkungsraeume
 from simulation.blockjobs import run_blocks
@@ -61,7 +61,7 @@ def social_stage(ctx) -> str:
         index, formula, float(scfg.budget.beta.value), float(scfg.budget.spread.value)
     )
     model = fitted_hze(ctx)
-    past = _past(city, model.last_year, members, units)
+    past = _past(city, model.last_year, members)
     years, stats, means = _projected(ctx, model, members, weights)
     frames = [past, _projected_rows(years, stats, means, units, list(groups))]
     if index is not None:
@@ -99,33 +99,19 @@ def _index(ctx, spec, notes: list[str]) -> SocialIndex | None:
     return index
 
 
-def _past(city, last_year: int, members, units: np.ndarray) -> pd.DataFrame:
+def _past(city, last_year: int, members) -> pd.DataFrame:
     """Observed Kennzahlen of the history years (``statistic = value``)."""
-    history = load_history(city, up_to=last_year)
-    if history is None:
-        return pd.DataFrame()
-    counts = {
-        k: by_unit(np.nan_to_num(getattr(history, k)), members, axis=1)
-        for k in ("running", "ended", "begun")
-    }
-    before = np.concatenate([np.full_like(counts["running"][:1], np.nan), counts["running"][:-1]])
-    u21 = by_unit(history.under21, members, axis=1)
-    values = kennzahlen(history.hilfearten, **counts, running_before=before, under21=u21)
-    frames = [
-        pd.DataFrame(
-            {
-                "district": np.tile(units, len(history.years)),
-                "year": np.repeat(history.years, len(units)),
-                "variable": KENNZAHL[key].name(),
-                "unit": KENNZAHL[key].unit,
-                "statistic": "value",
-                "value": array.ravel(),
-            }
-        )
-        for key, array in values.items()
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    return out[np.isfinite(out["value"])]
+    obs = observed_kennzahlen(city, members, up_to=last_year)
+    return pd.DataFrame(
+        {
+            "district": obs["unit"],
+            "year": obs["year"],
+            "variable": [KENNZAHL[k].name() for k in obs["kennzahl"]],
+            "unit": [KENNZAHL[k].unit for k in obs["kennzahl"]],
+            "statistic": "value",
+            "value": obs["observed"],
+        }
+    )
 
 
 def _projected(ctx, model, members, weights):

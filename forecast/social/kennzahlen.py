@@ -16,8 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from forecast.citydata import CityData
+from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE, direct_access_codes, stationary_codes
+from forecast.hze.history import load_history
 
 
 @dataclass(frozen=True)
@@ -164,3 +168,45 @@ def kennzahlen(
         out["Cost per case"] = _ratio(spent, hze)
         out["Cost per young inhabitant"] = _ratio(spent, under21)
     return out
+
+
+def observed_kennzahlen(
+    city: CityData, members: Mapping[str, Sequence[int]], up_to: int | None = None
+) -> pd.DataFrame:
+    """The Kennzahlen of a city's ``hze_cases`` per district, Wirkungsraum and city and year.
+
+    Args:
+        city: validated city data (``hze_cases`` and the register population).
+        members: Wirkungsraum -> indices of its districts.
+        up_to: last year (None: every year with a register population).
+
+    Returns:
+        Columns unit (district code, Wirkungsraum or ``_city``), kennzahl, year, observed; cost
+        Kennzahlen are not observed (``hze_cases`` holds no costs); empty without ``hze_cases``.
+    """
+    history = load_history(city, up_to=up_to)
+    if history is None:
+        return pd.DataFrame(columns=["unit", "kennzahl", "year", "observed"])
+    counts = {
+        k: by_unit(np.nan_to_num(getattr(history, k)), members, axis=1)
+        for k in ("running", "ended", "begun")
+    }
+    before = np.concatenate([np.full_like(counts["running"][:1], np.nan), counts["running"][:-1]])
+    u21 = by_unit(history.under21, members, axis=1)
+    values = kennzahlen(history.hilfearten, **counts, running_before=before, under21=u21)
+    units = np.array([*history.districts, *members, CITY_DISTRICT])
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unit": np.tile(units, len(history.years)),
+                    "kennzahl": key,
+                    "year": np.repeat(history.years, len(units)),
+                    "observed": array.ravel(),
+                }
+            )
+            for key, array in values.items()
+        ],
+        ignore_index=True,
+    )
+    return out[np.isfinite(out["observed"])].reset_index(drop=True)
