@@ -69,7 +69,9 @@ def index_spec(cfg: SocialConfig) -> IndexSpec:
     weights = {str(k): float(v) for k, v in dict(i.weights.value).items()}
     signs = {str(k): int(v) for k, v in dict(i.signs.value).items()}
     if cfg.budget.formula not in FORMULAS:
-        raise ValueError(f"social.budget.formula={cfg.budget.formula!r}: expected one of {FORMULAS}")
+        raise ValueError(
+            f"social.budget.formula={cfg.budget.formula!r}: expected one of {FORMULAS}"
+        )
     return IndexSpec(
         signs={k: signs.get(k, 1) for k in weights},
         weights=weights,

@@ -104,6 +104,16 @@ FALLBACKS_DE: list[tuple[str, str]] = [
         r"no kita_children file",
         "Keine Zahl betreuter Kinder: keine beobachtete Betreuungsquote.",
     ),
+    (
+        r"has no social file",
+        "Keine Sozialindikatoren je Stadtteil: kein Sozialindex, keine Klassen; das "
+        "Sozialraumbudget wird nur nach den Einwohnern unter 21 Jahren verteilt.",
+    ),
+    (
+        r"no social index \(",
+        "Die Sozialindikatoren reichen für keinen Sozialindex: das Sozialraumbudget wird nur nach "
+        "den Einwohnern unter 21 Jahren verteilt.",
+    ),
 ]
 """(pattern of the English note after "Fallback: ", German sentence); ``{hilfeart}`` is the
 Hilfeart named by the group ``code``."""

@@ -88,6 +88,20 @@ NAMES: dict[str, tuple[str, str]] = {
     "hze.costs.growth": ("Steigerung der Fallkosten je Jahr (nominal)", PERCENT),
     "hze.costs.growth_noise": ("Schwankung der Kostensteigerung von Jahr zu Jahr", PERCENT),
     "hze.costs.inflation": ("Allgemeine Preissteigerung je Jahr", PERCENT),
+    "social.index.weights": ("Gewichte der Sozialindikatoren im Statusindex", "Gewicht"),
+    "social.index.signs": (
+        "Richtung der Sozialindikatoren (+1: höherer Wert, mehr Bedarf)",
+        "Vorzeichen",
+    ),
+    "social.index.status_cuts": ("Grenzen der vier Statusklassen", "Standardabweichungen"),
+    "social.index.dynamics_cut": ("Grenze der Dynamikklassen", "Standardabweichungen"),
+    "social.index.dynamics_years": ("Zeitraum der Dynamik", "Jahre"),
+    "social.sensitivity_factor": ("Spielraum alternativer Gewichte (Faktor)", "Faktor"),
+    "social.budget.beta": ("Bedarfsgewicht je Standardabweichung des Statusindex", "Logarithmus"),
+    "social.budget.spread": (
+        "Zusatzgewicht im bedürftigsten Stadtteil (Jugendeinwohnerwert)",
+        "Faktor",
+    ),
 }
 """Dotted configuration key -> (German name, German unit) of every parameter not per Hilfeart."""
 

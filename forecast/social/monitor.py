@@ -143,7 +143,8 @@ def minimum_detectable_effect(
     s = (_t(med) - _t(lo)) / z_a
     # the reduction of the Kennzahl that moves its median to the detection boundary
     target = np.expm1(_t(med) - (z_a + z_b) * s)
-    mde = np.where(med > 0, 1.0 - np.maximum(target, 0.0) / np.where(med > 0, med, 1.0), np.nan)
+    share = 1.0 - np.maximum(target, 0.0) / np.where(med > 0, med, 1.0)
+    mde = np.where(med > 0, np.clip(share, 0.0, 1.0), np.nan)
     out = wide.index.to_frame(index=False).assign(mde=mde, mde_level=med * (1 - mde))
     out["years_after"] = out["year"] - start_year + 1
     out = out[out["years_after"].isin(after)]
