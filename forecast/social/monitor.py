@@ -9,8 +9,10 @@ system would have produced, including the noise of the counts. For each observed
   scale, normal tails beyond the outer quantiles (split normal through the median);
 * the effect observed / median - 1 with the interval observed / Q(1 - a/2) - 1 ..
   observed / Q(a/2) - 1: the reform's relative effect under the band;
-* flagged when the two-sided probability 2 min(p, 1 - p) is below alpha, i.e. when the effect's
-  interval excludes 0;
+* flagged when the observed value lies outside the band Q(a/2) .. Q(1 - a/2), i.e. when the
+  effect's interval excludes 0 (the two-sided probability 2 min(p, 1 - p) is then below alpha);
+  a value equal to a band end is not flagged: with small counts many draws share that value,
+  and flagging it would exceed the error rate;
 * with peers (other Jugendämter's yearly Kennzahlen), a difference-in-differences on the log
   scale: the change of the own value against the mean change of the peers since the years before
   the start, with an interval from the spread of the peers' changes (t with n - 1 degrees of
@@ -112,7 +114,9 @@ def compare_to_band(band: pd.DataFrame, observed: pd.DataFrame, alpha: float = 0
             "effect": effect,
             "effect_low": e_lo,
             "effect_high": e_hi,
-            "flagged": two < alpha,
+            # outside the band (the effect's interval excludes 0); a value equal to a band end
+            # is not flagged, so that ties of small counts keep the error rate at or below alpha
+            "flagged": (obs < low) | (obs > high),
         }
     )
 
