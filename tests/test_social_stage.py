@@ -15,6 +15,7 @@ import pytest
 
 from forecast.citydata import load_city
 from forecast.hze.catalogue import direct_access_codes, stationary_codes
+from forecast.variables import unknown_variables
 from simulation.abm.inputs import AbmInputs
 from simulation.abm.model import HzeSystemModel
 from simulation.abm.params import ClassicParams, SroParams
@@ -45,6 +46,8 @@ def baseline(tmp_path_factory):
 def test_stage_writes_index_kennzahlen_and_budget_consistent_with_the_data(baseline):
     res = read_results(baseline)
     social = res[res["model"] == "social"]
+    triples = social[["model", "variable", "unit"]].drop_duplicates().itertuples(index=False)
+    assert not unknown_variables([tuple(t) for t in triples])
     variables = set(social["variable"])
     assert {"Social|Status index", "Social|Status class", "Social|Dynamics class"} <= variables
     assert {"Kennzahl|Eckwert|HzE", "Kennzahl|Cost per case", "Social|Planbudget"} <= variables
