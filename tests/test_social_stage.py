@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 
 from forecast.citydata import load_city
 from forecast.hze.catalogue import direct_access_codes, stationary_codes
@@ -20,8 +21,11 @@ from simulation.abm.inputs import AbmInputs
 from simulation.abm.model import HzeSystemModel
 from simulation.abm.params import ClassicParams, SroParams
 from simulation.config import JhplanConfig
+from simulation.config_report import ReportConfig
 from simulation.config_social import index_spec
+from simulation.finance_social import social_budget_sheet
 from simulation.monitor import monitor_command
+from simulation.report_data import RunData
 from simulation.results import read_results
 from simulation.rundir import RunFolderExists
 from simulation.stage_social import _index
@@ -168,3 +172,19 @@ def test_abm_planbudget_follows_the_need_based_shares_with_the_same_total():
         np.testing.assert_array_equal(value, twice.out[key])
     with pytest.raises(ValueError, match="budget_shares"):
         replace(inputs, budget_shares=np.array([[0.5, 0.6], [0.5, 0.5]]))
+
+
+def test_workbook_sheet_sozialraumbudget_holds_the_results(baseline):
+    manifest = json.loads((baseline / "manifest.json").read_text(encoding="utf-8"))
+    data = RunData.open(baseline, manifest)
+    wb = Workbook()
+    social_budget_sheet(wb, data, ReportConfig())
+    data.close()
+    rows = list(wb["Sozialraumbudget"].iter_rows(min_row=4, values_only=True))
+    res = read_results(baseline)
+    plan = res[res["variable"] == "Social|Planbudget"]
+    assert len(rows) == len(plan)
+    for name, year, share, eur in rows:
+        area = "_city" if name == "Tinycity" else name
+        expected = plan[(plan["district"] == area) & (plan["year"] == year)]["value"].iloc[0]
+        assert eur == pytest.approx(expected) and 0 < share <= 1
