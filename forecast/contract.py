@@ -286,6 +286,22 @@ CONTRACT: dict[str, FileSpec] = {
                 "places decided but not yet open."
             ),
         ),
+        FileSpec(
+            "peers",
+            (
+                YEAR,
+                Column("jugendamt", "str"),
+                Column("kennzahl", "str"),
+                Column("value", "float", minimum=0.0),
+            ),
+            key=("year", "jugendamt", "kennzahl"),
+            year_gaps_allowed=True,
+            description=(
+                "Other Jugendämter's yearly Kennzahlen (kennzahl as in the results without "
+                "'Kennzahl|', e.g. Eckwert|Stationary), for the Wirkungsmonitor's "
+                "difference-in-differences."
+            ),
+        ),
     )
 }
 

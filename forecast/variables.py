@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from forecast.social.kennzahlen import KENNZAHLEN
+
 QUANTILES: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 """Every quantile level a results table may hold (``statistic = quantile``); the population draws
 write all of them."""
@@ -248,6 +250,43 @@ GANZTAG = [
     Variable("Ganztag|Cost|Investment", GANZTAG_EUR, "Investitionen Ganztag (Euro)", "ganztag"),
     Variable("Ganztag|Participation", "share", "Beobachtete Ganztagsquote", "ganztag"),
 ]
+# Sozialraumanalyse (simulation.stage_social): index and classes per district, budget split per
+# Wirkungsraum, Kennzahlen per district, Wirkungsraum and city (defined in forecast.social.kennzahlen)
+SOCIAL = {
+    "Status index": Variable(
+        "Social|Status index", "standard deviations (higher = more need)", "Statusindex", "social"
+    ),
+    "Status class": Variable(
+        "Social|Status class", "class 1..4 (1 hoch, 4 sehr niedrig)", "Statusklasse", "social"
+    ),
+    "Dynamics index": Variable(
+        "Social|Dynamics index",
+        "standard deviations (higher = need rising faster)",
+        "Dynamikindex",
+        "social",
+    ),
+    "Dynamics class": Variable(
+        "Social|Dynamics class", "class 1..3 (1 positiv, 3 negativ)", "Dynamikklasse", "social"
+    ),
+    "Class change": Variable(
+        "Social|Class change",
+        "share of alternative weightings",
+        "Anteil alternativer Gewichtungen mit anderer Statusklasse",
+        "social",
+    ),
+    "Need weight": Variable(
+        "Social|Need weight", "weight (mean 1 over the districts)", "Bedarfsgewicht", "social"
+    ),
+    "Budget share": Variable(
+        "Social|Budget share", "share", "Anteil am Sozialraumbudget", "social"
+    ),
+    "Planbudget": Variable(
+        "Social|Planbudget", "EUR per year, nominal", "Planbudget (Sozialraumbudget)", "social"
+    ),
+}
+KENNZAHL = {
+    k.key: Variable(f"Kennzahl|{k.key}", k.unit, k.label, "social") for k in KENNZAHLEN.values()
+}
 
 VARIABLES: tuple[Variable, ...] = (
     POPULATION_CELL,
@@ -269,6 +308,8 @@ VARIABLES: tuple[Variable, ...] = (
     ABM_SENSITIVITY_BASE,
     ABM_SENSITIVITY,
     *GANZTAG,
+    *SOCIAL.values(),
+    *KENNZAHL.values(),
 )
 """The whole vocabulary."""
 

@@ -41,6 +41,7 @@ from simulation.report_appendix import (
 from simulation.report_data import RunData
 from simulation.report_ganztag import ganztag
 from simulation.report_html import band, empty, esc, glossary, section, table
+from simulation.report_social import monitor_chapter, social_chapter
 from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
 from simulation.rundir import now_iso, write_json
@@ -54,6 +55,7 @@ STAGE_SECTIONS = {
     "hze": "hze",
     "abm": "sozialraum",
     "ganztag": "ganztag",
+    "social": "sozialraumanalyse",
 }
 """Stage -> id of its report section (the German title is the stage's ``section``, except the
 ABM's: its chapter answers the Sozialraumorientierung question)."""
@@ -70,6 +72,7 @@ def section_titles() -> dict[str, str]:
     return (
         {"ueberblick": "Überblick", "annahmen": "Annahmen"}
         | staged
+        | {"wirkungsmonitor": "Wirkungsmonitor"}
         | {
             "szenarien": "Szenarienvergleich",
             "glossar": "Glossar",
@@ -174,6 +177,8 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "hze": sections.hze(data, int(cfg.suppress_below), cfg.secondary_suppression),
         "sozialraum": sro_chapter(data),
         "ganztag": ganztag(data),
+        "sozialraumanalyse": social_chapter(data),
+        "wirkungsmonitor": monitor_chapter(data),
         "szenarien": scenarios(data, comparison),
         "glossar": glossary(int(cfg.suppress_below)),
         "quellen": literature(),

@@ -127,6 +127,14 @@ FALLBACKS_DE: list[tuple[str, str]] = [
         r"take-up path 'history' needs participation",
         "Zu wenige beobachtete Schuljahre für eine Fortschreibung der Ganztagsquote: die heutige "
         "Quote wird gehalten.",
+        r"has no social file",
+        "Keine Sozialindikatoren je Stadtteil: kein Sozialindex, keine Klassen; das "
+        "Sozialraumbudget wird nur nach den Einwohnern unter 21 Jahren verteilt.",
+    ),
+    (
+        r"no social index \(",
+        "Die Sozialindikatoren reichen für keinen Sozialindex: das Sozialraumbudget wird nur nach "
+        "den Einwohnern unter 21 Jahren verteilt.",
     ),
 ]
 """(pattern of the English note after "Fallback: ", German sentence); ``{hilfeart}`` is the

@@ -107,6 +107,20 @@ NAMES: dict[str, tuple[str, str]] = {
     "ganztag.price_year": ("Preisstand der Ganztagskosten", "Jahr"),
     "ganztag.price_growth": ("Kostensteigerung Ganztag je Jahr", PERCENT),
     "ganztag.funding": ("Finanzierungsanteile von Bund und Land", PERCENT),
+    "social.index.weights": ("Gewichte der Sozialindikatoren im Statusindex", "Gewicht"),
+    "social.index.signs": (
+        "Richtung der Sozialindikatoren (+1: höherer Wert, mehr Bedarf)",
+        "Vorzeichen",
+    ),
+    "social.index.status_cuts": ("Grenzen der vier Statusklassen", "Standardabweichungen"),
+    "social.index.dynamics_cut": ("Grenze der Dynamikklassen", "Standardabweichungen"),
+    "social.index.dynamics_years": ("Zeitraum der Dynamik", "Jahre"),
+    "social.sensitivity_factor": ("Spielraum alternativer Gewichte (Faktor)", "Faktor"),
+    "social.budget.beta": ("Bedarfsgewicht je Standardabweichung des Statusindex", "Logarithmus"),
+    "social.budget.spread": (
+        "Zusatzgewicht im bedürftigsten Stadtteil (Jugendeinwohnerwert)",
+        "Faktor",
+    ),
 }
 """Dotted configuration key -> (German name, German unit) of every parameter not per Hilfeart."""
 

@@ -26,7 +26,7 @@ every scenario), sub-sequence 1 for the sensitivity analysis.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -137,7 +137,10 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInpu
     # The hze scenario's change of the rates beyond the fitted model (hze.rate_change).
     change = float(cfg.hze.rate_change.value)
     begun = begun * np.exp(change * (years - model.last_year))[None, :, None, None]
-    return AbmInputs.from_hze(model, begun, years, groups, cost_assumptions(cfg.hze))
+    inputs = AbmInputs.from_hze(model, begun, years, groups, cost_assumptions(cfg.hze))
+    if ctx.budget_shares is not None:  # the social stage's need-based Planbudget split
+        inputs = replace(inputs, budget_shares=ctx.budget_shares[: years.size])
+    return inputs
 
 
 def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from simulation.stage_ganztag import ganztag_stage
 from simulation.stage_hze import hze_stage
 from simulation.stage_kita import kita_stage
 from simulation.stage_population import population_stage
+from simulation.stage_social import social_stage
 
 if TYPE_CHECKING:
     from simulation.pipeline import StageContext
@@ -76,6 +77,14 @@ STAGES: tuple[Stage, ...] = (
         seed_key=2,
         writes=v.by_model("hze"),
         section="Hilfen zur Erziehung (HzE)",
+    ),
+    Stage(
+        "social",
+        social_stage,
+        requires=("population",),
+        seed_key=18,  # issue 18; keys 4.. left to the stages being added in parallel
+        writes=v.by_model("social"),
+        section="Sozialraumanalyse",
     ),
     Stage(
         "abm",
