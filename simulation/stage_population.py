@@ -49,7 +49,7 @@ from simulation.config import (
 )
 from simulation.config_assumptions import assumption_paths, relative_paths
 from simulation.district_figures import figure_districts
-from simulation.results import ResultsWriter, to_results, write_results
+from simulation.results import SAMPLES_PART, ResultsWriter, to_results, write_results
 
 
 def population_stage(ctx) -> str:
@@ -212,6 +212,7 @@ def _stochastic(
     }
     with ResultsWriter(folder.work, "population_draws") as writer:
         writer.write(to_results(sim.to_long(), "population", cfg.scenario, folder.run_id))
+    with ResultsWriter(folder.work, SAMPLES_PART) as writer:
         for columns in sim.sample_columns():
             writer.write_columns(
                 cfg.scenario,
