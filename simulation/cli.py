@@ -47,6 +47,9 @@ commands:
   report RUN_DIR --district CODE [--district CODE...]
                                 draw a district's figures (pyramid, total, Kita) into
                                 RUN_DIR/figures; --district all: every district
+  explore RUN_DIR [--port N] [--bundles DIR]
+                                local web page: change Kita and HzE assumptions, see demand,
+                                gaps and cost with bands; save them as an experiment bundle
 
 `jhplan run --help` shows the configuration groups and every key."""
 
@@ -160,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulation.report import report_command
 
         return report_command(rest)
+    if command == "explore":
+        from simulation.explore import explore_command
+
+        return explore_command(rest)
     print(f"jhplan: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -120,9 +120,26 @@ class Assumptions:
         return _diff(self.values(), base.values())
 
     def apply(self, cfg: JhplanConfig) -> JhplanConfig:
-        """``cfg`` with these assumptions (a new object; ``cfg`` is unchanged)."""
-        merged = OmegaConf.merge(OmegaConf.structured(cfg), self.values())
-        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+        """``cfg`` with these assumptions (a new object; ``cfg`` is unchanged). The values are
+        the ones ``values()`` lists, set on copies of the Param records (no OmegaConf merge:
+        that takes seconds, and a workshop moves a slider many times)."""
+        v, k, h = self.values(), cfg.kita, cfg.hze
+
+        def param(p, value):
+            return replace(p, value=dict(value) if isinstance(value, dict) else value)
+
+        kv, hv = v["kita"], v["hze"]
+        kita = replace(
+            k,
+            quota_path=kv["quota_path"],
+            demand_quota=param(k.demand_quota, kv["demand_quota"]["value"]),
+            trend_per_year=param(k.trend_per_year, kv["trend_per_year"]["value"]),
+            tagespflege_share_u3=param(k.tagespflege_share_u3, kv["tagespflege_share_u3"]["value"]),
+            booking_hours_mix=param(k.booking_hours_mix, kv["booking_hours_mix"]["value"]),
+        )
+        costs = replace(h.costs, growth=param(h.costs.growth, hv["costs"]["growth"]["value"]))
+        hze = replace(h, rate_change=param(h.rate_change, hv["rate_change"]["value"]), costs=costs)
+        return replace(cfg, kita=kita, hze=hze)
 
 
 def _diff(new: dict, old: dict) -> dict:
