@@ -12,7 +12,8 @@ the report then draws a schematic tile map and says so.
 check-data reports, with file, feature and field: features whose code is not in city.yaml, districts
 without a feature, duplicate codes, geometries that are not polygons, rings that are not closed,
 have fewer than four positions, hold non-numbers, cross themselves or enclose no area, coordinates
-outside longitude/latitude ranges in a file without a CRS, and an unknown CRS.
+outside longitude/latitude ranges in a file without a CRS, and an unknown CRS. A collection
+without features (the unfilled template of ``data/templates``) counts as absent.
 
 References:
     RFC 7946, The GeoJSON Format (2016), sections 3.1.6 (polygons) and 4 (coordinate reference
@@ -89,8 +90,10 @@ def read_geometry(
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         return None, [("type", "expected a GeoJSON FeatureCollection")]
     features = doc.get("features")
-    if not isinstance(features, list) or not features:
-        return None, [("features", "expected a non-empty list of features")]
+    if isinstance(features, list) and not features:
+        return None, []  # an unfilled template (data/templates) counts as absent
+    if not isinstance(features, list):
+        return None, [("features", "expected a list of features")]
     crs, geographic, message = _crs(doc.get("crs"))
     if message:
         problems.append(("crs", message))

@@ -115,3 +115,8 @@ def test_map_layout_problems_are_named(tmp_path):
     assert any("'b' and 'a' share the tile [0, 0]" in m for m in found), found
     assert any("'z': not a district code" in m for m in found), found
     assert any("district 'c' has no tile" in m for m in found), found
+
+
+def test_the_unfilled_template_counts_as_absent():
+    template = ROOT / "data" / "templates" / GEOMETRY_FILE
+    assert read_geometry(template, ["a"]) == (None, [])
