@@ -23,12 +23,13 @@ from omegaconf import OmegaConf
 
 from forecast.citydata import load_city
 from forecast.contract import CITY_DISTRICT
-from forecast.drawstore import MemoryBudget
+from forecast.drawstore import MemoryBudget, quantiles_first_axis
 from forecast.hze.forecast import forecast_hze, future_exposure
 from forecast.hze.streamed import HzeDraws
 from forecast.kita.model_choice import history_shifts, select_quota_models
 from forecast.kita.supply import places_by_kita_year
 from forecast.population.estimate import population_array
+from forecast.variables import BAND
 from simulation.config import JhplanConfig, resolve_data_dir
 from simulation.config_hze import cost_assumptions
 from simulation.config_kita import kita_settings
@@ -160,6 +161,38 @@ def run_config(manifest: dict) -> JhplanConfig:
     return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
+HZE_SHOWN = ("Cases", "Cost", "Rate")
+"""HzE measures the explorer shows (all Hilfearten together: ``HzE|<measure>|Total``)."""
+
+
+def _hze_totals(fc) -> pd.DataFrame:
+    """``HzeForecast.to_long``'s rows of the shown measures, Total only: the same means and
+    quantiles (``quantiles_first_axis``), without the table of every Hilfeart (three quarters
+    of the time of a slider move on Konstanz)."""
+    districts = [*fc.districts, CITY_DISTRICT]
+    frames = []
+    for measure in HZE_SHOWN:
+        arr = fc.full(measure)[..., -1]  # (N, F, D+1): Total over Hilfearten
+        qs = quantiles_first_axis(arr, BAND)
+        stats = [("mean", np.nan, arr.mean(0))] + [
+            ("quantile", q, qs[i]) for i, q in enumerate(BAND)
+        ]
+        for statistic, q, values in stats:
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "district": np.tile(districts, fc.years.size),
+                        "year": np.repeat(fc.years, len(districts)),
+                        "variable": f"HzE|{measure}|Total",
+                        "statistic": statistic,
+                        "quantile": q,
+                        "value": values.ravel(),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
 class Explorer:
     """One run, opened for recomputation under changed assumptions.
 
@@ -266,7 +299,10 @@ class Explorer:
                                   costs, change)  # fmt: skip
                 kept.write(first, fc)
             kept.reducer.added = n
-            return pd.concat(list(kept.long_frames()), ignore_index=True)
+            return pd.concat(
+                [_hze_totals(kept._year(k, year)) for k, year in kept.reducer.by_year()],
+                ignore_index=True,
+            )
 
     def describe(self) -> dict:
         return {"run": str(self.run_dir), "assumptions": asdict(self.base)}
