@@ -311,6 +311,6 @@ def _abm_graph(session: Session) -> list:
 
 def _layout(fig, title: str):
     fig.update_layout(title=title, separators=",.", height=300, margin={"t": 40, "b": 30},
-                      legend={"orientation": "h"}, yaxis={"rangemode": "tozero"},
+                      legend={"orientation": "h"}, yaxis={"rangemode": "tozero", "tickformat": ",~g"},
                       xaxis={"dtick": 1, "tickformat": "d"})  # fmt: skip
     return fig

@@ -74,8 +74,8 @@ def city_shapes(data_dir: str | Path | None) -> MapShapes | None:
         shapes = {
             c: [[np.vstack([square, square[:1]]) + (col, -row)]] for c, (row, col) in tiles.items()
         }
-        note = str(meta[LAYOUT_KEY].get("note") or "schematisch: ein Feld je Stadtteil")
-        return MapShapes(shapes, True, "Schematische Darstellung (" + note + ")")
+        note = str(meta[LAYOUT_KEY].get("note") or "ein Feld je Stadtteil")
+        return MapShapes(shapes, True, f"Schematische Darstellung, keine Karte: {note}")
     return None
 
 

@@ -176,3 +176,46 @@ def test_explore_refuses_a_folder_that_is_no_run(tmp_path, capsys):
 
     assert main(["explore", str(tmp_path)]) == 1
     assert "not a run folder" in capsys.readouterr().err
+
+
+def screenshots(run_dir: Path, out_dir: Path) -> list[Path]:
+    """PNG screenshots for the README: the report's first map and its interactive charts, and
+    the explorer page over ``run_dir`` (``python -m tests.test_explore_browser RUN_DIR DOCS``)."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from simulation.explore_app import make_app
+    from simulation.explore_model import Explorer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    server = make_server("127.0.0.1", 0, make_app(Explorer(run_dir), out_dir / ".bundles").server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1100, "height": 1400})
+        tab.goto((run_dir / "report.html").as_uri())
+        tab.wait_for_function("window.jhplanViews && Object.keys(window.jhplanViews).length == 2")
+        for name, selector in (
+            ("report_karte.png", "figure:has(img[data-name='karte_einwohner'])"),
+            ("report_interaktiv.png", "#chart-verlauf"),
+        ):
+            tab.locator(selector).screenshot(path=out_dir / name)
+            written.append(out_dir / name)
+        tab.set_viewport_size({"width": 1300, "height": 1250})
+        tab.goto(f"http://127.0.0.1:{server.server_port}/")
+        tab.locator("#wert-kita-bedarf-u3").wait_for()
+        tab.wait_for_timeout(1500)  # the charts are drawn after the figures
+        tab.screenshot(path=out_dir / "explore.png")
+        written.append(out_dir / "explore.png")
+        browser.close()
+    server.shutdown()
+    shutil.rmtree(out_dir / ".bundles", ignore_errors=True)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for path in screenshots(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()):
+        print(f"wrote {path}")
