@@ -127,7 +127,10 @@ def series_rows(runs: list[tuple[str, RunData]]) -> pd.DataFrame:
 
 def series_spec(rows: pd.DataFrame, city: str, target: int) -> dict:
     """The time-series chart: selectors of Kennzahl, district and scenario; median, band, and the
-    median of ``target`` written above the chart (``data-name`` ``verlauf``)."""
+    median of ``target`` written above the chart (of its last year where a scenario ends
+    earlier; ``data-name`` ``verlauf``)."""
+    series = rows.groupby(["s", "d", "k"])["y"].transform(lambda y: min(int(target), y.max()))
+    rows = rows.assign(lab=rows["y"] == series)
     kennzahlen = list(dict.fromkeys(rows["k"]))
     districts = [city] + sorted(set(rows["d"]) - {city})
     scenarios = list(dict.fromkeys(rows["s"]))
@@ -174,8 +177,8 @@ def series_spec(rows: pd.DataFrame, city: str, target: int) -> dict:
             },
             {
                 "transform": [
-                    {"filter": f"datum.y == {int(target)}"},
-                    {"calculate": f"'Median {int(target)}: ' + datum.text", "as": "label"},
+                    {"filter": "datum.lab"},
+                    {"calculate": "'Median ' + datum.y + ': ' + datum.text", "as": "label"},
                 ],
                 "mark": {
                     "type": "text",
