@@ -213,10 +213,10 @@ def map_spec(shapes: MapShapes, layers: list[MapLayer], names: dict[str, str]) -
                     "colour": colours[k] if k >= 0 else "#dddddd",
                 }
             )
-        legend.append({"k": layer.title, "i": 1, "text": layer.legend, "colour": "#ffffff"})
+        legend.append({"k": layer.title, "i": 0, "text": layer.legend, "colour": "#ffffff"})
         for i, (text, colour) in enumerate(zip(class_labels(breaks, layer.decimals), colours,
                                                strict=True)):  # fmt: skip
-            legend.append({"k": layer.title, "i": -i, "text": text, "colour": colour,
+            legend.append({"k": layer.title, "i": len(colours) - i, "text": text, "colour": colour,
                            "unit": layer.legend})  # fmt: skip
     titles = [layer.title for layer in layers]
     geo = to_geojson(shapes, names)["features"]
@@ -256,14 +256,24 @@ def map_spec(shapes: MapShapes, layers: list[MapLayer], names: dict[str, str]) -
                     {
                         "mark": {"type": "square", "size": 160},
                         "encoding": {
-                            "y": {"field": "i", "type": "ordinal", "axis": None},
+                            "y": {
+                                "field": "i",
+                                "type": "ordinal",
+                                "axis": None,
+                                "sort": "ascending",
+                            },
                             "color": {"field": "colour", "type": "nominal", "scale": None},
                         },
                     },
                     {
                         "mark": {"type": "text", "align": "left", "dx": 12},
                         "encoding": {
-                            "y": {"field": "i", "type": "ordinal", "axis": None},
+                            "y": {
+                                "field": "i",
+                                "type": "ordinal",
+                                "axis": None,
+                                "sort": "ascending",
+                            },
                             "text": {"field": "text"},
                         },
                     },
