@@ -252,30 +252,19 @@ def map_spec(shapes: MapShapes, layers: list[MapLayer], names: dict[str, str]) -
                 "transform": [{"filter": "datum.k == karte"}],
                 "width": 230,
                 "height": 160,
+                "encoding": {
+                    "y": {"field": "i", "type": "ordinal", "axis": None, "sort": "ascending"}
+                },
                 "layer": [
                     {
                         "mark": {"type": "square", "size": 160},
                         "encoding": {
-                            "y": {
-                                "field": "i",
-                                "type": "ordinal",
-                                "axis": None,
-                                "sort": "ascending",
-                            },
-                            "color": {"field": "colour", "type": "nominal", "scale": None},
+                            "color": {"field": "colour", "type": "nominal", "scale": None}
                         },
                     },
                     {
                         "mark": {"type": "text", "align": "left", "dx": 12},
-                        "encoding": {
-                            "y": {
-                                "field": "i",
-                                "type": "ordinal",
-                                "axis": None,
-                                "sort": "ascending",
-                            },
-                            "text": {"field": "text"},
-                        },
+                        "encoding": {"text": {"field": "text"}},
                     },
                 ],  # fmt: skip
             },
