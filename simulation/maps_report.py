@@ -11,7 +11,7 @@ are stated under each map.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -128,6 +128,10 @@ def map_layers(data: RunData) -> list[MapLayer]:
             )  # fmt: skip
         )
     layers.extend(_other_layers(data, sorted(set(models) - set(KNOWN_MODELS))))
+    known = set(data.manifest.get("city", {}).get("districts", []))
+    if known:  # districts only: a stage may also write other areas (e.g. schools)
+        layers = [replace(x, values={c: v for c, v in x.values.items() if c in known})
+                  for x in layers]  # fmt: skip
     return [layer for layer in layers if layer.values]
 
 

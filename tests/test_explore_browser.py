@@ -31,9 +31,9 @@ KEYS = ["district", "year", "variable", "statistic", "quantile"]
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     """Tiny city, population draws, Kita on the trend path (a config-group choice the bundle
-    must repeat), HzE and the report."""
+    must repeat), Ganztag (a stage the maps know only by its results), HzE and the report."""
     root = tmp_path_factory.mktemp("explore")
-    stages = "pipeline.stages=[population,kita,hze,report]"
+    stages = "pipeline.stages=[population,kita,ganztag,hze,report]"
     return run_city(root, "kita=trend", *QUICK, *NO_FIGURES, stages)
 
 
@@ -113,6 +113,10 @@ def test_report_charts_work_offline_and_show_the_librarys_median(run, page):
     page.goto((run / "report.html").as_uri())
     page.wait_for_function("window.jhplanViews && Object.keys(window.jhplanViews).length == 2")
     assert page.locator("#chart-karte path").count() >= 3  # the three districts drawn
+    maps = page.locator("#karten img[data-name^='karte_']")
+    names = {maps.nth(i).get_attribute("data-name") for i in range(maps.count())}
+    assert {"karte_einwohner", "karte_kita_luecke_u3", "karte_hze_eckwert"} <= names
+    assert "karte_ganztag_ganztag_gap" in names  # another stage's gap, found by its name
     page.select_option("#chart-verlauf select[name='kennzahl']", label=SERIES["Kita|Demand|U3"][0])
     page.select_option("#chart-verlauf select[name='stadtteil']", label="Nordviertel")
     data = RunData.open(run, __import__("json").loads((run / "manifest.json").read_text()))
