@@ -177,7 +177,10 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
                                 ],
                             ),  # fmt: skip
                             *sliders,
-                            html.P("Ganztag: in diesem Lauf nicht berechnet.", className="hinweis"),
+                            html.P(
+                                "Ganztag: hier nicht neu berechnet (Ergebnisse im Bericht).",
+                                className="hinweis",
+                            ),
                             html.Label("Name des Experiments", htmlFor="name"),
                             dcc.Input(id="name", value="werkstatt", type="text"),
                             html.Button("Als Experiment speichern", id="speichern"),
