@@ -37,6 +37,7 @@ from forecast.problems import (
 )
 from forecast.validate_city_keys import csv_dialect
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
+from forecast.validate_geometry import check_geometry, check_map_layout
 from forecast.validate_kita import CITY_RULES
 from forecast.validate_names import contract_stem_like
 from forecast.validate_plausible import check_plausible
@@ -123,6 +124,8 @@ def check_city(path: str | Path) -> CityCheck:
     parsed: dict[str, pd.DataFrame] = {}
     dialect = csv_dialect(check.meta)
     unreadable_entries(path, report)
+    check_map_layout(check.meta, codes, report)
+    check_geometry(path, codes, report)
     for stem, file in _find_tables(path, report).items():
         frame = read_table(file, report, CONTRACT[stem], dialect)
         if frame is not None:

@@ -49,6 +49,7 @@ from simulation.config import (
 )
 from simulation.config_assumptions import assumption_paths, relative_paths
 from simulation.district_figures import figure_districts
+from simulation.explore_store import keep_young_draws
 from simulation.results import SAMPLES_PART, ResultsWriter, to_results, write_results
 
 
@@ -139,6 +140,7 @@ def population_stage(ctx) -> str:
             districts=projection.districts,
             population=projection.population[None, ..., :YOUNG_AGES].copy(),
         )
+    keep_young_draws(ctx)  # for jhplan explore (simulation/explore_store.py)
     if cfg.population.figures:
         _population_figures(city, projection, draws, folder, cfg.district_figures)
     return summary
