@@ -7,7 +7,8 @@ the pipeline's own code: the Kita stage's ``_block_statistics`` and ``_projected
 ``forecast.hze.forecast.forecast_hze`` on the same fitted model, seeds and draw store as the hze
 stage. With the run's own assumptions the rows equal the run's results; with changed ones they
 equal those of ``jhplan run`` with the saved experiment bundle (``simulation.explore_bundle``).
-Population and ABM are read from the results, never recomputed.
+Ganztag is recomputed likewise with the ganztag stage's ``ganztag_setup`` and ``ganztag_rows``
+(``simulation.explore_ganztag``). Population and ABM are read from the results, never recomputed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from forecast.variables import BAND
 from simulation.config import JhplanConfig, resolve_data_dir
 from simulation.config_hze import cost_assumptions
 from simulation.config_kita import kita_settings
+from simulation.explore_ganztag import GanztagPart
 from simulation.explore_store import load_young_draws
 from simulation.stage_hze import fitted_hze
 from simulation.stage_kita import _block_statistics, _participation, _projected_rows
@@ -56,6 +58,10 @@ class Assumptions:
             35 hours; ``kita.booking_hours_mix``).
         rate_change: change of all HzE begun rates per year (log scale, ``hze.rate_change``).
         cost_growth: nominal growth of HzE unit costs per year (``hze.costs.growth``).
+        ganztag_takeup: Ganztag take-up path (``ganztag.takeup``: ``status_quo``, ``q64``,
+            ``q73``, ``q80``, ``history``).
+        ganztag_targets: the quota for entitled grades of each ``q*`` path
+            (``ganztag.quota_targets``), as (path, quota) pairs.
     """
 
     quota_path: str
@@ -70,6 +76,8 @@ class Assumptions:
     hours_45: float
     rate_change: float
     cost_growth: float
+    ganztag_takeup: str = "q64"
+    ganztag_targets: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, cfg: JhplanConfig) -> Assumptions:
@@ -88,7 +96,20 @@ class Assumptions:
             hours_45=float(hours.get("h45", 0.0)),
             rate_change=float(cfg.hze.rate_change.value),
             cost_growth=float(cfg.hze.costs.growth.value),
+            ganztag_takeup=str(cfg.ganztag.takeup),
+            ganztag_targets=tuple(
+                (str(p), float(q)) for p, q in dict(cfg.ganztag.quota_targets.value).items()
+            ),
         )
+
+    def with_target(self, quota: float) -> Assumptions:
+        """These assumptions with ``quota`` as the target of the chosen ``q*`` take-up path
+        (unchanged for ``status_quo`` and ``history``, which have none)."""
+        targets = dict(self.ganztag_targets)
+        if self.ganztag_takeup not in targets:
+            return self
+        targets[self.ganztag_takeup] = float(quota)
+        return replace(self, ganztag_targets=tuple(targets.items()))
 
     def values(self) -> dict[str, dict]:
         """The configuration values these assumptions set, nested by config key (every value
@@ -113,6 +134,10 @@ class Assumptions:
             "hze": {
                 "rate_change": {"value": self.rate_change},
                 "costs": {"growth": {"value": self.cost_growth}},
+            },
+            "ganztag": {
+                "takeup": self.ganztag_takeup,
+                "quota_targets": {"value": dict(self.ganztag_targets)},
             },
         }
 
@@ -140,7 +165,10 @@ class Assumptions:
         )
         costs = replace(h.costs, growth=param(h.costs.growth, hv["costs"]["growth"]["value"]))
         hze = replace(h, rate_change=param(h.rate_change, hv["rate_change"]["value"]), costs=costs)
-        return replace(cfg, kita=kita, hze=hze)
+        g, gv = cfg.ganztag, v["ganztag"]
+        ganztag = replace(g, takeup=gv["takeup"],
+                          quota_targets=param(g.quota_targets, gv["quota_targets"]["value"]))  # fmt: skip
+        return replace(cfg, kita=kita, hze=hze, ganztag=ganztag)
 
 
 def _diff(new: dict, old: dict) -> dict:
@@ -230,6 +258,7 @@ class Explorer:
         self._kita_inputs()
         if "hze" in self.stages:
             self.hze_model = fitted_hze(self.ctx)  # as the run fitted it: same data and seed
+        self.ganztag_part = GanztagPart(self) if "ganztag" in self.stages else None
 
     def _seed(self, stage: str) -> np.random.SeedSequence:
         from simulation.pipeline import SEED_KEYS
@@ -303,6 +332,13 @@ class Explorer:
                 [_hze_totals(kept._year(k, year)) for k, year in kept.reducer.by_year()],
                 ignore_index=True,
             )
+
+    def ganztag(self, assumptions: Assumptions) -> pd.DataFrame:
+        """The Ganztag stage's projected rows under ``assumptions`` (as in the run's results;
+        empty when the run has no Ganztag stage)."""
+        if self.ganztag_part is None:
+            return pd.DataFrame()
+        return self.ganztag_part.rows(assumptions)
 
     def describe(self) -> dict:
         return {"run": str(self.run_dir), "assumptions": asdict(self.base)}

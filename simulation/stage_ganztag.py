@@ -17,6 +17,8 @@ draw d of the population giving draw d of the Ganztag results.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -51,6 +53,35 @@ def ganztag_stage(ctx) -> str:
             f"Fallback: no school-entry cut-off for state {state!r}; NRW 30 September "
             "(set state in city.yaml)"
         )
+    inputs = ganztag_inputs(city, paths, settings, month_shares, notes)
+    areas, observed = inputs.areas, inputs.observed
+    setup, takeup = ganztag_setup(settings, inputs, paths, notes)
+    stats, rows = ganztag_rows(ctx, paths, setup)
+    years = np.asarray(paths.years, dtype=int)
+    long = pd.concat([rows, _participation_rows(observed)])
+    write_results(
+        to_results(long, "ganztag", cfg.scenario, folder.run_id).astype({"replicate": "int32"}),
+        folder.work,
+        part="ganztag",
+    )
+    folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
+    folder.manifest["ganztag"] = _manifest(settings, takeup, areas, observed, notes)
+    return _summary(stats, years, settings.takeup)
+
+
+@dataclass(frozen=True)
+class GanztagInputs:
+    """What the stage reads once from the city, whatever the take-up path: school areas,
+    places by school year (None without ``ganztag_places``), observed participation."""
+
+    areas: Catchments
+    places: np.ndarray | None
+    observed: pd.Series
+    month_shares: np.ndarray
+
+
+def ganztag_inputs(city, paths, settings, month_shares, notes: list[str]) -> GanztagInputs:
+    """School areas, places and past participation of ``city`` (notes: fallbacks taken)."""
     if city.has("school_districts"):
         areas = Catchments.from_table(city.table("school_districts"), paths.districts)
     else:
@@ -67,7 +98,15 @@ def ganztag_stage(ctx) -> str:
             "Fallback: no ganztag_places file; Ganztag demand without places, no gap "
             "(Ganztag|Places, Ganztag|Gap and investment not written)"
         )
-    takeup = _takeup(settings, observed, places, years, paths, areas, month_shares, notes)
+    return GanztagInputs(areas, places, observed, month_shares)
+
+
+def ganztag_setup(settings, inputs: GanztagInputs, paths, notes: list[str]):
+    """The projection setup of ``settings`` (its take-up path) on ``inputs``: (setup, take-up).
+    ``jhplan explore`` calls it with a changed take-up path or target."""
+    years = np.asarray(paths.years, dtype=int)
+    areas, places, month_shares = inputs.areas, inputs.places, inputs.month_shares
+    takeup = _takeup(settings, inputs.observed, places, years, paths, areas, month_shares, notes)
     setup = GanztagSetup(
         rule=settings.school_entry,
         month_shares=month_shares,
@@ -80,17 +119,14 @@ def ganztag_stage(ctx) -> str:
         places=places,
         costs=settings.costs,
     )
+    return setup, takeup
+
+
+def ganztag_rows(ctx, paths, setup: GanztagSetup) -> tuple[dict, pd.DataFrame]:
+    """The projected statistics of every draw and their long rows (as in the results)."""
     stats, units = _block_statistics(ctx, paths, setup)
-    rows = band_rows(stats, units, setup.codes, years, QUANTILES)
-    long = pd.concat([rows, _participation_rows(observed)])
-    write_results(
-        to_results(long, "ganztag", cfg.scenario, folder.run_id).astype({"replicate": "int32"}),
-        folder.work,
-        part="ganztag",
-    )
-    folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
-    folder.manifest["ganztag"] = _manifest(settings, takeup, areas, observed, notes)
-    return _summary(stats, years, settings.takeup)
+    years = np.asarray(paths.years, dtype=int)
+    return stats, band_rows(stats, units, setup.codes, years, QUANTILES)
 
 
 def _observed(city, table, areas, settings, month_shares) -> pd.Series:

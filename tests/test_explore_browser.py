@@ -25,16 +25,18 @@ from tests.cli import QUICK_MODELS, jhplan, run_city
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 QUICK = [*QUICK_MODELS, "population.combination.enabled=false", "horizon=3", "draws=4", "seed=3"]
 NO_FIGURES = ["population.figures=false", "kita.figures=false", "hze.figures=false"]
+ROLLOUT = "ganztag.rollout.value.first_school_year=2023"
 KEYS = ["district", "year", "variable", "statistic", "quantile"]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     """Tiny city, population draws, Kita on the trend path (a config-group choice the bundle
-    must repeat), Ganztag (a stage the maps know only by its results), HzE and the report."""
+    must repeat), Ganztag (entitlement from 2023, so that the take-up path acts within the short
+    horizon), HzE and the report."""
     root = tmp_path_factory.mktemp("explore")
     stages = "pipeline.stages=[population,kita,ganztag,hze,report]"
-    return run_city(root, "kita=trend", *QUICK, *NO_FIGURES, stages)
+    return run_city(root, "kita=trend", *QUICK, *NO_FIGURES, stages, ROLLOUT)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,7 @@ def test_explorer_recomputes_the_run_exactly(run, explorer):
     kita, hze = explorer.kita(explorer.base), explorer.hze(explorer.base)
     _same_rows(kita, results, "kita")
     _same_rows(hze, results, "hze")
+    _same_rows(explorer.ganztag(explorer.base), results, "ganztag")
     assert {"Kita|Demand|U3", "Kita|Gap|Ue3"} <= set(kita["variable"])
     assert {"HzE|Cases|Total", "HzE|Cost|Total"} <= set(hze["variable"])
     assert explorer.base.quota_path == "trend"
@@ -68,20 +71,29 @@ def test_a_saved_bundle_reproduces_the_explorers_figures_in_a_run(run, explorer,
     from simulation.explore_bundle import bundle, run_arguments, save_bundle
 
     changed = replace(explorer.base, quota_age1=0.7, tagespflege_share_u3=0.31, hours_45=0.6,
-                      rate_change=0.02, cost_growth=0.07)  # fmt: skip
-    kita, hze = explorer.kita(changed), explorer.hze(changed)
+                      rate_change=0.02, cost_growth=0.07, ganztag_takeup="q80").with_target(0.9)  # fmt: skip
+    kita, hze, ganztag = explorer.kita(changed), explorer.hze(changed), explorer.ganztag(changed)
     assert not kita.equals(explorer.kita(explorer.base))  # the assumptions do change the figures
+    demand = ["Ganztag|Demand|Total", CITY_DISTRICT, int(explorer.paths.years[-1])]
+    assert _median(ganztag, *demand) > _median(explorer.ganztag(explorer.base), *demand)
     file = save_bundle(bundle(explorer.manifest, changed.changed(explorer.base), "werkstatt"),
                        "werkstatt", tmp_path / "bundles")  # fmt: skip
     text = file.read_text(encoding="utf-8")
     assert "override /kita: trend" in text and "age1: 0.7" in text and "run_root" not in text
+    assert "takeup: q80" in text and "q80: 0.9" in text
     res = jhplan("run", *run_arguments(file), f"run_root={tmp_path / 'runs'}",
-                 "pipeline.stages=[population,kita,hze]", *NO_FIGURES, cwd=tmp_path)  # fmt: skip
+                 "pipeline.stages=[population,kita,ganztag,hze]", *NO_FIGURES, cwd=tmp_path)  # fmt: skip
     assert res.returncode == 0, res.stderr
     (again,) = (tmp_path / "runs").iterdir()
     results = read_results(again)
     _same_rows(kita, results, "kita")
     _same_rows(hze, results, "hze")
+    _same_rows(ganztag, results, "ganztag")
+
+
+def _median(rows, variable: str, district: str, year: int) -> float:
+    sel = rows[(rows["variable"] == variable) & (rows["district"] == district)]
+    return float(sel[(sel["year"] == year) & (sel["quantile"] == 0.5)]["value"].iloc[0])
 
 
 needs_browser = pytest.mark.skipif(BROWSER is None, reason="no chromium (Debian package)")
