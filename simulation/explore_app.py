@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
 
 from forecast.contract import CITY_DISTRICT
+from simulation.explore_app_ganztag import ganztag_controls, target
 from simulation.explore_bundle import bundle, run_arguments, save_bundle
 from simulation.explore_model import Assumptions, Explorer
 from simulation.report_charts import german
@@ -35,6 +36,8 @@ FIGURES = {
     "kita-luecke-ue3": ("Kita|Gap|Ue3", "Fehlende Kita-Plätze Ü3", 1.0, 0),
     "hze-faelle": ("HzE|Cases|Total", "HzE-Fallzahl", 1.0, 0),
     "hze-kosten": ("HzE|Cost|Total", "HzE-Kosten (Mio. €, nominal)", 1e6, 2),
+    "ganztag-bedarf": ("Ganztag|Demand|Total", "Ganztag-Bedarf Grundschule (Plätze)", 1.0, 0),
+    "ganztag-luecke": ("Ganztag|Gap", "Fehlende Ganztagsplätze", 1.0, 0),
 }
 """Key -> (variable, German label, divisor, decimals) of the key figures shown."""
 
@@ -93,6 +96,7 @@ class Session:
         self.ex = explorer
         self.kita = lru_cache(maxsize=32)(explorer.kita)
         self.hze_cached = lru_cache(maxsize=32)(self._hze)
+        self.ganztag_cached = lru_cache(maxsize=32)(self._ganztag)
         results = read_results(explorer.run_dir)
         self.population = results[
             (results["model"] == "population") & (results["variable"] == "Population|Total")
@@ -107,10 +111,16 @@ class Session:
     def _hze(self, rate_change: float, cost_growth: float) -> pd.DataFrame:
         return self.ex.hze(replace(self.ex.base, rate_change=rate_change, cost_growth=cost_growth))
 
+    def _ganztag(self, takeup: str, targets: tuple) -> pd.DataFrame:
+        return self.ex.ganztag(replace(self.ex.base, ganztag_takeup=takeup,
+                                       ganztag_targets=targets))  # fmt: skip
+
     def rows(self, a: Assumptions) -> pd.DataFrame:
-        kita_part = replace(a, rate_change=self.ex.base.rate_change,
-                            cost_growth=self.ex.base.cost_growth)  # fmt: skip
-        frames = [self.kita(kita_part), self.hze_cached(a.rate_change, a.cost_growth)]
+        b = self.ex.base
+        kita_part = replace(a, rate_change=b.rate_change, cost_growth=b.cost_growth,
+                            ganztag_takeup=b.ganztag_takeup, ganztag_targets=b.ganztag_targets)  # fmt: skip
+        frames = [self.kita(kita_part), self.hze_cached(a.rate_change, a.cost_growth),
+                  self.ganztag_cached(a.ganztag_takeup, a.ganztag_targets)]  # fmt: skip
         return pd.concat([f for f in frames if not f.empty], ignore_index=True)
 
 
@@ -121,6 +131,9 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
     years = [int(y) for y in ex.paths.years]
     districts = [CITY_DISTRICT, *ex.paths.districts]
     app = Dash(__name__, title=f"jhplan: {ex.city.name}", serve_locally=True)
+    has_ganztag = ex.ganztag_part is not None
+    ganztag_graph = [dcc.Graph(id="grafik-ganztag", config={"displayModeBar": False})]
+    ganztag_graph = ganztag_graph if has_ganztag else []
     sliders = [
         html.Div(
             [
@@ -145,8 +158,9 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
             html.P(
                 f"Lauf {ex.manifest.get('run_id', '')}, Szenario {ex.cfg.scenario}; "
                 f"{ex.paths.draws} Simulationsläufe der Bevölkerung. Bevölkerung und "
-                "Systemmodell werden gezeigt, nicht neu gerechnet; Kita und HzE werden aus den "
-                "gespeicherten Bevölkerungsläufen mit den geänderten Annahmen neu berechnet."
+                "Systemmodell werden gezeigt, nicht neu gerechnet; "
+                f"{'Kita, Ganztag und HzE' if has_ganztag else 'Kita und HzE'} werden aus "
+                "den gespeicherten Bevölkerungsläufen mit den geänderten Annahmen neu berechnet."
             ),
             html.Div(
                 [
@@ -177,10 +191,7 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
                                 ],
                             ),  # fmt: skip
                             *sliders,
-                            html.P(
-                                "Ganztag: hier nicht neu berechnet (Ergebnisse im Bericht).",
-                                className="hinweis",
-                            ),
+                            *ganztag_controls(ex),
                             html.Label("Name des Experiments", htmlFor="name"),
                             dcc.Input(id="name", value="werkstatt", type="text"),
                             html.Button("Als Experiment speichern", id="speichern"),
@@ -193,6 +204,7 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
                             html.Div(id="kennzahlen"),
                             dcc.Graph(id="grafik-kita", config={"displayModeBar": False}),
                             dcc.Graph(id="grafik-hze", config={"displayModeBar": False}),
+                            *ganztag_graph,
                             dcc.Graph(id="grafik-bevoelkerung", config={"displayModeBar": False}),
                             *_abm_graph(session),
                         ],
@@ -205,16 +217,36 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
         lang="de",
     )
     controls = [Input("quota_path", "value"), *[Input(k, "value") for k in SLIDERS]]
+    if has_ganztag:
+        controls += [Input("ganztag_takeup", "value"), Input("ganztag_target", "value")]
 
     def assumptions(path, *values) -> Assumptions:
-        return replace(base, quota_path=path, **{k: float(v) for k, v in zip(SLIDERS, values,
-                                                                              strict=True)})  # fmt: skip
+        sliders, rest = values[: len(SLIDERS)], values[len(SLIDERS) :]
+        a = replace(base, quota_path=path, **{k: float(v) for k, v in zip(SLIDERS, sliders,
+                                                                           strict=True)})  # fmt: skip
+        if rest:  # the Ganztag take-up path and the target of its quota
+            a = replace(a, ganztag_takeup=rest[0]).with_target(float(rest[1]))
+        return a
+
+    if has_ganztag:
+
+        @app.callback(
+            Output("ganztag_target", "value"),
+            Output("ganztag_target", "disabled"),
+            Input("ganztag_takeup", "value"),
+            prevent_initial_call=True,
+        )
+        def target_of_path(takeup):
+            """Choosing a path shows its target (the run's); paths without one disable it."""
+            targets = dict(base.ganztag_targets)
+            return targets.get(takeup, target(base)), takeup not in targets
 
     @app.callback(
         Output("kennzahlen", "children"),
         Output("grafik-kita", "figure"),
         Output("grafik-hze", "figure"),
         Output("grafik-bevoelkerung", "figure"),
+        *([Output("grafik-ganztag", "figure")] if has_ganztag else []),
         Input("stadtteil", "value"),
         Input("jahr", "value"),
         *controls,
@@ -226,7 +258,7 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
         except ValueError as err:  # e.g. booking shares above 1 together
             return html.P(f"Diese Annahmen sind nicht zulässig: {err}", className="fehler"), *[
                 go.Figure()
-            ] * 3
+            ] * (3 + has_ganztag)
         table = [html.Tr([html.Th("Kennzahl"), html.Th(f"{year}: Median (P10 bis P90)")])]
         for key, (variable, label, divisor, decimals) in FIGURES.items():
             band = value_of(rows, variable, district, int(year))
@@ -241,7 +273,9 @@ def make_app(explorer: Explorer, bundle_dir: Path) -> Dash:
             _fan(rows, ["HzE|Cost|Total"], district,
                  f"{name}: HzE-Kosten in Mio. € (Median und 80 %-Band)", 1e6),
             _shown_results(session, district, name),
-        )  # fmt: skip
+        ) + ((_fan(rows, ["Ganztag|Demand|Total", "Ganztag|Gap"], district,
+                   f"{name}: Ganztag-Bedarf und fehlende Plätze (Median und 80 %-Band)", 1.0),)
+             if has_ganztag else ())  # fmt: skip
 
     @app.callback(
         Output("gespeichert", "children"),

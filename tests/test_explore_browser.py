@@ -1,12 +1,12 @@
 """Maps, interactive report charts and ``jhplan explore``, on one run of the tiny city.
 
-Without a browser: the explorer recomputes Kita and HzE from the run's kept population draws to
+Without a browser: the explorer recomputes Kita, Ganztag and HzE from the run's kept population draws to
 the last bit of the run's results; a bundle saved with changed assumptions, run by ``jhplan run``,
 gives exactly the explorer's figures. In headless Chromium (Debian's package, driven by
 Playwright with ``executable_path``; no network: every request off this machine is aborted): the
 report's charts draw, choosing a district and a Kennzahl shows the library's median; the
-explorer page shows the library's figures, moving a slider changes them to what the library
-computes for the new value, and saving writes the bundle.
+explorer page shows the library's figures, moving a slider (or choosing a Ganztag take-up path)
+changes them to what the library computes for the new value, and saving writes the bundle.
 """
 
 from __future__ import annotations
@@ -177,11 +177,26 @@ def test_explorer_page_follows_a_slider_with_the_librarys_figures(explorer, page
         page.wait_for_function(
             "w => document.querySelector('#wert-kita-bedarf-u3').textContent == w", arg=want
         )
+        gt_cell, gt = page.locator("#wert-ganztag-bedarf"), FIGURES["ganztag-bedarf"]
+
+        def gt_expected(a) -> str:
+            band = value_of(explorer.ganztag(a), gt[0], CITY_DISTRICT, year)
+            return shown(band, gt[2], gt[3])
+
+        assert gt_cell.text_content() == gt_expected(moved)
+        page.check("#ganztag_takeup input[value='q80']")
+        high = replace(moved, ganztag_takeup="q80")
+        assert gt_expected(high) != gt_expected(moved)  # the take-up acts in this year
+        page.wait_for_function(
+            "w => document.querySelector('#wert-ganztag-bedarf').textContent == w",
+            arg=gt_expected(high),
+        )
         page.click("#speichern")
         page.wait_for_function("document.querySelector('#gespeichert').textContent.length > 0")
         saved = tmp_path / "experiment" / "werkstatt.yaml"
         assert "Gespeichert" in page.text_content("#gespeichert") and saved.is_file()
         assert f"age1: {moved.quota_age1}" in saved.read_text(encoding="utf-8")
+        assert "takeup: q80" in saved.read_text(encoding="utf-8")
         assert page.errors == []
     finally:
         server.shutdown()
