@@ -17,8 +17,8 @@ def explore_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="jhplan explore",
         description="Local web page over a run: change cheap assumptions (Kita quotas, "
-        "Tagespflege, booking hours, HzE rate trend and cost growth), see demand, gaps and cost "
-        "with their bands, save the assumptions as an experiment bundle.",
+        "Tagespflege, booking hours, HzE rate trend and cost growth, Ganztag take-up), see "
+        "demand, gaps and cost with their bands, save the assumptions as an experiment bundle.",
     )
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--port", type=int, default=8050, help="port on 127.0.0.1 (default 8050)")
