@@ -121,11 +121,14 @@ class CityData:
         return dataclasses.replace(self, tables=MappingProxyType(tables))
 
 
-def load_city(path: str | Path) -> CityData:
+def load_city(path: str | Path, tables: tuple[str, ...] | None = None) -> CityData:
     """Validate a city folder and load it as typed tables.
 
     Args:
         path: the city folder (city.yaml plus contract files as CSV or Parquet).
+        tables: the contract files to load (None: all present). Every file is validated
+            either way; ``jhplan check-data`` loads only the population (for the readiness
+            check) and so stays within the memory of the largest file.
 
     Returns:
         The city's data, every table typed as described in the module docstring.
@@ -133,7 +136,7 @@ def load_city(path: str | Path) -> CityData:
     Raises:
         InputDataError: the folder breaks the input contract; lists every problem found.
     """
-    check = check_city(path)
+    check = check_city(path, keep=tables)
     if check.problems:
         raise InputDataError(check.problems)
     meta = check.meta or {}

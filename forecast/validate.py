@@ -36,10 +36,9 @@ from forecast.problems import (
     accept_hint,
 )
 from forecast.validate_city_keys import csv_dialect
-from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
-from forecast.validate_kita import CITY_RULES
+from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
 from forecast.validate_names import contract_stem_like
-from forecast.validate_plausible import check_plausible
+from forecast.validate_plausible import BetweenFiles
 from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import (
@@ -49,6 +48,7 @@ from forecast.validate_table import (
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
+    combined_codes,
     compact_text,
     fix_hint,
     huge_message,
@@ -66,6 +66,7 @@ __all__ = [
     "check_city",
     "check_table_file",
     "check_table_rows",
+    "input_files",
     "validate_city",
 ]
 
@@ -110,8 +111,17 @@ def validate_city(path: str | Path) -> list[Problem]:
     return check_city(path).problems
 
 
-def check_city(path: str | Path) -> CityCheck:
-    """Validate a city folder and keep what was read, so that the loader reads each file once."""
+def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityCheck:
+    """Validate a city folder and keep what was read, so that the loader reads each file once.
+
+    Files are checked one by one (the population first): read, checked, the rules between files
+    fed with it (``BetweenFiles`` keeps small aggregates only), then dropped unless kept.
+
+    Args:
+        path: the city folder.
+        keep: the contract files whose cells ``CityCheck.tables`` keeps for the loader
+            (None: all; ``jhplan check-data`` keeps only what it checks beyond the contract).
+    """
     path = Path(path)
     if not path.is_dir():
         return CityCheck([Problem(str(path), None, None, "city folder not found")])
@@ -120,26 +130,22 @@ def check_city(path: str | Path) -> CityCheck:
     check.meta, codes = check_city_yaml(path, report)
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
-    parsed: dict[str, pd.DataFrame] = {}
     dialect = csv_dialect(check.meta)
     unreadable_entries(path, report)
-    for stem, file in _find_tables(path, report).items():
+    between = BetweenFiles(check.meta, codes)
+    for stem, file in _find_tables(path, report).items():  # contract order: population first
         frame = read_table(file, report, CONTRACT[stem], dialect)
-        if frame is not None:
-            t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
-            _check_table(t)
-            check.files[file.name] = file
+        if frame is None:
+            continue
+        t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
+        _check_table(t)
+        check.files[file.name] = file
+        between.add(stem, file.name, t, not report.has_errors(file.name) and not frame.empty)
+        if keep is None or stem in keep:
             check.tables[stem] = compact_text(frame)
-            if not report.has_errors(file.name) and not frame.empty:
-                parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
-    names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
-    check_excluded_years(check.meta, check.tables.get("population"), report)
-    for rule in CITY_RULES:  # rules that need more than one file, e.g. children vs population
-        rule(check.tables, names, report)
-    # Impossible or suspicious values, only in files that met the contract (values all parsed).
-    check_plausible(parsed, check.tables, names, codes, report)
+        del t, frame  # before the next file is read
     accept = set(accepted_warnings(check.meta))
-    for problem in report.problems():
+    for problem in [*report.problems(), *between.problems()]:
         if problem.severity != WARNING:
             check.problems.append(problem)
         else:
@@ -190,8 +196,20 @@ def check_table_rows(
     report = ProblemReport()
     if LINE not in frame.columns:
         frame = frame.assign(**{LINE: np.arange(len(frame)) + 2})
+    frame = compact_text(frame)  # the cells as categories, as files are read
     _check_table(TableCheck(CONTRACT[stem], name, frame.reset_index(drop=True), codes, report))
     return report.problems()
+
+
+def input_files(path: str | Path) -> dict[str, Path]:
+    """File name -> path of every file a run reads from a city folder: city.yaml and the
+    contract files present (what ``check_city`` would read; for a sweep job's identity)."""
+    path = Path(path)
+    if not path.is_dir():
+        return {}
+    files = {"city.yaml": path / "city.yaml"} if (path / "city.yaml").is_file() else {}
+    files.update({f.name: f for f in _find_tables(path, ProblemReport()).values()})
+    return files
 
 
 def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
@@ -253,7 +271,8 @@ def _check_table(t: TableCheck) -> None:
             t.values[col.name] = _check_column(t, col)
     _check_keys(t)
     if "year" in t.values and not t.spec.year_gaps_allowed:
-        years = set(t.values["year"].dropna().astype(int))
+        year = t.values["year"].to_numpy()
+        years = set(pd.unique(year[~np.isnan(year)]).astype(int).tolist())
         gaps = sorted(set(range(min(years), max(years) + 1)) - years) if years else []
         if gaps:
             listed = ", ".join(map(str, gaps))
@@ -295,11 +314,15 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
             point = thousands_point(text, ok)
             t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
             huge |= point
-        parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
+        num[~ok | huge] = np.nan  # in place (millions of rows); the messages are built above
+        parsed = pd.Series(num, index=text.index)
     else:
         allowed = _allowed(t, col)
         ok = text.isin(allowed).to_numpy() if allowed is not None else ~empty
-        parsed = text.where(ok, None)
+        # Categories as read, missing where a cell is empty or invalid: a byte or two a cell.
+        codes = np.where(ok, text.cat.codes.to_numpy(), -1)
+        cells = pd.Categorical.from_codes(codes, dtype=text.dtype)
+        parsed = pd.Series(cells, index=text.index)
     t.flag(
         col.name,
         "value",
@@ -348,6 +371,39 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
+MAX_KEY_SPACE = 1 << 27
+"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+
+
+def _key_codes(value: pd.Series, raw: pd.Series) -> np.ndarray:
+    """One integer per cell of a key column: equal for equal valid numbers or equal other text.
+
+    For cells read as categories each distinct cell is looked at once; otherwise by hashing.
+    """
+    if value.dtype != float:  # text: as typed
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            return raw.cat.codes.to_numpy().astype(np.int64)
+        return pd.factorize(raw)[0].astype(np.int64)
+    valid = ~np.isnan(value.to_numpy())
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        cell = raw.cat.codes.to_numpy()
+        n = len(raw.cat.categories)
+        # Each category holds one text, so it is valid (with one value) or not for all its rows.
+        per_cat = np.full(n, np.nan)
+        per_cat[cell[valid]] = value.to_numpy()[valid]
+        ok = ~np.isnan(per_cat)
+        code, uniques = pd.factorize(per_cat[ok])
+        cat_code = np.empty(n, dtype=np.int64)
+        cat_code[ok] = code
+        cat_code[~ok] = len(uniques) + np.arange(int((~ok).sum()))
+        return cat_code[cell]
+    code, uniques = pd.factorize(value.to_numpy()[valid])
+    codes = np.empty(len(raw), dtype=np.int64)
+    codes[valid] = code
+    codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
+    return codes
+
+
 def _check_keys(t: TableCheck) -> None:
     """No two rows may share a key; empty cells count as key values."""
     key = list(t.spec.key)
@@ -355,22 +411,14 @@ def _check_keys(t: TableCheck) -> None:
         return
     # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
     # anything else as typed; then one code per row (mixed radix, or factorised pairs).
-    row = np.zeros(len(t.frame), dtype=np.int64)
-    for k in key:
-        value, raw = t.values[k], t.frame[k]
-        if value.dtype == float:
-            valid = value.notna().to_numpy()
-            code, uniques = pd.factorize(value.to_numpy()[valid])
-            codes = np.empty(len(raw), dtype=np.int64)
-            codes[valid] = code
-            codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
-        else:
-            codes = pd.factorize(raw)[0].astype(np.int64)
-        width = int(codes.max()) + 1 if len(codes) else 1
-        if int(row.max(initial=0)) < np.iinfo(np.int64).max // (width + 1):
-            row = row * width + codes
-        else:  # too many combinations for one int64: renumber the pairs seen so far
-            row = pd.factorize(pd.MultiIndex.from_arrays([row, codes]))[0].astype(np.int64)
+    parts = (_key_codes(t.values[k], t.frame[k]) for k in key)  # one column's codes at a time
+    row = combined_codes((codes, int(codes.max(initial=0)) + 1) for codes in parts)
+    space = int(row.max(initial=0)) + 1
+    if space <= MAX_KEY_SPACE:  # one flag a possible key: no hashing of millions of rows
+        seen = np.zeros(space, dtype=bool)
+        seen[row] = True
+        if seen.sum() == len(row):
+            return
     dup = pd.Series(row).duplicated(keep="first").to_numpy()
     if not dup.any():
         return

@@ -34,7 +34,7 @@ class Register:
 
     @classmethod
     def build(cls, frame: pd.DataFrame, codes: list[str] | None) -> Register:
-        years = np.unique(frame["year"].to_numpy(int))
+        years = np.sort(pd.unique(frame["year"].to_numpy(int)))
         codes = list(codes or sorted(frame["district"].unique()))
         pop = np.zeros((len(years), len(codes) + 1, 3, MAX_AGE + 1))
         d = pd.Index(codes).get_indexer(frame["district"])
@@ -52,7 +52,12 @@ class Register:
         return np.where(self.years[pos] == years, pos, -1)
 
     def district(self, codes: pd.Series) -> np.ndarray:
-        return pd.Index([*self.codes, CITY_DISTRICT]).get_indexer(codes.astype(str))
+        """Index of each district code on the district axis (-1 if unknown)."""
+        index = pd.Index([*self.codes, CITY_DISTRICT])
+        if isinstance(codes.dtype, pd.CategoricalDtype):  # each distinct code looked up once
+            found = index.get_indexer(codes.cat.categories.astype(str))
+            return np.r_[found, -1][codes.cat.codes.to_numpy()]
+        return index.get_indexer(codes.astype(str))
 
     def total(self, y: np.ndarray, d: np.ndarray, s: np.ndarray, lo, hi) -> np.ndarray:
         """Persons of ages lo..hi; NaN where the year index is -1."""

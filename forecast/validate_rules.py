@@ -249,7 +249,7 @@ def _check_social(t: TableCheck) -> None:
     valid = t.valid("indicator", "value")
     if valid is None:
         return
-    share = valid["indicator"].map(is_share_indicator)
+    share = valid["indicator"].astype(str).map(is_share_indicator).astype(bool)
     value = valid["value"]
     bad = share & ((value < 0) | (value > 1))
     raw, names = t.frame["value"].to_numpy(), t.frame["indicator"].to_numpy()
@@ -287,13 +287,17 @@ def is_share_indicator(name: str) -> bool:
 def _check_migration(t: TableCheck) -> None:
     """Both directions every year: a year with only arrivals would be read as nobody leaving (an
     export filtered to one direction), and the city would grow by all its in-migration."""
-    valid = t.valid("year", "direction")
-    if valid is None or valid.empty:
+    if not all(c in t.values for c in ("year", "direction")):
         return
-    seen = valid.groupby("year")["direction"].unique()
-    for year, directions in seen.items():
-        if len(directions) < 2:
-            (only,) = directions
+    year, direction = t.values["year"].to_numpy(), t.values["direction"]
+    ok = ~np.isnan(year) & direction.notna().to_numpy()
+    y, years = pd.factorize(year[ok], sort=True)
+    names = np.asarray(direction.cat.categories)
+    seen = np.zeros((len(years), len(names)), dtype=bool)  # year x direction
+    seen[y, direction.cat.codes.to_numpy()[ok]] = True
+    for year, directions in zip(years, seen, strict=True):
+        if directions.sum() < 2:
+            only = names[directions.argmax()]
             t.note(
                 "direction",
                 f"year {year:g}: only rows with direction '{only}': expected rows for both 'in' "
