@@ -9,7 +9,8 @@ subprocess::
     python -m simulation.cli check-data CITY
 
 Printed per N: rows and MiB of the city's files, the median and the range of the wall time, and
-the peak resident memory of the check-data process (``ru_maxrss`` of ``RUSAGE_CHILDREN``, read in
+its CPU time (user + system, all threads: a figure a busy machine
+changes less than the wall time), the peak resident memory of the check-data process (``ru_maxrss`` of ``RUSAGE_CHILDREN``, read in
 a fresh worker process per run so that it is that run's alone). Prints figures; not a test.
 
 Run::
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -52,8 +54,9 @@ def one_run(city: Path) -> dict:
         f"res = subprocess.run([sys.executable, '-m', 'simulation.cli', 'check-data', {str(city)!r}],"
         " capture_output=True, text=True)\n"
         "wall = time.perf_counter() - t0\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
-        "print(json.dumps({'wall': wall, 'peak': peak, 'exit': res.returncode,"
+        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "peak, cpu = use.ru_maxrss * 1024, use.ru_utime + use.ru_stime\n"
+        "print(json.dumps({'wall': wall, 'cpu': cpu, 'peak': peak, 'exit': res.returncode,"
         " 'out': res.stdout.splitlines()[:1]}))\n"
     )
     out = subprocess.run(
@@ -70,8 +73,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cities = args.cities or Path(tmp)
-        print("| districts | rows | CSV MiB | wall s (median, min-max) | peak RSS MiB | exit |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            "| districts | rows | CSV MiB | wall s (median, min-max) | CPU s | peak RSS MiB | exit |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for n in (int(x) for x in args.districts.split(",")):
             city = city_folder(cities, n)
             size = sum(f.stat().st_size for f in city.glob("*.csv"))
@@ -81,7 +87,8 @@ def main() -> None:
             peak = max(r["peak"] for r in runs)
             print(
                 f"| {n:,} | {rows:,} | {size / MIB:,.0f} | {statistics.median(walls):.1f} "
-                f"({min(walls):.1f}-{max(walls):.1f}) | {peak / MIB:,.0f} | "
+                f"({min(walls):.1f}-{max(walls):.1f}) | "
+                f"{statistics.median(r['cpu'] for r in runs):.1f} | {peak / MIB:,.0f} | "
                 f"{','.join(str(r['exit']) for r in runs)} |",
                 flush=True,
             )

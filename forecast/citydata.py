@@ -26,6 +26,7 @@ import pandas as pd
 from forecast.contract import CONTRACT, FileSpec
 from forecast.problems import Problem
 from forecast.validate import InputDataError, check_city, check_table_file, check_table_rows
+from forecast.validate_city_keys import csv_dialect
 from forecast.validate_table import parse_numbers, text_values
 
 # Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
@@ -163,21 +164,35 @@ def load_city(path: str | Path, tables: tuple[str, ...] | None = None) -> CityDa
     )
 
 
-def load_table_file(path: str | Path, stem: str, codes: tuple[str, ...]) -> pd.DataFrame:
+def load_table_file(
+    path: str | Path,
+    stem: str,
+    codes: tuple[str, ...],
+    dialect: tuple[str, str] | None = None,
+) -> pd.DataFrame:
     """Validate and type one contract file from outside the city folder.
 
     Args:
         path: CSV or Parquet file, e.g. ``population.assumptions_file``.
         stem: the contract file it follows, e.g. ``assumptions``.
         codes: the city's district codes.
+        dialect: the city's CSV declaration (``city_dialect(city)``), which holds for files
+            given by path too; None: that of a city.yaml beside the file, else comma and point.
 
     Raises:
         InputDataError: every problem found, naming the file, row and column.
     """
-    problems, frame = check_table_file(path, stem, list(codes))
+    problems, frame = check_table_file(path, stem, list(codes), dialect)
     if problems:
         raise InputDataError(problems)
     return _typed(CONTRACT[stem], frame)
+
+
+def city_dialect(city: CityData) -> tuple[str, str]:
+    """(separator, decimal mark) the city declares for its CSV files (city.yaml ``csv``): it holds
+    for every CSV file of the city, those given by path (a housing plan, an assumptions file)
+    too, so that a German Excel export is read as declared or refused, never half-read."""
+    return csv_dialect(city.meta)
 
 
 def typed_rows(frame: pd.DataFrame, stem: str, name: str, codes: tuple[str, ...]) -> pd.DataFrame:

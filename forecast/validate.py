@@ -28,16 +28,14 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
 from forecast.problems import (
     MAX_REPORTS,
-    UNKNOWN_FILE,
     WARNING,
     InputDataError,
     Problem,
     ProblemReport,
-    accept_hint,
 )
 from forecast.validate_city_keys import csv_dialect
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
-from forecast.validate_names import contract_stem_like
+from forecast.validate_files import TABLE_SUFFIXES, find_tables, folder_dialect, input_files
 from forecast.validate_plausible import BetweenFiles
 from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
@@ -66,13 +64,12 @@ __all__ = [
     "check_city",
     "check_table_file",
     "check_table_rows",
+    "folder_dialect",
     "input_files",
     "validate_city",
 ]
 
-TABLE_SUFFIXES = (".csv", ".parquet")
 _read_table = read_table  # one file read as check_city reads it (``simulation.housing_plan``)
-_LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
 
 
 @dataclass
@@ -133,7 +130,7 @@ def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityChe
     dialect = csv_dialect(check.meta)
     unreadable_entries(path, report)
     between = BetweenFiles(check.meta, codes)
-    for stem, file in _find_tables(path, report).items():  # contract order: population first
+    for stem, file in find_tables(path, report).items():  # contract order: population first
         frame = read_table(file, report, CONTRACT[stem], dialect)
         if frame is None:
             continue
@@ -154,7 +151,10 @@ def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityChe
 
 
 def check_table_file(
-    file: str | Path, stem: str, codes: list[str] | None
+    file: str | Path,
+    stem: str,
+    codes: list[str] | None,
+    dialect: tuple[str, str] | None = None,
 ) -> tuple[list[Problem], pd.DataFrame | None]:
     """Check one contract file that lives outside a city folder (e.g. an assumptions file).
 
@@ -162,6 +162,9 @@ def check_table_file(
         file: a CSV or Parquet file.
         stem: the contract file it must follow (``forecast.contract.CONTRACT``).
         codes: the city's district codes (from its city.yaml).
+        dialect: (separator, decimal mark) of a CSV file: the city's declaration
+            (``csv_dialect(city.meta)``), which holds for the files given by path too. None: the
+            declaration in the city.yaml beside the file, if there is one, else comma and point.
 
     Returns:
         Every problem found (file named as given) and the cells as text, as ``check_city`` keeps
@@ -175,7 +178,9 @@ def check_table_file(
     if file.suffix.lower() not in TABLE_SUFFIXES:
         report.add(str(file), None, None, f"expected a .csv or .parquet file for '{stem}'")
         return report.problems(), None
-    frame = read_table(file, report, CONTRACT[stem])
+    if dialect is None:
+        dialect = folder_dialect(file.parent)
+    frame = read_table(file, report, CONTRACT[stem], dialect)
     if frame is not None:
         _check_table(TableCheck(CONTRACT[stem], str(file), frame, codes, report))
     return report.problems(), frame
@@ -199,57 +204,6 @@ def check_table_rows(
     frame = compact_text(frame)  # the cells as categories, as files are read
     _check_table(TableCheck(CONTRACT[stem], name, frame.reset_index(drop=True), codes, report))
     return report.problems()
-
-
-def input_files(path: str | Path) -> dict[str, Path]:
-    """File name -> path of every file a run reads from a city folder: city.yaml and the
-    contract files present (what ``check_city`` would read; for a sweep job's identity)."""
-    path = Path(path)
-    if not path.is_dir():
-        return {}
-    files = {"city.yaml": path / "city.yaml"} if (path / "city.yaml").is_file() else {}
-    files.update({f.name: f for f in _find_tables(path, ProblemReport()).values()})
-    return files
-
-
-def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
-    """Contract stem -> file; reports missing required files, duplicates and look-alike names."""
-    found: dict[str, list[Path]] = {}
-    for file in sorted(p for p in path.iterdir() if p.is_file() and p.name[0] not in ".~"):
-        stem, suffix = file.stem, file.suffix.lower()
-        if stem in CONTRACT and suffix in TABLE_SUFFIXES:
-            found.setdefault(stem, []).append(file)
-        elif suffix in _LOOKALIKE_SUFFIXES and (guess := contract_stem_like(stem)) is not None:
-            # A misnamed input would otherwise be skipped silently and replaced by a fallback.
-            if guess == stem:
-                msg = f"{suffix} files are not read: save '{stem}' as CSV (UTF-8) or Parquet"
-            else:
-                msg = (
-                    f"not a contract file name, so it would be ignored: did you mean '{guess}.csv'?"
-                )
-            report.add(file.name, None, None, msg)
-        elif suffix in _LOOKALIKE_SUFFIXES:
-            msg = (
-                "unknown file, not read: the contract's files are "
-                f"{', '.join(CONTRACT)} (.csv or .parquet); rename it if it is one of them"
-            )
-            report.add(
-                file.name, None, None, msg + accept_hint(UNKNOWN_FILE), UNKNOWN_FILE, WARNING
-            )
-    tables = {}
-    for stem, spec in CONTRACT.items():
-        files = found.get(stem, [])
-        if len(files) > 1:
-            names = " and ".join(f.name for f in files)
-            report.add(
-                files[0].name, None, None, f"both {names} present: expected only one of them"
-            )
-        elif files:
-            tables[stem] = files[0]
-        elif spec.required:
-            msg = f"required file missing: expected {stem}.csv or {stem}.parquet"
-            report.add(f"{stem}.csv", None, None, msg)
-    return tables
 
 
 def _check_table(t: TableCheck) -> None:
@@ -311,7 +265,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
             t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
         if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
-            point = thousands_point(text, ok)
+            point = thousands_point(text, np.isfinite(num))  # '1.200' too, though not whole
             t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
             huge |= point
         num[~ok | huge] = np.nan  # in place (millions of rows); the messages are built above
@@ -326,7 +280,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
     t.flag(
         col.name,
         "value",
-        ~ok & ~empty,
+        ~ok & ~empty & ~huge,  # a thousands point has its own message
         lambda i: (
             f"value {show_cell(text.iat[i])}: expected {expected}"
             f"{fix_hint(text.iat[i], col, allowed)}"

@@ -184,7 +184,8 @@ def _dialect_message(sep: str, found: str) -> str:
     if found == ";":
         return (
             f"{head}. A German Excel 'CSV (Trennzeichen-getrennt)' export: declare it for all "
-            f"CSV files in city.yaml with {GERMAN_CSV_HINT}, or save as 'CSV UTF-8 "
+            f"CSV files in city.yaml with {GERMAN_CSV_HINT} (it holds for files given by path, "
+            "e.g. a housing plan or an assumptions file, too), or save as 'CSV UTF-8 "
             "(durch Trennzeichen getrennt)' with commas between cells and decimal points"
         )
     return f"{head} (city.yaml's csv: sep); save all CSV files with the same separator"

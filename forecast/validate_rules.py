@@ -51,38 +51,42 @@ def check_schedule_complete(t: TableCheck) -> None:
 
 
 def _check_population(t: TableCheck) -> None:
-    """Every year has every district x sex x age 0..100, and no district is empty in a year."""
+    """Every year has every district x sex x age 0..100, and no district is empty in a year.
+
+    One flag per cell of the grid year x district x sex x age (a few million at most), set by the
+    rows present: no index of millions of tuples is built.
+    """
     valid = t.valid("year", "district", "sex", "age")
     if valid is None or valid.empty:
         return
-    districts = t.codes or sorted(valid["district"].unique())
-    ages = np.arange(MAX_AGE + 1, dtype=float)
-    per_district = len(SEXES) * len(ages)
-    grid = pd.MultiIndex.from_product([sorted(valid["year"].unique()), districts, SEXES, ages])
-    missing = grid.difference(pd.MultiIndex.from_frame(valid)).to_frame(index=False)
-    missing.columns = ["year", "district", "sex", "age"]
-    for (year, district), rows in missing.groupby(["year", "district"], sort=True):
-        where = f"year {year:g}, district '{district}'"
-        if len(rows) == per_district:
-            t.note(
-                None,
-                f"{where}: no rows; expected one row per sex f, m × age 0..100",
-                "grid",
-            )
+    districts = sorted(t.codes or valid["district"].unique())  # reported in this order
+    years = np.sort(pd.unique(valid["year"].to_numpy()))
+    y = np.searchsorted(years, valid["year"].to_numpy())
+    d = pd.Index(districts).get_indexer(valid["district"].astype(str))
+    s = pd.Index(SEXES).get_indexer(valid["sex"].astype(str))
+    a = valid["age"].to_numpy(int)
+    per_district = len(SEXES) * (MAX_AGE + 1)
+    present = np.zeros((len(years), len(districts), len(SEXES), MAX_AGE + 1), dtype=bool)
+    known = d >= 0  # (a code outside city.yaml is a cell error of its own)
+    present[y[known], d[known], s[known], a[known]] = True
+    n_missing = per_district - present.sum(axis=(2, 3))
+    for i, j in zip(*np.nonzero(n_missing), strict=True):
+        where = f"year {years[i]:g}, district '{districts[j]}'"
+        if n_missing[i, j] == per_district:
+            t.note(None, f"{where}: no rows; expected one row per sex f, m × age 0..100", "grid")
             continue
-        examples = ", ".join(
-            f"{s}/{a:g}" for s, a in zip(rows["sex"][:5], rows["age"][:5], strict=True)
-        )
-        more = ", …" if len(rows) > 5 else ""
+        sex, age = np.nonzero(~present[i, j])
+        examples = ", ".join(f"{SEXES[k]}/{v}" for k, v in zip(sex[:5], age[:5], strict=True))
+        more = ", …" if len(sex) > 5 else ""
         msg = (
-            f"{where}: {len(rows)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
+            f"{where}: {len(sex)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
         )
         msg += "expected one row per sex f, m × age 0..100"
         t.note(None, msg, "grid")
     counted = t.valid("year", "district", "count")
     if counted is not None:
-        totals = counted.groupby(["year", "district"])["count"].sum()
-        for (year, district), _ in totals[totals == 0].items():
+        totals = counted.groupby(["year", "district"], observed=True)["count"].sum()
+        for (year, district), _ in totals[totals == 0].sort_index().items():
             t.note(
                 "count",
                 f"year {year:g}, district '{district}': total population is 0; "
