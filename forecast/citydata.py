@@ -225,5 +225,20 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
             out[col.name] = pd.Series(np.where(empty, None, text_values(cells)), dtype=object)
     frame = pd.DataFrame(out)
     if spec.stem == "population":
-        frame = frame.sort_values(["year", "district", "sex", "age"], kind="stable")
+        frame = frame.take(_sort_order(frame, text, ["year", "district", "sex", "age"]))
     return frame.reset_index(drop=True)
+
+
+def _sort_order(frame: pd.DataFrame, text: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Row order sorting ``frame`` by ``keys`` (stable): text keys by their categories' codes,
+    which are in sorted order, so that no string is compared (millions of rows)."""
+    columns = []
+    for key in keys:
+        cells = text[key]
+        if frame[key].dtype == object and isinstance(cells.dtype, pd.CategoricalDtype):
+            if cells.cat.categories.is_monotonic_increasing:
+                columns.append(cells.cat.codes.to_numpy())
+                continue
+            return frame.sort_values(keys, kind="stable").index.to_numpy()
+        columns.append(frame[key].to_numpy(dtype=float, na_value=np.nan))
+    return np.lexsort(columns[::-1])

@@ -17,7 +17,7 @@ from forecast.contract import MAX_AGE, SEXES
 from forecast.problems import PERCENT, WARNING, accept_hint
 from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
-from forecast.validate_table import TableCheck, column_bounds
+from forecast.validate_table import TableCheck, column_bounds, positions
 
 SHARE_WORDS = {"rate", "share"}
 """Indicators in ``social`` with one of these words in their name (``sgb2_rate_u15``) are shares."""
@@ -59,11 +59,10 @@ def _check_population(t: TableCheck) -> None:
     valid = t.valid("year", "district", "sex", "age")
     if valid is None or valid.empty:
         return
-    districts = sorted(t.codes or valid["district"].unique())  # reported in this order
+    districts = sorted(set(t.codes or valid["district"].unique()))  # reported in this order
     years = np.sort(pd.unique(valid["year"].to_numpy()))
     y = np.searchsorted(years, valid["year"].to_numpy())
-    d = pd.Index(districts).get_indexer(valid["district"].astype(str))
-    s = pd.Index(SEXES).get_indexer(valid["sex"].astype(str))
+    d, s = positions(valid["district"], districts), positions(valid["sex"], SEXES)
     a = valid["age"].to_numpy(int)
     per_district = len(SEXES) * (MAX_AGE + 1)
     present = np.zeros((len(years), len(districts), len(SEXES), MAX_AGE + 1), dtype=bool)

@@ -179,6 +179,16 @@ def cell_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
+def positions(cells: pd.Series, labels) -> np.ndarray:
+    """Position of each cell's text in ``labels`` (unique; -1 where absent or missing); for
+    categories, each distinct cell is looked up once."""
+    index = pd.Index(list(labels))
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        found = index.get_indexer(cells.cat.categories.astype(str))
+        return np.r_[found, -1][cells.cat.codes.to_numpy()]
+    return index.get_indexer(cells.astype(str))
+
+
 def combined_codes(parts: Iterable[tuple[np.ndarray, int]]) -> np.ndarray:
     """One integer per row for the combination of several columns' ``(codes, n)``: equal rows,
     equal integers; ordered by the first column, then the next (mixed radix; renumbered densely
