@@ -50,6 +50,10 @@ city boundary (persons per year)."""
 KITA_AGE_GROUPS = ("u3", "ue3")
 """``kita_children.age_group``: ``u3`` = under 3, ``ue3`` = 3 to school entry (at 1 March)."""
 
+GANZTAG_FORMS = ("ogs", "hort", "gebunden", "tagespflege")
+"""``ganztag_places.form``: offene Ganztagsschule, Hort (Kindertageseinrichtung), gebundene
+Ganztagsschule, Kindertagespflege for school children."""
+
 KITA_SETTINGS = ("kita", "tagespflege")
 """``kita_children.setting``: Kindertageseinrichtung (incl. Spielgruppen counted with them) or
 Kindertagespflege; an empty cell means both together."""
@@ -254,6 +258,49 @@ CONTRACT: dict[str, FileSpec] = {
             (YEAR, DISTRICT, Column("indicator", "str"), Column("value", "float")),
             key=("year", "district", "indicator"),
             description="Social indicators per district (e.g. sgb2_rate_u15, a share in 0..1).",
+        ),
+        FileSpec(
+            "school_districts",
+            (Column("school", "str"), DISTRICT, Column("share", "rate")),
+            key=("school", "district"),
+            description=(
+                "Grundschule catchment areas: the share of a district's primary-school children "
+                "at each school (a district's shares sum to 1; without the file every district "
+                "is one area, its code the school code)."
+            ),
+        ),
+        FileSpec(
+            "ganztag_places",
+            (
+                YEAR,
+                Column("school", "str"),
+                Column("form", "ganztag_form"),
+                Column("places", "count"),
+                Column("planned", "int", nullable=True, minimum=0, maximum=1),
+            ),
+            key=("year", "school", "form"),
+            year_gaps_allowed=True,
+            description=(
+                "Ganztag places for primary-school children per school year (1 August), school "
+                "and form (ogs, hort, gebunden, tagespflege) from that year on; planned = 1 for "
+                "places decided but not yet open."
+            ),
+        ),
+        FileSpec(
+            "peers",
+            (
+                YEAR,
+                Column("jugendamt", "str"),
+                Column("kennzahl", "str"),
+                Column("value", "float", minimum=0.0),
+            ),
+            key=("year", "jugendamt", "kennzahl"),
+            year_gaps_allowed=True,
+            description=(
+                "Other Jugendämter's yearly Kennzahlen (kennzahl as in the results without "
+                "'Kennzahl|', e.g. Eckwert|Stationary), for the Wirkungsmonitor's "
+                "difference-in-differences."
+            ),
         ),
     )
 }

@@ -141,6 +141,7 @@ def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityChe
         if keep is None or stem in keep:
             check.tables[stem] = compact_text(frame)
         del t, frame  # before the next file is read
+    between.finish()
     accept = set(accepted_warnings(check.meta))
     for problem in [*report.problems(), *between.problems()]:
         if problem.severity != WARNING:

@@ -14,10 +14,13 @@ from the population file, read first), and uses only population cells that passe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from forecast.contract import CITY_DISTRICT, KITA_AGE_GROUPS, KITA_SETTINGS
+from forecast.ganztag.checks import check_ganztag_schools
 from forecast.problems import ProblemReport
 from forecast.validate_table import LINE, TableCheck, parse_numbers
 
@@ -179,3 +182,13 @@ def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
         .agg(children=("children", "sum"), line=("line", "min"))
         .astype({"line": int})
     )
+
+
+CITY_RULES: tuple[Callable[[dict[str, pd.DataFrame], dict[str, str], ProblemReport], None], ...] = (
+    check_ganztag_schools,
+)
+"""Rules between small files, run once every file was read: ``rule(tables by stem, file name by
+stem, report)``. ``tables`` holds the cells as text of the files in ``CITY_RULE_TABLES`` and, of
+the population, only its district column: the register files are never kept whole (the Kita quota
+runs file by file, ``forecast.validate_plausible.BetweenFiles``)."""
+CITY_RULE_TABLES = ("ganztag_places", "school_districts")

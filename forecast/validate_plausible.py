@@ -43,7 +43,12 @@ from forecast.problems import (
 )
 from forecast.validate_city_yaml import check_excluded_years
 from forecast.validate_flows import FLOWS, check_flows
-from forecast.validate_kita import check_kita_quota, population_bands
+from forecast.validate_kita import (
+    CITY_RULE_TABLES,
+    CITY_RULES,
+    check_kita_quota,
+    population_bands,
+)
 from forecast.validate_register import Register
 from forecast.validate_table import LINE, NUMERIC_KINDS, TableCheck, cell_codes, combined_codes
 
@@ -77,6 +82,8 @@ class BetweenFiles:
     plausible: ProblemReport = field(default_factory=ProblemReport)
     register: Register | None = None
     bands: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def add(self, stem: str, name: str, t: TableCheck, clean: bool) -> None:
         """Run the rules between files that ``stem`` takes part in.
@@ -89,6 +96,11 @@ class BetweenFiles:
                 only on such files, whose values all parsed.
         """
         values = _clean_values(t) if clean else None
+        self.names[stem] = name
+        if stem in CITY_RULE_TABLES:
+            self.tables[stem] = t.frame
+        elif stem == "population" and "district" in t.frame.columns:
+            self.tables[stem] = t.frame[["district"]]  # what the rules between files ask of it
         if stem == "population":
             year = t.values.get("year")
             years = set(year.dropna().astype(int).tolist()) if year is not None else None
@@ -108,6 +120,11 @@ class BetweenFiles:
             check_flows(self.register, stem, values, name, self.plausible)
         elif stem == "control_totals":
             _control_totals(self.register, values, name, self.plausible)
+
+    def finish(self) -> None:
+        """The rules between small files (``CITY_RULES``), once every file was read."""
+        for rule in CITY_RULES:
+            rule(self.tables, self.names, self.between)
 
     def problems(self) -> list[Problem]:
         """The problems found, in the order of the three reports (class docstring)."""

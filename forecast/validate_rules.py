@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.contract import MAX_AGE, SEXES
+from forecast.ganztag.checks import check_school_districts
 from forecast.problems import PERCENT, WARNING, accept_hint
 from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
@@ -318,6 +319,7 @@ FILE_RULES: dict[str, Callable[[TableCheck], None]] = {
     "control_totals": _check_control_totals,
     "kita_children": check_kita_children,
     "assumptions": check_assumptions,
+    "school_districts": check_school_districts,
 }
 
 

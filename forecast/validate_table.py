@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from forecast.contract import (
     ASSUMPTION_QUANTITIES,
     FERTILE_AGES,
+    GANZTAG_FORMS,
     HILFEARTEN,
     MAX_AGE,
     SEXES,
@@ -44,6 +45,7 @@ CATEGORY_KINDS: dict[str, tuple[str, ...]] = {
     "direction": ("in", "out"),
     "hilfeart": HILFEARTEN,
     "quantity": ASSUMPTION_QUANTITIES,
+    "ganztag_form": GANZTAG_FORMS,
 }
 MAX_CELL = 100_000_000
 """The largest whole number a cell of a city's data may hold (persons, births, dwellings, cases):

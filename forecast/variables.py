@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from forecast.social.kennzahlen import KENNZAHLEN
+
 QUANTILES: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 """Every quantile level a results table may hold (``statistic = quantile``); the population draws
 write all of them."""
@@ -41,6 +43,8 @@ DIMENSIONS: dict[str, str] = {
     "parameter": "[a-z_]+",  # an ABM parameter of the sensitivity analysis
     "end": "Low|High",
     "cost_part": "Prevention|Transition",  # ABM costs outside the Hilfearten
+    "grade": "[1-4]",  # Grundschule grade (Ganztag)
+    "ganztag_form": "ogs|hort|gebunden|tagespflege",  # form of a Ganztag place
 }
 """Part name -> regular expression of its values; parts not listed take any text without ``|``."""
 
@@ -226,6 +230,64 @@ ABM_SENSITIVITY = Variable(
     "abm",
 )
 
+# Ganztag (forecast.ganztag, simulation.stage_ganztag): per school year x district, school, city
+GANZTAG_EUR = "EUR per school year, nominal"
+GANZTAG = [
+    Variable("Ganztag|Children|Grade {grade}", "children", "Kinder in Klasse {grade}", "ganztag"),
+    Variable("Ganztag|Children|Total", "children", "Grundschulkinder (Klassen 1-4)", "ganztag"),
+    Variable("Ganztag|Entitled", "children", "Kinder mit Rechtsanspruch", "ganztag"),
+    Variable("Ganztag|Demand|Total", "children", "Ganztagsbedarf", "ganztag"),
+    Variable("Ganztag|Demand|Full day", "children", "Bedarf ganztags (8 Stunden)", "ganztag"),
+    Variable("Ganztag|Demand|Lunchtime", "children", "Bedarf Übermittag (bis 14 Uhr)", "ganztag"),
+    Variable("Ganztag|Demand|Holiday", "children", "Bedarf Ferienbetreuung", "ganztag"),
+    Variable("Ganztag|Demand quota", "share", "Inanspruchnahmequote", "ganztag"),
+    Variable("Ganztag|Places|{ganztag_form}", "places", "Ganztagsplätze {ganztag_form}", "ganztag"),
+    Variable("Ganztag|Places|Total", "places", "Ganztagsplätze insgesamt", "ganztag"),
+    Variable("Ganztag|Gap", "places", "Fehlende Ganztagsplätze", "ganztag"),
+    Variable("Ganztag|New places", "places", "Neu zu schaffende Plätze", "ganztag"),
+    Variable("Ganztag|Staff", "full-time staff", "Personalbedarf (Vollzeitkräfte)", "ganztag"),
+    Variable("Ganztag|Cost|Running", GANZTAG_EUR, "Laufende Kosten Ganztag (Euro)", "ganztag"),
+    Variable("Ganztag|Cost|Investment", GANZTAG_EUR, "Investitionen Ganztag (Euro)", "ganztag"),
+    Variable("Ganztag|Participation", "share", "Beobachtete Ganztagsquote", "ganztag"),
+]
+# Sozialraumanalyse (simulation.stage_social): index and classes per district, budget split per
+# Wirkungsraum, Kennzahlen per district, Wirkungsraum and city (defined in forecast.social.kennzahlen)
+SOCIAL = {
+    "Status index": Variable(
+        "Social|Status index", "standard deviations (higher = more need)", "Statusindex", "social"
+    ),
+    "Status class": Variable(
+        "Social|Status class", "class 1..4 (1 hoch, 4 sehr niedrig)", "Statusklasse", "social"
+    ),
+    "Dynamics index": Variable(
+        "Social|Dynamics index",
+        "standard deviations (higher = need rising faster)",
+        "Dynamikindex",
+        "social",
+    ),
+    "Dynamics class": Variable(
+        "Social|Dynamics class", "class 1..3 (1 positiv, 3 negativ)", "Dynamikklasse", "social"
+    ),
+    "Class change": Variable(
+        "Social|Class change",
+        "share of alternative weightings",
+        "Anteil alternativer Gewichtungen mit anderer Statusklasse",
+        "social",
+    ),
+    "Need weight": Variable(
+        "Social|Need weight", "weight (mean 1 over the districts)", "Bedarfsgewicht", "social"
+    ),
+    "Budget share": Variable(
+        "Social|Budget share", "share", "Anteil am Sozialraumbudget", "social"
+    ),
+    "Planbudget": Variable(
+        "Social|Planbudget", "EUR per year, nominal", "Planbudget (Sozialraumbudget)", "social"
+    ),
+}
+KENNZAHL = {
+    k.key: Variable(f"Kennzahl|{k.key}", k.unit, k.label, "social") for k in KENNZAHLEN.values()
+}
+
 VARIABLES: tuple[Variable, ...] = (
     POPULATION_CELL,
     POPULATION_GROUP,
@@ -245,6 +307,9 @@ VARIABLES: tuple[Variable, ...] = (
     ABM_DIFFERENCE_PERCENT,
     ABM_SENSITIVITY_BASE,
     ABM_SENSITIVITY,
+    *GANZTAG,
+    *SOCIAL.values(),
+    *KENNZAHL.values(),
 )
 """The whole vocabulary."""
 

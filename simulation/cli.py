@@ -47,6 +47,9 @@ commands:
   report RUN_DIR --district CODE [--district CODE...]
                                 draw a district's figures (pyramid, total, Kita) into
                                 RUN_DIR/figures; --district all: every district
+  monitor BASELINE_RUN --data DIR [--out DIR] [--alpha A]
+                                Wirkungsmonitor: observed Kennzahlen since the reform's start
+                                (run made with hze.reform_start=YYYY-MM) against its band
 
 `jhplan run --help` shows the configuration groups and every key."""
 
@@ -166,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulation.report import report_command
 
         return report_command(rest)
+    if command == "monitor":
+        from simulation.monitor import monitor_command
+
+        return monitor_command(rest)
     print(f"jhplan: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

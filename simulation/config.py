@@ -24,9 +24,11 @@ from forecast.population.projection import PopulationAssumptions
 from forecast.population.stochastic import AR1, StochasticSettings
 from simulation.config_abm import AbmConfig
 from simulation.config_assumptions import AssumptionsConfig
+from simulation.config_ganztag import GanztagConfig
 from simulation.config_hze import HzeConfig
 from simulation.config_kita import KitaConfig
 from simulation.config_report import ReportConfig
+from simulation.config_social import SocialConfig
 from simulation.params import Param, default
 
 __all__ = ["KitaConfig", "Param"]  # Param lives in simulation.params (no import cycle)
@@ -157,6 +159,8 @@ class JhplanConfig:
     hze: HzeConfig = field(default_factory=HzeConfig)
     abm: AbmConfig = field(default_factory=AbmConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    ganztag: GanztagConfig = field(default_factory=GanztagConfig)
+    social: SocialConfig = field(default_factory=SocialConfig)
     scenario: str = "baseline"
     scenario_description: str = ""
     seed: int = 20261121

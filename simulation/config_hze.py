@@ -9,6 +9,7 @@ city's history: national rates only) and ``social`` (try social indicators as re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from forecast.hze.catalogue import CATALOGUE
@@ -69,6 +70,9 @@ class HzeConfig:
         national_rates: Fallzahl per 10,000 under 21 per Hilfeart (``null``: none of its own).
         durations: mean completed duration per Hilfeart, months; range = 5 %..95 %.
         figures: write the fan charts of cost and cases (German labels).
+        reform_start: ``YYYY-MM`` when a reform (e.g. Sozialraumorientierung) started: the HzE
+            model then uses the history up to the year before, so the run is the counterfactual
+            of ``jhplan monitor``; None = the whole history up to the base year.
     """
 
     variant: str = "default"
@@ -89,6 +93,26 @@ class HzeConfig:
     backtest: HzeBacktestConfig = field(default_factory=HzeBacktestConfig)
     costs: HzeCostConfig = field(default_factory=HzeCostConfig)
     figures: bool = True
+    reform_start: str | None = None
+
+
+def reform_year(text: str) -> int:
+    """The year of a ``YYYY-MM`` reform start (``hze.reform_start``).
+
+    Raises:
+        ValueError: not of the form ``YYYY-MM`` with a month 1..12.
+    """
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", str(text).strip())
+    if m is None or not 1 <= int(m[2]) <= 12:
+        raise ValueError(f"hze.reform_start={text!r}: expected YYYY-MM, e.g. 2025-10")
+    return int(m[1])
+
+
+def history_end(cfg: HzeConfig, base: int) -> int:
+    """Last history year of the HzE model: the base year, or the year before ``reform_start``."""
+    if cfg.reform_start is None:
+        return base
+    return min(base, reform_year(cfg.reform_start) - 1)
 
 
 def hze_settings(cfg: HzeConfig) -> HzeSettings:

@@ -67,12 +67,15 @@ def pyramid(
     """Population pyramid: bars for ``later``, outline for ``base``; arrays (2, 101), f then m."""
     ages = np.arange(base.shape[-1])
     fig, ax = plt.subplots(figsize=(6, 6.5), dpi=100)
-    ax.barh(
-        ages, -later[1], height=1.0, color=MALE_COLOUR, alpha=0.55, label=f"Männer {later_year}"
-    )
-    ax.barh(
-        ages, later[0], height=1.0, color=FEMALE_COLOUR, alpha=0.55, label=f"Frauen {later_year}"
-    )
+    edges = np.arange(ages.size + 1) - 0.5  # one filled outline per sex, not 101 bars
+    for values, colour, label in (
+        (-later[1], MALE_COLOUR, f"Männer {later_year}"),
+        (later[0], FEMALE_COLOUR, f"Frauen {later_year}"),
+    ):
+        ax.stairs(
+            values, edges, orientation="horizontal", fill=True, color=colour, alpha=0.55, lw=0
+        )
+        ax.plot([], [], "s", color=colour, alpha=0.55, label=label)  # a legend square
     ax.step(-base[1], ages, where="mid", color="black", lw=0.8, label=f"{base_year}")
     ax.step(base[0], ages, where="mid", color="black", lw=0.8)
     lim = max(base.max(), later.max()) * 1.05 or 1.0

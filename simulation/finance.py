@@ -36,8 +36,10 @@ from simulation.confidentiality import FOOTNOTE
 from simulation.config_report import ReportConfig
 from simulation.finance_assumptions import assumptions_sheet, sources_sheet, technical_sheet
 from simulation.finance_differences import difference_sheet
+from simulation.finance_ganztag import ganztag_sheet
 from simulation.finance_prices import PriceBasis
 from simulation.finance_sheets import QS, abm_sheet, as_text, cases_sheet, cost_sheet, long_sheet
+from simulation.finance_social import social_budget_sheet
 from simulation.finance_sro import sro_sheet
 from simulation.report_data import RunData
 
@@ -119,8 +121,10 @@ def write_workbook(
         long_sheet(wb, listed, cfg)
     abm_sheet(wb, data, cfg, prices)
     sro_sheet(wb, data, cfg, prices)
+    social_budget_sheet(wb, data, cfg)
     difference_sheet(wb, data, comparison, cfg)
     cases_sheet(wb, data, cfg)
+    ganztag_sheet(wb, data, cfg)
     assumptions_sheet(wb, data.manifest)
     sources_sheet(wb)
     technical_sheet(wb, data.manifest)

@@ -53,6 +53,8 @@ class StageContext:
         budget: the memory the stages' draw stores may hold together (``memory_budget_mb``);
             what does not fit goes to scratch files in the run's temporary folder.
         closing: what to close when the run ends (the population's draw stores).
+        budget_shares: set by the social stage: each Wirkungsraum's share of the Planbudget per
+            forecast year, (F, W); the abm stage's SRO Planbudget follows it.
     """
 
     cfg: JhplanConfig
@@ -64,6 +66,7 @@ class StageContext:
     summary: dict[str, str] = field(default_factory=dict)
     budget: MemoryBudget = field(default_factory=lambda: MemoryBudget.mib(1024))
     closing: list[Callable[[], None]] = field(default_factory=list)
+    budget_shares: np.ndarray | None = None
 
     @property
     def block(self) -> int:

@@ -39,7 +39,9 @@ from simulation.report_appendix import (
     scenario_label,
 )
 from simulation.report_data import RunData
+from simulation.report_ganztag import ganztag
 from simulation.report_html import band, empty, esc, glossary, section, table
+from simulation.report_social import monitor_chapter, social_chapter
 from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
 from simulation.rundir import now_iso, write_json
@@ -47,7 +49,14 @@ from simulation.rundir import now_iso, write_json
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
-STAGE_SECTIONS = {"population": "bevoelkerung", "kita": "kita", "hze": "hze", "abm": "sozialraum"}
+STAGE_SECTIONS = {
+    "population": "bevoelkerung",
+    "kita": "kita",
+    "hze": "hze",
+    "abm": "sozialraum",
+    "ganztag": "ganztag",
+    "social": "sozialraumanalyse",
+}
 """Stage -> id of its report section (the German title is the stage's ``section``, except the
 ABM's: its chapter answers the Sozialraumorientierung question)."""
 OWN_TITLES = {"sozialraum": "Sozialraumorientierung"}
@@ -63,6 +72,7 @@ def section_titles() -> dict[str, str]:
     return (
         {"ueberblick": "Überblick", "annahmen": "Annahmen"}
         | staged
+        | {"wirkungsmonitor": "Wirkungsmonitor"}
         | {
             "szenarien": "Szenarienvergleich",
             "glossar": "Glossar",
@@ -166,6 +176,9 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "kita": sections.kita(data),
         "hze": sections.hze(data, int(cfg.suppress_below), cfg.secondary_suppression),
         "sozialraum": sro_chapter(data),
+        "ganztag": ganztag(data),
+        "sozialraumanalyse": social_chapter(data),
+        "wirkungsmonitor": monitor_chapter(data),
         "szenarien": scenarios(data, comparison),
         "glossar": glossary(int(cfg.suppress_below)),
         "quellen": literature(),

@@ -41,6 +41,7 @@ GROUP_TITLES = {
     "kita": "Kindertagesbetreuung",
     "hze": "Hilfen zur Erziehung",
     "abm": "Systemmodell und Sozialraumorientierung",
+    "ganztag": "Ganztag an Grundschulen",
 }
 TECHNICAL = (
     "city.data_dir=",

@@ -104,6 +104,38 @@ FALLBACKS_DE: list[tuple[str, str]] = [
         r"no kita_children file",
         "Keine Zahl betreuter Kinder: keine beobachtete Betreuungsquote.",
     ),
+    (
+        r"no school-entry cut-off for state",
+        "Kein Einschulungsstichtag für das Bundesland hinterlegt: Ganztag mit dem Stichtag "
+        "30. September (Nordrhein-Westfalen).",
+    ),
+    (
+        r"no school_districts file",
+        "Keine Schulbezirke: jeder Stadtteil gilt als ein Grundschulbezirk.",
+    ),
+    (
+        r"no ganztag_places file",
+        "Keine Ganztagsplätze der Stadt: der Bericht zeigt den Ganztagsbedarf, aber weder Plätze "
+        "noch Lücke noch Investitionen.",
+    ),
+    (
+        r"no ganztag_places; status quo participation",
+        "Ohne eigene Platzdaten gilt als heutige Ganztagsquote der Bundeswert der eigenen "
+        "Landeshälfte (3. GaFöG-Bericht).",
+    ),
+    (
+        r"take-up path 'history' needs participation",
+        "Zu wenige beobachtete Schuljahre für eine Fortschreibung der Ganztagsquote: die heutige "
+        "Quote wird gehalten.",
+        r"has no social file",
+        "Keine Sozialindikatoren je Stadtteil: kein Sozialindex, keine Klassen; das "
+        "Sozialraumbudget wird nur nach den Einwohnern unter 21 Jahren verteilt.",
+    ),
+    (
+        r"no social index \(",
+        "Die Sozialindikatoren reichen für keinen Sozialindex: das Sozialraumbudget wird nur nach "
+        "den Einwohnern unter 21 Jahren verteilt.",
+    ),
 ]
 """(pattern of the English note after "Fallback: ", German sentence); ``{hilfeart}`` is the
 Hilfeart named by the group ``code``."""

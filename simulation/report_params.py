@@ -88,6 +88,39 @@ NAMES: dict[str, tuple[str, str]] = {
     "hze.costs.growth": ("Steigerung der Fallkosten je Jahr (nominal)", PERCENT),
     "hze.costs.growth_noise": ("Schwankung der Kostensteigerung von Jahr zu Jahr", PERCENT),
     "hze.costs.inflation": ("Allgemeine Preissteigerung je Jahr", PERCENT),
+    "ganztag.school_cutoff": ("Stichtag der Einschulung nach Bundesland", "Tag.Monat"),
+    "ganztag.early_entry": ("Vorzeitige Einschulungen (Kann-Kinder)", PERCENT),
+    "ganztag.deferral": ("Zurückstellungen vom Schulbesuch", PERCENT),
+    "ganztag.repeat_rate": ("Wiederholer je Klassenstufe", PERCENT),
+    "ganztag.rollout": ("Stufenweiser Rechtsanspruch auf Ganztagsbetreuung", "Schuljahr, Stufen"),
+    "ganztag.quota_targets": ("Inanspruchnahme in den Ganztagsszenarien", PERCENT),
+    "ganztag.status_quo_fallback": ("Ganztagsquote ohne eigene Platzdaten", PERCENT),
+    "ganztag.ramp_years": ("Jahre bis zur Ziel-Inanspruchnahme", "Jahre"),
+    "ganztag.lunchtime_share": ("Anteil nur Übermittagsbetreuung (bis 14 Uhr)", PERCENT),
+    "ganztag.holiday_share": ("Anteil mit Bedarf an Ferienbetreuung", PERCENT),
+    "ganztag.east_states": ("Ostdeutsche Länder (Quote, Übermittag)", "Länder"),
+    "ganztag.count_planned": ("Geplante Plätze zählen mit", "ja/nein"),
+    "ganztag.new_place_form": ("Form neuer Plätze", "Angebotsform"),
+    "ganztag.children_per_staff": ("Kinder je Vollzeitkraft", "Kinder"),
+    "ganztag.running_cost": ("Laufende Kosten je Platz und Jahr", "Euro"),
+    "ganztag.investment_cost": ("Investitionskosten je neuem Platz", "Euro"),
+    "ganztag.price_year": ("Preisstand der Ganztagskosten", "Jahr"),
+    "ganztag.price_growth": ("Kostensteigerung Ganztag je Jahr", PERCENT),
+    "ganztag.funding": ("Finanzierungsanteile von Bund und Land", PERCENT),
+    "social.index.weights": ("Gewichte der Sozialindikatoren im Statusindex", "Gewicht"),
+    "social.index.signs": (
+        "Richtung der Sozialindikatoren (+1: höherer Wert, mehr Bedarf)",
+        "Vorzeichen",
+    ),
+    "social.index.status_cuts": ("Grenzen der vier Statusklassen", "Standardabweichungen"),
+    "social.index.dynamics_cut": ("Grenze der Dynamikklassen", "Standardabweichungen"),
+    "social.index.dynamics_years": ("Zeitraum der Dynamik", "Jahre"),
+    "social.sensitivity_factor": ("Spielraum alternativer Gewichte (Faktor)", "Faktor"),
+    "social.budget.beta": ("Bedarfsgewicht je Standardabweichung des Statusindex", "Logarithmus"),
+    "social.budget.spread": (
+        "Zusatzgewicht im bedürftigsten Stadtteil (Jugendeinwohnerwert)",
+        "Faktor",
+    ),
 }
 """Dotted configuration key -> (German name, German unit) of every parameter not per Hilfeart."""
 
@@ -142,6 +175,21 @@ WORDS = {
     "emigration_district": "Fortzüge (Stadtteil)",
     "internal": "Umzüge",
     "internal_district": "Umzüge (Stadtteil)",
+    "ogs": "offene Ganztagsschule",
+    "hort": "Hort",
+    "gebunden": "gebundene Ganztagsschule",
+    "tagespflege": "Kindertagespflege",
+    "west": "West",
+    "east": "Ost",
+    "q64": "64-%-Szenario",
+    "q73": "73-%-Szenario",
+    "q80": "80-%-Szenario",
+    "first_school_year": "erstes Schuljahr",
+    "grades": "Klassenstufen",
+    "investment_federal": "Investitionen Bund",
+    "investment_land": "Investitionen Land",
+    "running_federal": "Betrieb Bund",
+    "running_land": "Betrieb Land",
 }
 """Keys inside a parameter's value (age groups, sexes, processes) in German."""
 
@@ -212,7 +260,7 @@ def show(value: object, unit: str = "") -> str:
         return "; ".join(parts)
     if isinstance(value, list | tuple):
         return "; ".join(show(v, unit) if not isinstance(v, str) else paragraph(v) for v in value)
-    return str(value)
+    return paragraph(str(value))
 
 
 def _abm_labels() -> dict[str, str]:
@@ -250,6 +298,13 @@ def parameter_row(key: str, param: dict) -> ParameterRow:
     value = param.get("value")
     if key == "kita.school_cutoff":
         text = "nach Bundesland" if value is None else f"{value[1]}.{value[0]}."
+    elif key == "ganztag.school_cutoff":
+        text = "; ".join(f"{state} {d}.{m}." for state, (m, d) in dict(value).items())
+    elif key == "ganztag.rollout":
+        first = int(value["first_school_year"])
+        text = f"ab {first}/{(first + 1) % 100:02d}, bis {int(value['grades'])} Klassenstufen"
+    elif key == "ganztag.price_year":
+        text = str(int(value))
     elif value is None:
         text = "entfällt"
     else:

@@ -40,6 +40,15 @@ SCHEMA = pa.schema(
 )
 COLUMNS = tuple(SCHEMA.names)
 RESULTS_DIR = "results"
+# What the writer hands to Parquet: text as dictionaries (codes + labels), written without the
+# Arrow schema, so readers see SCHEMA (plain strings) and millions of rows need no string each.
+_WRITTEN = pa.schema(
+    [
+        pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if f.type == pa.string() else f
+        for f in SCHEMA
+        if f.name != "scenario"
+    ]
+)
 
 
 def to_results(
@@ -75,12 +84,43 @@ def to_results(
     return frame[list(COLUMNS)]
 
 
+def band_rows(
+    stats: dict[str, np.ndarray],
+    units: dict[str, str],
+    codes: list[str],
+    years: np.ndarray,
+    levels: tuple[float, ...],
+) -> pd.DataFrame:
+    """Long rows of per-area statistics: ``value`` rows (one trajectory, shape (1, Y, C)) or one
+    ``quantile`` row per level (shape (len(levels), Y, C)); ``codes`` names the C areas. NaN and
+    infinite cells are left out (e.g. a gap where no places are known)."""
+    years = np.asarray(years, dtype=int)
+    frames = []
+    for variable, x in stats.items():
+        rows = [(np.nan, x[0])] if x.shape[0] == 1 else list(zip(levels, x, strict=True))
+        for q, values in rows:
+            frame = pd.DataFrame(
+                {
+                    "district": np.tile(codes, len(years)),
+                    "year": np.repeat(years, len(codes)),
+                    "variable": variable,
+                    "unit": units[variable],
+                    "value": values.ravel(),
+                    "statistic": "value" if np.isnan(q) else "quantile",
+                    "quantile": q,
+                }
+            )
+            frames.append(frame[np.isfinite(frame["value"])])
+    return pd.concat(frames, ignore_index=True)
+
+
 class ResultsWriter:
     """Rows of one part written in pieces: ``run_dir/results/scenario=<s>/<part>.parquet``.
 
     Each ``write`` appends one row group per scenario, so a part of many rows (the draws of a
-    large city) is written without holding it all in memory. Strings are dictionary-encoded
-    (pyarrow's default) and the file is zstd-compressed; readers see one table per file.
+    large city) is written without holding it all in memory. Strings are dictionary-encoded (the
+    dictionaries are handed to Parquet as they are, not re-hashed) and the file is
+    zstd-compressed; readers see one table per file, with the columns of ``SCHEMA``.
     """
 
     def __init__(self, run_dir: Path, part: str):
@@ -98,7 +138,7 @@ class ResultsWriter:
     def write(self, frame: pd.DataFrame) -> None:
         for scenario, rows in frame.groupby("scenario", sort=True):
             table = pa.Table.from_pandas(rows[list(COLUMNS)], schema=SCHEMA, preserve_index=False)
-            self._append(scenario, table.drop(["scenario"]))
+            self._append(scenario, table.drop(["scenario"]).cast(_WRITTEN))
 
     def _append(self, scenario: str, table: pa.Table) -> None:
         writer = self._writers.get(scenario)
@@ -107,7 +147,7 @@ class ResultsWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
                 raise FileExistsError(f"{target} already written")
-            writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+            writer = pq.ParquetWriter(target, _WRITTEN, compression="zstd", store_schema=False)
             self._writers[scenario] = writer
             self.paths.append(target)
         writer.write_table(table)
@@ -127,15 +167,14 @@ def coded_table(n_rows: int, columns: dict) -> pa.Table:
     """A results table (``SCHEMA`` without ``scenario``) built from numpy columns, fast.
 
     Each column is a numpy array of ``n_rows``, a scalar (the same in every row; None = null) or,
-    for text, a pair (int codes, labels). Text is decoded from a dictionary in Arrow, so millions
-    of rows are written without a Python string per row; readers see plain strings.
+    for text, a pair (int codes, labels). Text stays a dictionary in Arrow (``_WRITTEN``), so
+    millions of rows are written without a Python string per row; readers see plain strings.
     """
 
     def text(codes: np.ndarray, labels) -> pa.Array:
-        dictionary = pa.DictionaryArray.from_arrays(
+        return pa.DictionaryArray.from_arrays(
             pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.string())
         )
-        return dictionary.cast(pa.string())
 
     arrays = []
     for field in SCHEMA:
@@ -152,7 +191,7 @@ def coded_table(n_rows: int, columns: dict) -> pa.Table:
             arrays.append(text(np.zeros(n_rows, dtype=np.int32), [value]))
         else:
             arrays.append(pa.array(np.full(n_rows, value), field.type))
-    return pa.Table.from_arrays(arrays, schema=SCHEMA.remove(SCHEMA.get_field_index("scenario")))
+    return pa.Table.from_arrays(arrays, schema=_WRITTEN)
 
 
 def write_results(frame: pd.DataFrame, run_dir: Path, part: str) -> list[Path]:

@@ -26,7 +26,7 @@ every scenario), sub-sequence 1 for the sensitivity analysis.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,10 @@ from simulation.abm.experiment import CLASSIC, Experiment, run_experiment
 from simulation.abm.figures import fan_chart, tornado_chart
 from simulation.abm.inputs import AbmInputs, wirkungsraeume
 from simulation.abm.sensitivity import one_at_a_time, tornado_data
-from simulation.abm.tables import UNITS, to_long
+from simulation.abm.tables import UNITS, long_frames
 from simulation.config_abm import check_abm_config, classic_params, sro_params
 from simulation.config_hze import cost_assumptions
-from simulation.results import to_results, write_results
+from simulation.results import ResultsWriter, to_results, write_results
 from simulation.stage_hze import fitted_hze
 
 SAMPLES = (
@@ -89,17 +89,10 @@ def abm_stage(ctx) -> str:
     name = acfg.service_model
     scenarios = {} if name == CLASSIC else {name: sro}
     ex = run_experiment(inputs, classic, scenarios, replicates, sub[0], months, acfg.n_jobs)
-    frames = [
-        to_results(
-            to_long(runs, ex, samples=SAMPLES if acfg.samples else ()),
-            "abm",
-            cfg.scenario,
-            folder.run_id,
-            variant=label,
-        )
-        for label, runs in ex.runs.items()
-    ]
-    write_results(pd.concat(frames, ignore_index=True), folder.work, part="abm")
+    with ResultsWriter(folder.work, "abm") as writer:  # one variable at a time
+        for label, runs in ex.runs.items():
+            for frame in long_frames(runs, ex, samples=SAMPLES if acfg.samples else ()):
+                writer.write(to_results(frame, "abm", cfg.scenario, folder.run_id, variant=label))
     calib = calibration_table(ex.classic, inputs)
     manifest = _manifest(ex, inputs, groups, calib, acfg, months, replicates)
     if scenarios and acfg.sensitivity.enabled:
@@ -117,8 +110,6 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInpu
     """ABM inputs from the run's HzE model and population trajectories (the first
     ``replicates`` draws when the population is stochastic)."""
     cfg, city, paths = ctx.cfg, ctx.city, ctx.population
-    if paths.stochastic:
-        paths = paths.select(0, replicates)
     model = fitted_hze(ctx)  # the hze stage's fit if it ran, else the same fit here
     register, reg_years = population_array(city)
     years = np.arange(model.last_year + 1, int(paths.years[-1]) + 1)
@@ -126,12 +117,30 @@ def _inputs(ctx, groups: dict[str, tuple[str, ...]], replicates: int) -> AbmInpu
         raise ValueError(
             f"abm: nothing to simulate: hze_cases end in {model.last_year}, the projection too"
         )
-    exposure, _ = future_exposure(paths, register, reg_years, years)
-    begun = expected_begun(model, exposure, years)
+    # Block by block of draws (CONTRIBUTING.md): only the expected begun cases are kept.
+    n, step = (replicates, max(int(ctx.block), 1)) if paths.stochastic else (1, 1)
+    begun = np.concatenate(
+        [
+            expected_begun(
+                model,
+                future_exposure(
+                    paths.select(first, min(first + step, n)) if paths.stochastic else paths,
+                    register,
+                    reg_years,
+                    years,
+                )[0],
+                years,
+            )
+            for first in range(0, n, step)
+        ]
+    )
     # The hze scenario's change of the rates beyond the fitted model (hze.rate_change).
     change = float(cfg.hze.rate_change.value)
     begun = begun * np.exp(change * (years - model.last_year))[None, :, None, None]
-    return AbmInputs.from_hze(model, begun, years, groups, cost_assumptions(cfg.hze))
+    inputs = AbmInputs.from_hze(model, begun, years, groups, cost_assumptions(cfg.hze))
+    if ctx.budget_shares is not None:  # the social stage's need-based Planbudget split
+        inputs = replace(inputs, budget_shares=ctx.budget_shares[: years.size])
+    return inputs
 
 
 def _sensitivity(ctx, inputs, classic, sro, seed, months: int) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from forecast.hze.selection import coverage
 from forecast.hze.streamed import HzeDraws
 from forecast.population.estimate import population_array
 from simulation.blockjobs import run_blocks
-from simulation.config_hze import cost_assumptions, hze_settings
+from simulation.config_hze import cost_assumptions, history_end, hze_settings
 from simulation.results import ResultsWriter, to_results
 
 
@@ -49,7 +49,7 @@ def hze_stage(ctx) -> str:
     settings, costs = hze_settings(cfg.hze), cost_assumptions(cfg.hze)
     base = int(paths.years[0])
     register, reg_years = population_array(city)
-    history = load_history(city, up_to=base)
+    history = load_history(city, up_to=history_end(cfg.hze, base))
     model = fitted_hze(ctx)
     root = ctx.seed("hze")
     draw_seq = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 1))
@@ -105,7 +105,7 @@ def fitted_hze(ctx) -> HzeModel:
     root = ctx.seed("hze")
     fit_seq = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0))
     ctx.hze_model = fit_hze(
-        load_history(city, up_to=base),
+        load_history(city, up_to=history_end(ctx.cfg.hze, base)),
         city.district_codes,
         base,
         _base_exposure(register, reg_years, base),

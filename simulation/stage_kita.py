@@ -44,7 +44,7 @@ from forecast.variables import BAND
 from simulation.config_kita import KitaSettings, kita_settings
 from simulation.district_figures import figure_districts
 from simulation.figures_kita import demand_vs_places
-from simulation.results import to_results, write_results
+from simulation.results import band_rows, to_results, write_results
 
 QUANTILES = BAND  # P10, P50, P90 (forecast.variables)
 GROUP_VARIABLE = {
@@ -251,27 +251,7 @@ def _variables(cohorts, demand: KitaDemand, places, settings: KitaSettings) -> d
 def _projected_rows(stats: dict, units: dict, paths) -> pd.DataFrame:
     """Long rows: values (one trajectory, places) or P10/P50/P90 over the draws; NaN dropped."""
     codes = [*paths.districts, CITY_DISTRICT]
-    years = np.asarray(paths.years, dtype=int)
-    frames = []
-    for variable, x in stats.items():
-        if x.shape[0] == 1:
-            rows = [(np.nan, x[0])]
-        else:
-            rows = list(zip(QUANTILES, x, strict=True))
-        for q, values in rows:
-            frame = pd.DataFrame(
-                {
-                    "district": np.tile(codes, len(years)),
-                    "year": np.repeat(years, len(codes)),
-                    "variable": variable,
-                    "unit": units[variable],
-                    "value": values.ravel(),
-                    "statistic": "value" if np.isnan(q) else "quantile",
-                    "quantile": q,
-                }
-            )
-            frames.append(frame[np.isfinite(frame["value"])])
-    return pd.concat(frames, ignore_index=True)
+    return band_rows(stats, units, codes, np.asarray(paths.years, dtype=int), QUANTILES)
 
 
 def _participation_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from forecast import variables as v
 from simulation.report import report_stage
 from simulation.stage_abm import abm_stage
+from simulation.stage_ganztag import ganztag_stage
 from simulation.stage_hze import hze_stage
 from simulation.stage_kita import kita_stage
 from simulation.stage_population import population_stage
+from simulation.stage_social import social_stage
 
 if TYPE_CHECKING:
     from simulation.pipeline import StageContext
@@ -62,12 +64,27 @@ STAGES: tuple[Stage, ...] = (
         section="Kindertagesbetreuung (Kita)",
     ),
     Stage(
+        "ganztag",
+        ganztag_stage,
+        requires=("population",),  # no randomness of its own: draw d of the population only
+        writes=v.by_model("ganztag"),
+        section="Ganztag an Grundschulen",
+    ),
+    Stage(
         "hze",
         hze_stage,
         requires=("population",),
         seed_key=2,
         writes=v.by_model("hze"),
         section="Hilfen zur Erziehung (HzE)",
+    ),
+    Stage(
+        "social",
+        social_stage,
+        requires=("population",),
+        seed_key=18,  # issue 18; keys 4.. left to the stages being added in parallel
+        writes=v.by_model("social"),
+        section="Sozialraumanalyse",
     ),
     Stage(
         "abm",

@@ -52,7 +52,10 @@ def test_run_writes_manifest_results_and_figures(tiny_run):
     assert list(results.columns) == list(COLUMNS)
     assert set(results["scenario"]) == {"tiny"}
     assert set(results["model"]) == set(manifest["summary"]) - {"report"}  # one model per stage run
-    assert set(results["district"]) == {"a", "b", "c", "_city"}
+    districts = {"a", "b", "c", "_city"}
+    assert set(results.loc[results["model"] != "ganztag", "district"]) == districts
+    schools = {"school:gs_nord", "school:gs_sued"}  # the Ganztag stage's catchment areas
+    assert set(results.loc[results["model"] == "ganztag", "district"]) == districts | schools
 
 
 def test_results_satisfy_accounting_identity(tiny_run):

@@ -32,6 +32,7 @@ PACKAGES = {
     "kita": "kita",
     "hze": "hze",
     "city": "city",
+    "ganztag": "ganztag",
 }
 
 register_configs()

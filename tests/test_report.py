@@ -46,7 +46,8 @@ def run(tmp_path_factory) -> Path:
     """A run of the Sozialraum bundle; the report is its last stage (in this process: the
     command itself is run by tests/test_cli_end_to_end.py and tests/test_sweep.py)."""
     folder = tmp_path_factory.mktemp("runs") / "sozialraum"
-    return in_process_run(folder, ["experiment=sozialraum", *COMMON, *ABM])
+    every = "pipeline.stages=[population,kita,hze,social,abm,report]"  # every stage
+    return in_process_run(folder, ["experiment=sozialraum", every, *COMMON, *ABM])
 
 
 def tables_after(html: str, heading: str) -> list[list[str]]:
@@ -109,8 +110,10 @@ def test_finance_workbook_holds_numbers_that_match_the_results(run):
         "Kosten (Liste)",
         "Systemmodell",
         "SRO-Differenz",
+        "Sozialraumbudget",
         "Szenariendifferenzen",
         "Fälle nach Stadtteil",
+        "Ganztag",
         "Annahmen",
         "Quellen",
         "Technische Angaben",

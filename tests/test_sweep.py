@@ -134,7 +134,13 @@ def test_compare_lines_up_the_sweep_baseline_vs_baseline_exactly_zero(basic, sin
     assert twin["kind"].iloc[0] == IDENTICAL
     run, ref = int(twin["run"].iloc[0]), int(twin["ref"].iloc[0])
     same = c.differences[(c.differences["run"] == run) & (c.differences["ref"] == ref)]
-    assert len(same) > 1000 and set(same["model"]) == {"population", "kita", "hze"}
+    assert len(same) > 1000 and set(same["model"]) == {
+        "population",
+        "kita",
+        "hze",
+        "ganztag",
+        "social",
+    }
     assert (same["difference"] == 0.0).all()  # exactly: same config and seed, other folder
     assert int(twin["unmatched_rows"].iloc[0]) == 0
     iv = c.intervals[(c.intervals["run"] == run) & (c.intervals["ref"] == ref)]

@@ -72,7 +72,7 @@ def test_tinycity_loads_typed(tinycity_dir: Path) -> None:
     assert (city.name, city.ags, city.district_codes) == ("Tinycity", "00000000", ("a", "b", "c"))
     assert [d.sozialraum for d in city.districts] == ["nord", "nord", "sued"]
     stems = {"population", "births", "deaths", "migration", "kita_children", "kita_places"}
-    stems |= {"hze_cases", "social"}
+    stems |= {"hze_cases", "social", "school_districts", "ganztag_places"}
     assert set(city.tables) == stems
     assert set(city.files) == {"city.yaml"} | {f"{stem}.csv" for stem in stems}
     pop = city.table("population")

@@ -36,7 +36,15 @@ def test_patterns_are_unique_and_quantiles_one_set() -> None:
 
 def test_stage_registry_keeps_the_seed_keys_and_checks_requirements() -> None:
     keys = {s.name: s.seed_key for s in STAGES}
-    assert keys == {"population": 0, "kita": 1, "hze": 2, "abm": 3, "report": None}
+    assert keys == {
+        "population": 0,
+        "kita": 1,
+        "hze": 2,
+        "social": 18,
+        "abm": 3,
+        "report": None,
+        "ganztag": None,
+    }
     assert STAGES[-1].name == "report"  # reads what the others wrote
     assert [s.name for s in check_stages(["report", "hze", "population"])] == [
         "population",

@@ -38,7 +38,9 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from forecast.hze.catalogue import NATIONAL_YEAR_SHOCK_VAR
 from forecast.hze.rate_base import (
@@ -184,7 +186,7 @@ class PoissonRate(RateModel):
         self._after_glm(series, res)
 
     def _glm(self, y: np.ndarray, x: np.ndarray, offset: np.ndarray):
-        return sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
+        return GLM(y, x, family=families.Poisson(), offset=offset).fit()
 
     def _after_glm(self, series: CountSeries, res) -> None:
         """Year shocks and parameter covariance from the over-dispersion of the city totals.
@@ -213,8 +215,8 @@ class NegBinRate(PoissonRate):
     count_noise = "negbin"
 
     def _glm(self, y: np.ndarray, x: np.ndarray, offset: np.ndarray):
-        poisson = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
-        model = sm.NegativeBinomial(y, x, offset=offset, loglike_method="nb2")
+        poisson = GLM(y, x, family=families.Poisson(), offset=offset).fit()
+        model = NegativeBinomial(y, x, offset=offset, loglike_method="nb2")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter when alpha tends to 0
             res = model.fit(

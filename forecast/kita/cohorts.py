@@ -42,6 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecast.params import default_param
+
 KITA_YEAR_START = (8, 1)
 """The Kita year starts on 1 August (month, day)."""
 
@@ -74,13 +76,17 @@ class SchoolEntryRule:
             raise ValueError(f"school-entry cut-off day {self.day}: expected 1..{last}")
 
 
-SCHOOL_ENTRY_BY_STATE: dict[str, SchoolEntryRule] = {
-    "NW": SchoolEntryRule(9, 30, "§ 35 Abs. 1 SchulG NRW [S43]"),
-    "BW": SchoolEntryRule(
-        6, 30, "§ 73 SchulG BW, 30 June since school year 2022/23 (Kultusministerium BW)"
-    ),
-}
-"""Cut-off by Land (``state`` in city.yaml). Other Länder: set ``kita.school_cutoff`` in the config."""
+def _rules_by_state() -> dict[str, SchoolEntryRule]:
+    param = default_param("ganztag.school_cutoff")  # one table for Kita and Ganztag
+    return {
+        state: SchoolEntryRule(int(m), int(d), f"{state}: {param['source']}")
+        for state, (m, d) in param["value"].items()
+    }
+
+
+SCHOOL_ENTRY_BY_STATE: dict[str, SchoolEntryRule] = _rules_by_state()
+"""Cut-off by Land (``state`` in city.yaml), all 16 Länder, from the parameter
+``ganztag.school_cutoff`` (its source names the school laws); ``kita.school_cutoff`` overrides it."""
 
 
 def share_born_before(month: int, day: int, month_shares: np.ndarray) -> float:

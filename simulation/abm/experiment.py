@@ -157,7 +157,14 @@ def run_replicates(
             for b in blocks
         )
         results = [r for part in parts for r in part]
-    arrays = {k: np.stack([r["arrays"][k] for r in results]) for k in (*OUTPUTS_WH, *OUTPUTS_W)}
+    arrays = {  # filled replicate by replicate, each replicate's own arrays freed on the way
+        k: np.empty((len(results), *results[0]["arrays"][k].shape))
+        for k in (*OUTPUTS_WH, *OUTPUTS_W)
+    }
+    for i, r in enumerate(results):
+        for k, target in arrays.items():
+            target[i] = r["arrays"][k]
+        r["arrays"] = None
     notes = tuple(dict.fromkeys(n for r in results for n in r["notes"]))
     return AbmRuns(
         scenario=scenario,

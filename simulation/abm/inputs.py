@@ -89,6 +89,8 @@ class AbmInputs:
         stock: cases running at 31.12. before month 0, shape (W, H).
         costs: unit costs (EUR per case-month; per begun case for ``costs.per_case``) and growth.
         notes: where the inputs come from, one sentence each.
+        budget_shares: each Wirkungsraum's share of the SRO Planbudget per year, (Y, W) (the
+            social stage's need-based split); None = each Wirkungsraum's own expected cost.
     """
 
     codes: tuple[str, ...]
@@ -99,6 +101,7 @@ class AbmInputs:
     stock: np.ndarray
     costs: CostAssumptions
     notes: tuple[str, ...] = ()
+    budget_shares: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_h, n_w = len(self.codes), len(self.areas)
@@ -116,6 +119,13 @@ class AbmInputs:
             raise ValueError("AbmInputs.stock: expected non-negative counts")
         if not np.allclose(self.durations.sum(-1), 1.0):
             raise ValueError("AbmInputs.durations: every pmf must sum to 1")
+        shares = self.budget_shares
+        if shares is not None and (
+            shares.shape != (self.years, n_w) or not np.allclose(shares.sum(-1), 1.0)
+        ):
+            raise ValueError(
+                f"AbmInputs.budget_shares: expected ({self.years}, {n_w}) summing to 1"
+            )
         missing = [h for h in self.codes if h not in self.costs.unit_cost]
         if missing:
             raise ValueError(f"AbmInputs.costs: no unit cost for {missing}")

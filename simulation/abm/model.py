@@ -175,7 +175,10 @@ class HzeSystemModel(mesa.Model):
         self.diversion = np.zeros(n_w)
         self.prevention = np.ones(n_w)
         if self.sro is not None:
-            self.budget = planbudget(case_months, self.unit, self.scope, self.price_index)
+            shares = self.inputs.budget_shares  # need-based split of the social stage
+            if shares is not None:
+                shares = shares[np.arange(self.months) // 12]
+            self.budget = planbudget(case_months, self.unit, self.scope, self.price_index, shares)
             for w in range(n_w):
                 LeadProvider(self, w, self.budget[:, w])
 

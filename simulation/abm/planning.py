@@ -131,7 +131,11 @@ def make_plan(
 
 
 def planbudget(
-    case_months: np.ndarray, unit: np.ndarray, scope: np.ndarray, price_index: np.ndarray
+    case_months: np.ndarray,
+    unit: np.ndarray,
+    scope: np.ndarray,
+    price_index: np.ndarray,
+    shares: np.ndarray | None = None,
 ) -> np.ndarray:
     """Planbudget per month and Wirkungsraum, EUR nominal, (M, W).
 
@@ -140,5 +144,8 @@ def planbudget(
         unit: unit cost per Hilfeart at prices of the price year, (H,).
         scope: Hilfearten in the budget, (H,).
         price_index: nominal price index per month, (M,).
+        shares: each Wirkungsraum's share of the city's budget per month, (M, W) (the social
+            stage's need-based split); None = each Wirkungsraum's own expected cost.
     """
-    return (case_months[..., scope] * unit[scope]).sum(-1) * price_index[:, None]
+    cost = (case_months[..., scope] * unit[scope]).sum(-1) * price_index[:, None]
+    return cost if shares is None else cost.sum(-1, keepdims=True) * shares

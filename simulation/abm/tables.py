@@ -27,11 +27,14 @@ numbers), not differences of quantiles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from forecast import variables as v
 from forecast.contract import CITY_DISTRICT
+from forecast.drawstore import quantiles_first_axis
 from forecast.hze.catalogue import direct_access_codes, stationary_codes
 from forecast.variables import BAND
 from simulation.abm.experiment import CLASSIC, AbmRuns, Experiment
@@ -52,38 +55,92 @@ def _with_city(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a, a.sum(2, keepdims=True)], axis=2)
 
 
-def variables(runs: AbmRuns, experiment: Experiment | None = None) -> dict[str, tuple]:
-    """Variable -> (unit, per-replicate values (R, M, W+1)) of one scenario."""
+def variables(runs: AbmRuns, experiment: Experiment | None = None) -> Iterator[tuple]:
+    """``(variable, unit, per-replicate values (R, M, W+1))`` of one scenario, one at a time
+    (a large city's replicates x months x areas are held for one group of variables only)."""
     a = runs.arrays
-    out: dict[str, tuple] = {}
     for name in ("Begun", "Running", "Waiting"):
-        full = _with_city(a[name.lower()])  # (R, M, W+1, H)
+        per_h = a[name.lower()]  # (R, M, W, H): areas with the city one Hilfeart at a time
         for h, code in enumerate(runs.codes):
-            out[f"ABM|{name}|{code}"] = (UNITS[name], full[..., h])
-        out[f"ABM|{name}|Total"] = (UNITS[name], full.sum(-1))
-    cost = _with_city(a["cost"])
+            yield f"ABM|{name}|{code}", UNITS[name], _with_city(per_h[..., h])
+        yield f"ABM|{name}|Total", UNITS[name], _with_city(per_h.sum(-1))
     for h, code in enumerate(runs.codes):
-        out[f"ABM|Cost|{code}"] = (UNITS["Cost"], cost[..., h])
+        yield f"ABM|Cost|{code}", UNITS["Cost"], _with_city(a["cost"][..., h])
     sro = experiment is not None and runs.scenario != CLASSIC
     if sro:
-        out["ABM|Cost|Prevention"] = (UNITS["Cost"], _with_city(a["prevention"]))
-        out["ABM|Cost|Transition"] = (UNITS["Cost"], _with_city(a["transition"]))
-    out["ABM|Cost|Total"] = (UNITS["Cost"], _with_city(runs.total_cost()))
-    out["ABM|Ended|Total"] = (UNITS["Ended"], _with_city(a["ended"]).sum(-1))
-    out["ABM|Case-months|Total"] = (UNITS["Case-months"], _with_city(a["case_months"]).sum(-1))
-    running = _with_city(a["running"])
-    stationary = running[..., np.isin(runs.codes, stationary_codes())].sum(-1)
-    helps = running[..., ~np.isin(runs.codes, direct_access_codes())].sum(-1)  # not counselling
+        yield "ABM|Cost|Prevention", UNITS["Cost"], _with_city(a["prevention"])
+        yield "ABM|Cost|Transition", UNITS["Cost"], _with_city(a["transition"])
+    yield "ABM|Cost|Total", UNITS["Cost"], _with_city(runs.total_cost())
+    yield "ABM|Ended|Total", UNITS["Ended"], _with_city(a["ended"].sum(-1))
+    yield "ABM|Case-months|Total", UNITS["Case-months"], _with_city(a["case_months"].sum(-1))
+    running = a["running"]
+    stationary = _with_city(running[..., np.isin(runs.codes, stationary_codes())].sum(-1))
+    helps = _with_city(running[..., ~np.isin(runs.codes, direct_access_codes())].sum(-1))
     share = np.divide(stationary, helps, out=np.zeros_like(helps), where=helps > 0)
-    out["ABM|Stationary share"] = (UNITS["Stationary share"], share)
+    yield "ABM|Stationary share", UNITS["Stationary share"], share
     if sro:
-        out["ABM|Diverted"] = (UNITS["Diverted"], _with_city(a["diverted"]))
+        yield "ABM|Diverted", UNITS["Diverted"], _with_city(a["diverted"])
         diff = _with_city(experiment.cost_difference(runs.scenario))
         base = np.cumsum(_with_city(experiment.classic.total_cost()), axis=1)
         pct = np.divide(100.0 * diff, base, out=np.zeros_like(diff), where=base > 0)
-        out["ABM|Cost difference|Total"] = (UNITS["Cost difference|Total"], diff)
-        out["ABM|Cost difference|Percent"] = (UNITS["Cost difference|Percent"], pct)
-    return out
+        yield "ABM|Cost difference|Total", UNITS["Cost difference|Total"], diff
+        yield "ABM|Cost difference|Percent", UNITS["Cost difference|Percent"], pct
+
+
+def long_frames(
+    runs: AbmRuns,
+    experiment: Experiment | None = None,
+    quantiles: tuple[float, ...] = BAND,
+    samples: tuple[str, ...] = (),
+) -> Iterator[pd.DataFrame]:
+    """Mean and quantiles over replicates per month x Wirkungsraum, one variable at a time.
+
+    Args:
+        runs: one scenario's runs.
+        experiment: the experiment it belongs to (for the SRO variables and differences).
+        quantiles: quantiles over replicates.
+        samples: variables also written per replicate for the city (``statistic = sample``).
+
+    Yields:
+        Per variable, columns district, year, month, variable, unit, statistic, quantile,
+        replicate, value.
+    """
+    districts = np.array([*runs.areas, CITY_DISTRICT])
+    for name, unit, values in variables(runs, experiment):  # values (R, M, D)
+        n_r, n_m, n_d = values.shape
+        months = np.arange(n_m)
+        year, month = runs.start_year + months // 12, months % 12 + 1
+        bands = quantiles_first_axis(values, quantiles)
+        stats = [("mean", np.nan, values.mean(0))]
+        stats += [("quantile", q, bands[i]) for i, q in enumerate(quantiles)]
+        n_s = len(stats)
+        yield pd.DataFrame(
+            {
+                "district": np.tile(districts, n_s * n_m),
+                "year": np.tile(np.repeat(year, n_d), n_s),
+                "month": np.tile(np.repeat(month, n_d), n_s),
+                "variable": name,
+                "unit": unit,
+                "statistic": np.repeat([s for s, _, _ in stats], n_m * n_d),
+                "quantile": np.repeat([q for _, q, _ in stats], n_m * n_d),
+                "replicate": -1,
+                "value": np.concatenate([x.ravel() for _, _, x in stats]),
+            }
+        )
+        if name in samples:
+            yield pd.DataFrame(
+                {
+                    "district": CITY_DISTRICT,
+                    "year": np.tile(year, n_r),
+                    "month": np.tile(month, n_r),
+                    "variable": name,
+                    "unit": unit,
+                    "statistic": "sample",
+                    "quantile": np.nan,
+                    "replicate": np.repeat(np.arange(n_r), n_m),
+                    "value": values[:, :, -1].ravel(),
+                }
+            )
 
 
 def to_long(
@@ -92,64 +149,5 @@ def to_long(
     quantiles: tuple[float, ...] = BAND,
     samples: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Mean and quantiles over replicates per month x Wirkungsraum x variable, long format.
-
-    Args:
-        runs: one scenario's runs.
-        experiment: the experiment it belongs to (for the SRO variables and differences).
-        quantiles: quantiles over replicates.
-        samples: variables also written per replicate for the city (``statistic = sample``).
-
-    Returns:
-        Columns district, year, month, variable, unit, statistic, quantile, replicate, value.
-    """
-    vars_ = variables(runs, experiment)
-    names = list(vars_)
-    stack = np.stack([vars_[n][1] for n in names])  # (V, R, M, D)
-    n_v, _, n_m, n_d = stack.shape
-    districts = np.array([*runs.areas, CITY_DISTRICT])
-    months = np.arange(n_m)
-    year, month = runs.start_year + months // 12, months % 12 + 1
-    units = np.array([vars_[n][0] for n in names])
-    stats = [("mean", np.nan, stack.mean(1))]
-    qs = np.quantile(stack, quantiles, axis=1)
-    stats += [("quantile", q, qs[i]) for i, q in enumerate(quantiles)]
-
-    def frame(values: np.ndarray, statistic: str, q: float, replicate: int) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "district": np.tile(districts, n_v * n_m),
-                "year": np.tile(np.repeat(year, n_d), n_v),
-                "month": np.tile(np.repeat(month, n_d), n_v),
-                "variable": np.repeat(np.array(names, dtype=object), n_m * n_d),
-                "unit": np.repeat(units, n_m * n_d),
-                "statistic": statistic,
-                "quantile": q,
-                "replicate": replicate,
-                "value": values.ravel(),
-            }
-        )
-
-    frames = [frame(values, statistic, q, -1) for statistic, q, values in stats]
-    for name in samples:
-        if name not in vars_:
-            continue
-        one = {name: vars_[name]}
-        for r in range(stack.shape[1]):
-            city = one[name][1][r, :, -1]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "district": CITY_DISTRICT,
-                        "year": year,
-                        "month": month,
-                        "variable": name,
-                        "unit": one[name][0],
-                        "statistic": "sample",
-                        "quantile": np.nan,
-                        "replicate": r,
-                        "value": city,
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
+    """``long_frames`` as one table."""
+    return pd.concat(list(long_frames(runs, experiment, quantiles, samples)), ignore_index=True)

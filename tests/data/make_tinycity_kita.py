@@ -34,6 +34,7 @@ Usage: ``python tests/data/make_tinycity_kita.py [DIR]`` (default: ``tests/data/
 
 from __future__ import annotations
 
+import runpy
 import sys
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def make_tinycity_kita(out_dir: Path, seed: int = SEED) -> None:
     children = make_children(population, np.random.default_rng(seed))
     children.to_csv(out_dir / "kita_children.csv", index=False, lineterminator="\n")
     make_places().to_csv(out_dir / "kita_places.csv", index=False, lineterminator="\n")
+    # The Ganztag files (school catchments, places) come from their own generator.
+    runpy.run_path(str(Path(__file__).with_name("make_tinycity_ganztag.py")))["make"](out_dir)
 
 
 if __name__ == "__main__":

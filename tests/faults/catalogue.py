@@ -35,6 +35,8 @@ from tests.faults.fault import (
     tiny,
 )
 
+GTP, SCD = "ganztag_places.csv", "school_districts.csv"  # the Ganztag inputs
+
 FAULTS: list[Fault] = [
     # --- population: impossible values, wrong types, keys, conventions -------------------------
     tiny("pop-negative", p.cell(POP, 3, "count", "-4"), "error", POP, 5, "count"),
@@ -289,5 +291,17 @@ FAULTS: list[Fault] = [
         "districts",
     ),
     konstanz("k-pop-german-file", p.rename(POP, "bevoelkerung.csv"), "error", "bevoelkerung.csv"),
+    # --- Ganztag: catchment shares, forms, schools without an area -------------------------------
+    tiny("gt-form-typo", p.cell(GTP, 1, "form", "Hort"), "error", GTP, 3, "form"),
+    tiny("gt-places-negative", p.cell(GTP, 0, "places", "-5"), "error", GTP, 2, "places"),
+    tiny("gt-school-unknown", p.cell(GTP, 2, "school", "gs_west"), "error", GTP, 4, "school"),
+    tiny("gt-planned-2", p.cell(GTP, 4, "planned", "2"), "error", GTP, 6, "planned"),
+    tiny("sd-share-percent", p.cell(SCD, 2, "share", "60"), "error", SCD, 4, "share"),
+    tiny("sd-share-sum", p.cell(SCD, 1, "share", "0.5"), "error", SCD, 3, "share"),
+    tiny("sd-district-unknown", p.cell(SCD, 0, "district", "x"), "error", SCD, 2, "district"),
+    konstanz(
+        "k-gt-school-name", p.cell(GTP, 0, "school", "Grundschule Mitte"), "error", GTP, 2, "school"
+    ),
+    konstanz("k-sd-share", p.cell(SCD, 0, "share", "1.5"), "error", SCD, 2, "share"),
 ]
 FAULTS += CITY_YAML_FAULTS
