@@ -320,4 +320,6 @@ CITY_YAML_OPTIONAL = {
     "accept_warnings": "plausibility warnings known to be right for this city (by name)",
     "csv": "separator and decimal mark of the CSV files, e.g. {sep: ';', decimal: ','} for a "
     "German Excel export; default {sep: ',', decimal: '.'}",
+    "map_layout": "schematic map where no districts.geojson exists: tiles: {code: [row, column]} "
+    "(row 0 at the top), labelled as schematic wherever shown",
 }

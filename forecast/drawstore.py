@@ -252,6 +252,15 @@ class DrawReducer:
                 },
             )
 
+    def read_draws(self, first: int, last: int) -> dict[str, np.ndarray]:
+        """Draws ``first .. last - 1`` of every year as written: name -> (n, Y, *shape)."""
+        block = self.store.read_draws(first, last)
+        bounds = np.cumsum([0, *self.sizes])
+        return {
+            name: block[:, :, bounds[i] : bounds[i + 1]].reshape((last - first, self.years, *shape))
+            for i, (name, shape) in enumerate(self.shapes.items())
+        }
+
     def quantiles(self, levels) -> dict[str, np.ndarray]:
         """Quantiles (numpy's linear rule) per name, (Q, Y, *shape)."""
         out = {

@@ -36,6 +36,7 @@ from forecast.problems import (
 from forecast.validate_city_keys import csv_dialect
 from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
 from forecast.validate_files import TABLE_SUFFIXES, find_tables, folder_dialect, input_files
+from forecast.validate_geometry import check_geometry, check_map_layout
 from forecast.validate_plausible import BetweenFiles
 from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
@@ -129,6 +130,8 @@ def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityChe
         check.files["city.yaml"] = path / "city.yaml"
     dialect = csv_dialect(check.meta)
     unreadable_entries(path, report)
+    check_map_layout(check.meta, codes, report)
+    check_geometry(path, codes, report)
     between = BetweenFiles(check.meta, codes)
     for stem, file in find_tables(path, report).items():  # contract order: population first
         frame = read_table(file, report, CONTRACT[stem], dialect)

@@ -50,6 +50,9 @@ commands:
   monitor BASELINE_RUN --data DIR [--out DIR] [--alpha A]
                                 Wirkungsmonitor: observed Kennzahlen since the reform's start
                                 (run made with hze.reform_start=YYYY-MM) against its band
+  explore RUN_DIR [--port N] [--bundles DIR]
+                                local web page: change Kita and HzE assumptions, see demand,
+                                gaps and cost with bands; save them as an experiment bundle
 
 `jhplan run --help` shows the configuration groups and every key."""
 
@@ -173,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulation.monitor import monitor_command
 
         return monitor_command(rest)
+    if command == "explore":
+        from simulation.explore import explore_command
+
+        return explore_command(rest)
     print(f"jhplan: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -170,6 +170,7 @@ class JhplanConfig:
     district_figures: Any = "auto"
     horizon: int = 20
     run_root: str = "experiments"
+    explore_draws_mb: int = 256
 
 
 def register_configs() -> None:

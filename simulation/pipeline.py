@@ -18,6 +18,7 @@ from forecast.backtest import backtest_population
 from forecast.citydata import CityData, load_city
 from forecast.drawstore import MemoryBudget
 from forecast.hze.model import HzeModel
+from forecast.hze.streamed import HzeDraws
 from forecast.population.paths import PopulationPaths
 from forecast.population.readiness import projection_problems
 from forecast.problems import WARNING, InputDataError
@@ -53,6 +54,8 @@ class StageContext:
         budget: the memory the stages' draw stores may hold together (``memory_budget_mb``);
             what does not fit goes to scratch files in the run's temporary folder.
         closing: what to close when the run ends (the population's draw stores).
+        hze_draws: set by the hze stage: its draws (``forecast.hze.streamed.HzeDraws``), kept
+            until the run ends so that the social stage reads them instead of drawing again.
         budget_shares: set by the social stage: each Wirkungsraum's share of the Planbudget per
             forecast year, (F, W); the abm stage's SRO Planbudget follows it.
     """
@@ -67,6 +70,7 @@ class StageContext:
     budget: MemoryBudget = field(default_factory=lambda: MemoryBudget.mib(1024))
     closing: list[Callable[[], None]] = field(default_factory=list)
     budget_shares: np.ndarray | None = None
+    hze_draws: HzeDraws | None = None
 
     @property
     def block(self) -> int:

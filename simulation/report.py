@@ -41,6 +41,7 @@ from simulation.report_appendix import (
 from simulation.report_data import RunData
 from simulation.report_ganztag import ganztag
 from simulation.report_html import band, empty, esc, glossary, section, table
+from simulation.report_interactive import karten
 from simulation.report_social import monitor_chapter, social_chapter
 from simulation.report_sro import abm_period, break_even, sro_chapter
 from simulation.rundb import find_runs, label_runs
@@ -74,6 +75,7 @@ def section_titles() -> dict[str, str]:
         | staged
         | {"wirkungsmonitor": "Wirkungsmonitor"}
         | {
+            "karten": "Karten und interaktive Ansicht",
             "szenarien": "Szenarienvergleich",
             "glossar": "Glossar",
             "quellen": "Literatur und Quellen",
@@ -184,6 +186,7 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         "quellen": literature(),
         "anhang": appendix(m),
     }
+    bodies["karten"], scripts = karten(data, comparison)
     titles = section_titles()
     created = str(m.get("created_at", ""))[:10].split("-")
     header = (
@@ -201,6 +204,7 @@ def render_html(data: RunData, cfg: ReportConfig, comparison: Comparison | None 
         header=header,
         nav=" ".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in titles.items()),
         sections="\n".join(section(k, title, bodies[k]) for k, title in titles.items()),
+        scripts=scripts,
     )
 
 

@@ -19,6 +19,7 @@ from forecast.contract import CITY_DISTRICT
 from forecast.hze.catalogue import CATALOGUE
 from forecast.variables import BAND
 from forecast.variables import QUANTILE_NAMES as ALL_NAMES
+from simulation.results import SAMPLES_PART
 from simulation.rundb import ABM_ANNUAL_COST, RunInfo, connect
 
 QUANTILE_NAMES = {q: ALL_NAMES[q] for q in BAND}  # the band every model writes
@@ -52,11 +53,11 @@ class RunData:
         """Run SQL over the table ``results`` of this run (population samples left out: the
         report uses quantiles; they are read once into memory, the rest of the run is small)."""
         if self._con is None:
-            self._con = connect([self.run])
+            self._con = connect([self.run], skip_parts=(SAMPLES_PART,))
             self._con.execute(
                 "ALTER VIEW results RENAME TO results_all; CREATE TABLE results AS SELECT * FROM "
                 "results_all WHERE NOT (model = 'population' AND statistic = 'sample')"
-            )
+            )  # runs written before the samples had their own file: the filter
         return self._con.execute(sql).df()
 
     def close(self) -> None:

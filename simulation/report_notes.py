@@ -127,6 +127,8 @@ FALLBACKS_DE: list[tuple[str, str]] = [
         r"take-up path 'history' needs participation",
         "Zu wenige beobachtete Schuljahre für eine Fortschreibung der Ganztagsquote: die heutige "
         "Quote wird gehalten.",
+    ),
+    (
         r"has no social file",
         "Keine Sozialindikatoren je Stadtteil: kein Sozialindex, keine Klassen; das "
         "Sozialraumbudget wird nur nach den Einwohnern unter 21 Jahren verteilt.",

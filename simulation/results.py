@@ -40,6 +40,9 @@ SCHEMA = pa.schema(
 )
 COLUMNS = tuple(SCHEMA.names)
 RESULTS_DIR = "results"
+SAMPLES_PART = "population_samples"
+"""The part of the population draws' samples (``statistic = sample``): its own file, so that
+readers of quantiles (the report) need not scan its many rows."""
 # What the writer hands to Parquet: text as dictionaries (codes + labels), written without the
 # Arrow schema, so readers see SCHEMA (plain strings) and millions of rows need no string each.
 _WRITTEN = pa.schema(

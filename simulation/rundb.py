@@ -178,16 +178,18 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect(runs: list[RunInfo]) -> duckdb.DuckDBPyConnection:
+def connect(runs: list[RunInfo], skip_parts: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB database with the view ``results`` over the runs' Parquet files.
 
     Runs without result files contribute no rows. The scenario comes from the hive partition and
-    is always text (``hive_types``), even when a scenario is named like a number.
+    is always text (``hive_types``), even when a scenario is named like a number. ``skip_parts``
+    leaves out result files by part name (e.g. ``population_samples``: millions of rows that a
+    reader of quantiles never needs to scan).
     """
     con = duckdb.connect()
     parts = []
     for i, run in enumerate(runs):
-        files = run.files
+        files = [f for f in run.files if f.stem not in skip_parts]
         if not files:
             continue
         listed = ", ".join(sql_str(str(f)) for f in files)

@@ -63,26 +63,26 @@ def hze_stage(ctx) -> str:
     change = float(cfg.hze.rate_change.value)
     if not paths.stochastic:  # one population path: its exposure serves every HzE draw
         fixed = future_exposure(paths, register, reg_years, years)
-    with HzeDraws(years, model.districts, model.codes, n, costs.price_year, ctx.budget) as kept:
+    kept = HzeDraws(years, model.districts, model.codes, n, costs.price_year, ctx.budget)
+    ctx.closing.append(kept.reducer.store.close)  # kept for the social stage (ctx.hze_draws)
 
-        def block(first: int, last: int) -> None:
-            if paths.stochastic:  # draw d of the population feeds HzE draw d
-                exposure, u21 = future_exposure(
-                    paths.select(first, last), register, reg_years, years
-                )
-            else:
-                exposure, u21 = fixed
-            fc = forecast_hze(
-                model, exposure, u21, years, last - first, seeds[first:last], costs, change
-            )
-            kept.write(first, fc)
+    def block(first: int, last: int) -> None:
+        if paths.stochastic:  # draw d of the population feeds HzE draw d
+            exposure, u21 = future_exposure(paths.select(first, last), register, reg_years, years)
+        else:
+            exposure, u21 = fixed
+        fc = forecast_hze(
+            model, exposure, u21, years, last - first, seeds[first:last], costs, change
+        )
+        kept.write(first, fc)
 
-        run_blocks(block, n, ctx.block, cfg.n_jobs)
-        kept.reducer.added = n
-        with ResultsWriter(folder.work, "hze") as writer:
-            for frame in kept.long_frames():
-                writer.write(to_results(frame, "hze", cfg.scenario, folder.run_id))
-        city_fc = kept.city()
+    run_blocks(block, n, ctx.block, cfg.n_jobs)
+    kept.reducer.added = n
+    with ResultsWriter(folder.work, "hze") as writer:
+        for frame in kept.long_frames():
+            writer.write(to_results(frame, "hze", cfg.scenario, folder.run_id))
+    city_fc = kept.city()
+    ctx.hze_draws = kept
     folder.manifest["hze"] = _manifest(model, history, city_fc, settings, costs, cfg.hze.variant)
     if cfg.hze.figures:
         _figures(city, city_fc, folder)

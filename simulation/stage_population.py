@@ -49,7 +49,8 @@ from simulation.config import (
 )
 from simulation.config_assumptions import assumption_paths, relative_paths
 from simulation.district_figures import figure_districts
-from simulation.results import ResultsWriter, to_results, write_results
+from simulation.explore_store import keep_young_draws
+from simulation.results import SAMPLES_PART, ResultsWriter, to_results, write_results
 
 
 def population_stage(ctx) -> str:
@@ -139,6 +140,7 @@ def population_stage(ctx) -> str:
             districts=projection.districts,
             population=projection.population[None, ..., :YOUNG_AGES].copy(),
         )
+    keep_young_draws(ctx)  # for jhplan explore (simulation/explore_store.py)
     if cfg.population.figures:
         _population_figures(city, projection, draws, folder, cfg.district_figures)
     return summary
@@ -212,6 +214,7 @@ def _stochastic(
     }
     with ResultsWriter(folder.work, "population_draws") as writer:
         writer.write(to_results(sim.to_long(), "population", cfg.scenario, folder.run_id))
+    with ResultsWriter(folder.work, SAMPLES_PART) as writer:
         for columns in sim.sample_columns():
             writer.write_columns(
                 cfg.scenario,

@@ -142,7 +142,12 @@ def _projected(ctx, model, members, weights):
     fixed = None if paths.stochastic else future_exposure(paths, register, reg_years, years)
     reducer = DrawReducer("social", shapes, len(years), n, ctx.budget)
 
-    def block(first: int, last: int) -> None:
+    kept = ctx.hze_draws  # the hze stage's draws (same model, seeds and years) when it ran
+
+    def hze_block(first: int, last: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        if kept is not None:
+            stored = kept.reducer.read_draws(first, last)
+            return stored, stored["under21"]
         if fixed is None:
             exposure, u21 = future_exposure(paths.select(first, last), register, reg_years, years)
         else:
@@ -150,9 +155,11 @@ def _projected(ctx, model, members, weights):
         fc = forecast_hze(
             model, exposure, u21, years, last - first, seeds[first:last], costs, change
         )
-        d = {
-            k: by_unit(fc.draws[k], members, axis=2) for k in ("Running", "Ended", "Begun", "Cost")
-        }
+        return fc.draws, fc.under21
+
+    def block(first: int, last: int) -> None:
+        draws, under21 = hze_block(first, last)
+        d = {k: by_unit(draws[k], members, axis=2) for k in ("Running", "Ended", "Begun", "Cost")}
         before = np.concatenate(
             [np.broadcast_to(stock, d["Running"][:, :1].shape), d["Running"][:, :-1]], axis=1
         )
@@ -162,10 +169,10 @@ def _projected(ctx, model, members, weights):
             d["Ended"],
             d["Begun"],
             before,
-            by_unit(fc.under21, members, axis=2),
+            by_unit(under21, members, axis=2),
             d["Cost"],
         )
-        share = budget_shares(fc.under21, weights, members)  # (n, F, W)
+        share = budget_shares(under21, weights, members)  # (n, F, W)
         out["share"] = share
         out["planbudget"] = share * d["Cost"][:, :, -1, scope].sum(-1)[..., None]
         reducer.write(first, out)

@@ -16,8 +16,9 @@ ALL_CODE = (*RUNTIME_CODE, "scripts", "validation", "benchmarks", "tests")
 LOADED_BY_PLUGIN = {"hydra-joblib-launcher", "hydra-submitit-launcher"}
 """Hydra finds launchers as ``hydra_plugins`` namespace packages; nothing imports them by name."""
 
-USED_AS_COMMAND = {"ruff"}
-"""Declared for CI's lint step (``.ci/run``), not imported."""
+USED_AS_COMMAND = {"ruff", "pytest-xdist"}
+"""Declared for CI's lint step and its two test workers (``.ci/run``: ``pytest -n 2``), not
+imported."""
 
 
 def _normalise(name: str) -> str:

@@ -33,6 +33,7 @@ the output is deterministic (``numpy.random.default_rng(20240101)``).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -202,6 +203,7 @@ Tinycity does not exist. Its register was simulated by `tests/data/make_tinycity
 | `population.csv` | 31.12. of 2015..2022 by district, sex, age 0..100 (full grid, zeros included) |
 | `births.csv` | 2016..2022 by district, mother_age 15..49 (age at 1.1.), sex of the child |
 | `deaths.csv` | 2016..2022 by district, sex, age at 1.1. of the year (not the age at death) |
+| `districts.geojson` | invented polygons in EPSG:25832 (no real place: for the maps and check-data) |
 | `migration.csv` | 2016..2022 moves across the city boundary by district, sex, age at 31.12. |
 
 The population of 2015 comes from a smooth hand-made pyramid; each later year was simulated
@@ -228,6 +230,43 @@ def make_tinycity(out_dir: Path, seed: int = SEED) -> None:
     )
     (out_dir / "city.yaml").write_text(CITY_YAML.format(districts=districts), encoding="utf-8")
     (out_dir / "README.md").write_text(README, encoding="utf-8")
+    write_geometry(out_dir)
+
+
+def write_geometry(out_dir: Path) -> None:
+    """``districts.geojson``: three invented polygons (metres, EPSG:25832) around a made-up
+    origin; Südhang has a second, detached part (a MultiPolygon)."""
+    x0, y0 = 500000, 5300000
+
+    def ring(points: list[tuple[int, int]]) -> list[list[int]]:
+        return [[x0 + x, y0 + y] for x, y in points]
+
+    shapes = {
+        "a": ("Polygon", [ring([(0, 0), (1500, 0), (1700, 900), (1500, 1800), (0, 1800),
+                                (-200, 900), (0, 0)])]),
+        "b": ("Polygon", [ring([(0, 1800), (1500, 1800), (2400, 2600), (1800, 3800),
+                                (-300, 3600), (-600, 2500), (0, 1800)])]),
+        "c": ("MultiPolygon", [[ring([(0, 0), (-200, 900), (-1500, 600), (-1200, -1400),
+                                     (1800, -1500), (1500, 0), (0, 0)])],
+                               [ring([(2200, -800), (2800, -800), (2800, -300), (2200, -300),
+                                      (2200, -800)])]]),
+    }  # fmt: skip
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": DISTRICTS[code][0]},
+            "geometry": {"type": kind, "coordinates": coordinates},
+        }
+        for code, (kind, coordinates) in shapes.items()
+    ]
+    doc = {
+        "type": "FeatureCollection",
+        "attribution": "synthetisch (Testdaten, erfundene Koordinaten), CC0-1.0",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
+        "features": features,
+    }
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    (out_dir / "districts.geojson").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
