@@ -34,7 +34,9 @@ from simulation.progress import RunProgress, progress_enabled
 from simulation.report import build_report
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
-from simulation.sweep import read_sweep_manifest
+from simulation.sweep import (
+    read_sweep_manifest,
+)
 from tests.cli import QUICK_MODELS, ROOT, TINY, jhplan
 
 FAST = [
