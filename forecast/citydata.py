@@ -26,6 +26,7 @@ import pandas as pd
 from forecast.contract import CONTRACT, FileSpec
 from forecast.problems import Problem
 from forecast.validate import InputDataError, check_city, check_table_file, check_table_rows
+from forecast.validate_city_keys import csv_dialect
 from forecast.validate_table import parse_numbers, text_values
 
 # Kinds stored as whole numbers; with empty cells allowed they become nullable Int64.
@@ -121,11 +122,14 @@ class CityData:
         return dataclasses.replace(self, tables=MappingProxyType(tables))
 
 
-def load_city(path: str | Path) -> CityData:
+def load_city(path: str | Path, tables: tuple[str, ...] | None = None) -> CityData:
     """Validate a city folder and load it as typed tables.
 
     Args:
         path: the city folder (city.yaml plus contract files as CSV or Parquet).
+        tables: the contract files to load (None: all present). Every file is validated
+            either way; ``jhplan check-data`` loads only the population (for the readiness
+            check) and so stays within the memory of the largest file.
 
     Returns:
         The city's data, every table typed as described in the module docstring.
@@ -133,7 +137,7 @@ def load_city(path: str | Path) -> CityData:
     Raises:
         InputDataError: the folder breaks the input contract; lists every problem found.
     """
-    check = check_city(path)
+    check = check_city(path, keep=tables)
     if check.problems:
         raise InputDataError(check.problems)
     meta = check.meta or {}
@@ -160,21 +164,35 @@ def load_city(path: str | Path) -> CityData:
     )
 
 
-def load_table_file(path: str | Path, stem: str, codes: tuple[str, ...]) -> pd.DataFrame:
+def load_table_file(
+    path: str | Path,
+    stem: str,
+    codes: tuple[str, ...],
+    dialect: tuple[str, str] | None = None,
+) -> pd.DataFrame:
     """Validate and type one contract file from outside the city folder.
 
     Args:
         path: CSV or Parquet file, e.g. ``population.assumptions_file``.
         stem: the contract file it follows, e.g. ``assumptions``.
         codes: the city's district codes.
+        dialect: the city's CSV declaration (``city_dialect(city)``), which holds for files
+            given by path too; None: that of a city.yaml beside the file, else comma and point.
 
     Raises:
         InputDataError: every problem found, naming the file, row and column.
     """
-    problems, frame = check_table_file(path, stem, list(codes))
+    problems, frame = check_table_file(path, stem, list(codes), dialect)
     if problems:
         raise InputDataError(problems)
     return _typed(CONTRACT[stem], frame)
+
+
+def city_dialect(city: CityData) -> tuple[str, str]:
+    """(separator, decimal mark) the city declares for its CSV files (city.yaml ``csv``): it holds
+    for every CSV file of the city, those given by path (a housing plan, an assumptions file)
+    too, so that a German Excel export is read as declared or refused, never half-read."""
+    return csv_dialect(city.meta)
 
 
 def typed_rows(frame: pd.DataFrame, stem: str, name: str, codes: tuple[str, ...]) -> pd.DataFrame:
@@ -207,5 +225,20 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
             out[col.name] = pd.Series(np.where(empty, None, text_values(cells)), dtype=object)
     frame = pd.DataFrame(out)
     if spec.stem == "population":
-        frame = frame.sort_values(["year", "district", "sex", "age"], kind="stable")
+        frame = frame.take(_sort_order(frame, text, ["year", "district", "sex", "age"]))
     return frame.reset_index(drop=True)
+
+
+def _sort_order(frame: pd.DataFrame, text: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Row order sorting ``frame`` by ``keys`` (stable): text keys by their categories' codes,
+    which are in sorted order, so that no string is compared (millions of rows)."""
+    columns = []
+    for key in keys:
+        cells = text[key]
+        if frame[key].dtype == object and isinstance(cells.dtype, pd.CategoricalDtype):
+            if cells.cat.categories.is_monotonic_increasing:
+                columns.append(cells.cat.codes.to_numpy())
+                continue
+            return frame.sort_values(keys, kind="stable").index.to_numpy()
+        columns.append(frame[key].to_numpy(dtype=float, na_value=np.nan))
+    return np.lexsort(columns[::-1])

@@ -28,19 +28,16 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, CONTRACT, MAX_AGE, Column
 from forecast.problems import (
     MAX_REPORTS,
-    UNKNOWN_FILE,
     WARNING,
     InputDataError,
     Problem,
     ProblemReport,
-    accept_hint,
 )
 from forecast.validate_city_keys import csv_dialect
-from forecast.validate_city_yaml import accepted_warnings, check_city_yaml, check_excluded_years
+from forecast.validate_city_yaml import accepted_warnings, check_city_yaml
+from forecast.validate_files import TABLE_SUFFIXES, find_tables, folder_dialect, input_files
 from forecast.validate_geometry import check_geometry, check_map_layout
-from forecast.validate_kita import CITY_RULES
-from forecast.validate_names import contract_stem_like
-from forecast.validate_plausible import check_plausible
+from forecast.validate_plausible import BetweenFiles
 from forecast.validate_read import read_table, unreadable_entries
 from forecast.validate_rules import FILE_RULES, check_schedule_complete
 from forecast.validate_table import (
@@ -50,6 +47,7 @@ from forecast.validate_table import (
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
+    combined_codes,
     compact_text,
     fix_hint,
     huge_message,
@@ -67,12 +65,12 @@ __all__ = [
     "check_city",
     "check_table_file",
     "check_table_rows",
+    "folder_dialect",
+    "input_files",
     "validate_city",
 ]
 
-TABLE_SUFFIXES = (".csv", ".parquet")
 _read_table = read_table  # one file read as check_city reads it (``simulation.housing_plan``)
-_LOOKALIKE_SUFFIXES = (*TABLE_SUFFIXES, ".xlsx", ".xls", ".ods", ".tsv", ".txt", ".pq")
 
 
 @dataclass
@@ -111,8 +109,17 @@ def validate_city(path: str | Path) -> list[Problem]:
     return check_city(path).problems
 
 
-def check_city(path: str | Path) -> CityCheck:
-    """Validate a city folder and keep what was read, so that the loader reads each file once."""
+def check_city(path: str | Path, keep: tuple[str, ...] | None = None) -> CityCheck:
+    """Validate a city folder and keep what was read, so that the loader reads each file once.
+
+    Files are checked one by one (the population first): read, checked, the rules between files
+    fed with it (``BetweenFiles`` keeps small aggregates only), then dropped unless kept.
+
+    Args:
+        path: the city folder.
+        keep: the contract files whose cells ``CityCheck.tables`` keeps for the loader
+            (None: all; ``jhplan check-data`` keeps only what it checks beyond the contract).
+    """
     path = Path(path)
     if not path.is_dir():
         return CityCheck([Problem(str(path), None, None, "city folder not found")])
@@ -121,28 +128,25 @@ def check_city(path: str | Path) -> CityCheck:
     check.meta, codes = check_city_yaml(path, report)
     if check.meta is not None:
         check.files["city.yaml"] = path / "city.yaml"
-    parsed: dict[str, pd.DataFrame] = {}
     dialect = csv_dialect(check.meta)
     unreadable_entries(path, report)
     check_map_layout(check.meta, codes, report)
     check_geometry(path, codes, report)
-    for stem, file in _find_tables(path, report).items():
+    between = BetweenFiles(check.meta, codes)
+    for stem, file in find_tables(path, report).items():  # contract order: population first
         frame = read_table(file, report, CONTRACT[stem], dialect)
-        if frame is not None:
-            t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
-            _check_table(t)
-            check.files[file.name] = file
+        if frame is None:
+            continue
+        t = TableCheck(CONTRACT[stem], file.name, frame, codes, report)
+        _check_table(t)
+        check.files[file.name] = file
+        between.add(stem, file.name, t, not report.has_errors(file.name) and not frame.empty)
+        if keep is None or stem in keep:
             check.tables[stem] = compact_text(frame)
-            if not report.has_errors(file.name) and not frame.empty:
-                parsed[stem] = pd.DataFrame(t.values).assign(**{LINE: frame[LINE]})
-    names = {Path(name).stem: name for name in check.files if name != "city.yaml"}
-    check_excluded_years(check.meta, check.tables.get("population"), report)
-    for rule in CITY_RULES:  # rules that need more than one file, e.g. children vs population
-        rule(check.tables, names, report)
-    # Impossible or suspicious values, only in files that met the contract (values all parsed).
-    check_plausible(parsed, check.tables, names, codes, report)
+        del t, frame  # before the next file is read
+    between.finish()
     accept = set(accepted_warnings(check.meta))
-    for problem in report.problems():
+    for problem in [*report.problems(), *between.problems()]:
         if problem.severity != WARNING:
             check.problems.append(problem)
         else:
@@ -151,7 +155,10 @@ def check_city(path: str | Path) -> CityCheck:
 
 
 def check_table_file(
-    file: str | Path, stem: str, codes: list[str] | None
+    file: str | Path,
+    stem: str,
+    codes: list[str] | None,
+    dialect: tuple[str, str] | None = None,
 ) -> tuple[list[Problem], pd.DataFrame | None]:
     """Check one contract file that lives outside a city folder (e.g. an assumptions file).
 
@@ -159,6 +166,9 @@ def check_table_file(
         file: a CSV or Parquet file.
         stem: the contract file it must follow (``forecast.contract.CONTRACT``).
         codes: the city's district codes (from its city.yaml).
+        dialect: (separator, decimal mark) of a CSV file: the city's declaration
+            (``csv_dialect(city.meta)``), which holds for the files given by path too. None: the
+            declaration in the city.yaml beside the file, if there is one, else comma and point.
 
     Returns:
         Every problem found (file named as given) and the cells as text, as ``check_city`` keeps
@@ -172,7 +182,9 @@ def check_table_file(
     if file.suffix.lower() not in TABLE_SUFFIXES:
         report.add(str(file), None, None, f"expected a .csv or .parquet file for '{stem}'")
         return report.problems(), None
-    frame = read_table(file, report, CONTRACT[stem])
+    if dialect is None:
+        dialect = folder_dialect(file.parent)
+    frame = read_table(file, report, CONTRACT[stem], dialect)
     if frame is not None:
         _check_table(TableCheck(CONTRACT[stem], str(file), frame, codes, report))
     return report.problems(), frame
@@ -193,48 +205,9 @@ def check_table_rows(
     report = ProblemReport()
     if LINE not in frame.columns:
         frame = frame.assign(**{LINE: np.arange(len(frame)) + 2})
+    frame = compact_text(frame)  # the cells as categories, as files are read
     _check_table(TableCheck(CONTRACT[stem], name, frame.reset_index(drop=True), codes, report))
     return report.problems()
-
-
-def _find_tables(path: Path, report: ProblemReport) -> dict[str, Path]:
-    """Contract stem -> file; reports missing required files, duplicates and look-alike names."""
-    found: dict[str, list[Path]] = {}
-    for file in sorted(p for p in path.iterdir() if p.is_file() and p.name[0] not in ".~"):
-        stem, suffix = file.stem, file.suffix.lower()
-        if stem in CONTRACT and suffix in TABLE_SUFFIXES:
-            found.setdefault(stem, []).append(file)
-        elif suffix in _LOOKALIKE_SUFFIXES and (guess := contract_stem_like(stem)) is not None:
-            # A misnamed input would otherwise be skipped silently and replaced by a fallback.
-            if guess == stem:
-                msg = f"{suffix} files are not read: save '{stem}' as CSV (UTF-8) or Parquet"
-            else:
-                msg = (
-                    f"not a contract file name, so it would be ignored: did you mean '{guess}.csv'?"
-                )
-            report.add(file.name, None, None, msg)
-        elif suffix in _LOOKALIKE_SUFFIXES:
-            msg = (
-                "unknown file, not read: the contract's files are "
-                f"{', '.join(CONTRACT)} (.csv or .parquet); rename it if it is one of them"
-            )
-            report.add(
-                file.name, None, None, msg + accept_hint(UNKNOWN_FILE), UNKNOWN_FILE, WARNING
-            )
-    tables = {}
-    for stem, spec in CONTRACT.items():
-        files = found.get(stem, [])
-        if len(files) > 1:
-            names = " and ".join(f.name for f in files)
-            report.add(
-                files[0].name, None, None, f"both {names} present: expected only one of them"
-            )
-        elif files:
-            tables[stem] = files[0]
-        elif spec.required:
-            msg = f"required file missing: expected {stem}.csv or {stem}.parquet"
-            report.add(f"{stem}.csv", None, None, msg)
-    return tables
 
 
 def _check_table(t: TableCheck) -> None:
@@ -256,7 +229,8 @@ def _check_table(t: TableCheck) -> None:
             t.values[col.name] = _check_column(t, col)
     _check_keys(t)
     if "year" in t.values and not t.spec.year_gaps_allowed:
-        years = set(t.values["year"].dropna().astype(int))
+        year = t.values["year"].to_numpy()
+        years = set(pd.unique(year[~np.isnan(year)]).astype(int).tolist())
         gaps = sorted(set(range(min(years), max(years) + 1)) - years) if years else []
         if gaps:
             listed = ", ".join(map(str, gaps))
@@ -295,18 +269,22 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
             t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
         if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
-            point = thousands_point(text, ok)
+            point = thousands_point(text, np.isfinite(num))  # '1.200' too, though not whole
             t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
             huge |= point
-        parsed = pd.Series(np.where(ok & ~huge, num, np.nan), index=text.index)
+        num[~ok | huge] = np.nan  # in place (millions of rows); the messages are built above
+        parsed = pd.Series(num, index=text.index)
     else:
         allowed = _allowed(t, col)
         ok = text.isin(allowed).to_numpy() if allowed is not None else ~empty
-        parsed = text.where(ok, None)
+        # Categories as read, missing where a cell is empty or invalid: a byte or two a cell.
+        codes = np.where(ok, text.cat.codes.to_numpy(), -1)
+        cells = pd.Categorical.from_codes(codes, dtype=text.dtype)
+        parsed = pd.Series(cells, index=text.index)
     t.flag(
         col.name,
         "value",
-        ~ok & ~empty,
+        ~ok & ~empty & ~huge,  # a thousands point has its own message
         lambda i: (
             f"value {show_cell(text.iat[i])}: expected {expected}"
             f"{fix_hint(text.iat[i], col, allowed)}"
@@ -351,6 +329,39 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
+MAX_KEY_SPACE = 1 << 27
+"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+
+
+def _key_codes(value: pd.Series, raw: pd.Series) -> np.ndarray:
+    """One integer per cell of a key column: equal for equal valid numbers or equal other text.
+
+    For cells read as categories each distinct cell is looked at once; otherwise by hashing.
+    """
+    if value.dtype != float:  # text: as typed
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            return raw.cat.codes.to_numpy().astype(np.int64)
+        return pd.factorize(raw)[0].astype(np.int64)
+    valid = ~np.isnan(value.to_numpy())
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        cell = raw.cat.codes.to_numpy()
+        n = len(raw.cat.categories)
+        # Each category holds one text, so it is valid (with one value) or not for all its rows.
+        per_cat = np.full(n, np.nan)
+        per_cat[cell[valid]] = value.to_numpy()[valid]
+        ok = ~np.isnan(per_cat)
+        code, uniques = pd.factorize(per_cat[ok])
+        cat_code = np.empty(n, dtype=np.int64)
+        cat_code[ok] = code
+        cat_code[~ok] = len(uniques) + np.arange(int((~ok).sum()))
+        return cat_code[cell]
+    code, uniques = pd.factorize(value.to_numpy()[valid])
+    codes = np.empty(len(raw), dtype=np.int64)
+    codes[valid] = code
+    codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
+    return codes
+
+
 def _check_keys(t: TableCheck) -> None:
     """No two rows may share a key; empty cells count as key values."""
     key = list(t.spec.key)
@@ -358,22 +369,14 @@ def _check_keys(t: TableCheck) -> None:
         return
     # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
     # anything else as typed; then one code per row (mixed radix, or factorised pairs).
-    row = np.zeros(len(t.frame), dtype=np.int64)
-    for k in key:
-        value, raw = t.values[k], t.frame[k]
-        if value.dtype == float:
-            valid = value.notna().to_numpy()
-            code, uniques = pd.factorize(value.to_numpy()[valid])
-            codes = np.empty(len(raw), dtype=np.int64)
-            codes[valid] = code
-            codes[~valid] = len(uniques) + pd.factorize(raw[~valid])[0]
-        else:
-            codes = pd.factorize(raw)[0].astype(np.int64)
-        width = int(codes.max()) + 1 if len(codes) else 1
-        if int(row.max(initial=0)) < np.iinfo(np.int64).max // (width + 1):
-            row = row * width + codes
-        else:  # too many combinations for one int64: renumber the pairs seen so far
-            row = pd.factorize(pd.MultiIndex.from_arrays([row, codes]))[0].astype(np.int64)
+    parts = (_key_codes(t.values[k], t.frame[k]) for k in key)  # one column's codes at a time
+    row = combined_codes((codes, int(codes.max(initial=0)) + 1) for codes in parts)
+    space = int(row.max(initial=0)) + 1
+    if space <= MAX_KEY_SPACE:  # one flag a possible key: no hashing of millions of rows
+        seen = np.zeros(space, dtype=bool)
+        seen[row] = True
+        if seen.sum() == len(row):
+            return
     dup = pd.Series(row).duplicated(keep="first").to_numpy()
     if not dup.any():
         return

@@ -9,13 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from forecast.contract import CITY_DISTRICT, CITY_YAML_KEYS
 from forecast.problems import ACCEPTABLE, ProblemReport
 from forecast.validate_city_keys import check_city_keys, check_csv_dialect, check_wirkungsraeume
-from forecast.validate_table import parse_numbers
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -151,15 +149,17 @@ def accepted_warnings(meta: dict | None) -> list[str]:
     return [a for a in accept if isinstance(a, str)] if isinstance(accept, list) else []
 
 
-def check_excluded_years(meta: dict | None, population, report: ProblemReport) -> None:
+def check_excluded_years(meta: dict | None, years: set[int] | None, report: ProblemReport) -> None:
     """``exclude_years`` must name register years: a year not in population.csv is a typo
-    (2102 for 2012) that would leave the suspect year in the estimation without a word."""
+    (2102 for 2012) that would leave the suspect year in the estimation without a word.
+
+    Args:
+        meta: the parsed city.yaml.
+        years: the years of the population file (None or empty: not read, nothing to check).
+        report: where problems go.
+    """
     excluded = (meta or {}).get("exclude_years") or []
-    if population is None or population.empty or not isinstance(excluded, list):
-        return
-    year = parse_numbers(population["year"])
-    years = set(np.unique(year[np.isfinite(year)]).astype(int).tolist())
-    if not years:
+    if not years or not isinstance(excluded, list):
         return
     for year in excluded:
         if _is_int(year) and year not in years:

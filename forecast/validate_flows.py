@@ -29,7 +29,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE
 from forecast.problems import E0, ERROR, TFR, WARNING, ProblemReport, accept_hint
 from forecast.validate_register import Register, implied_e0, implied_tfr
-from forecast.validate_table import LINE
+from forecast.validate_table import LINE, cell_codes, combined_codes
 
 MARGIN = 10
 """Persons added to every bound, so that a tiny cell (a family moving in and out) never errs."""
@@ -39,25 +39,36 @@ MIN_EXPECTED = 50.0
 or deaths: below it chance alone moves them far (Poisson sd above 14 %)."""
 
 
+FLOWS = ("births", "deaths", "migration", "moves")
+"""The flow files checked against the register."""
+
+
 def check_flows(
-    reg: Register, values: dict[str, pd.DataFrame], names: dict[str, str], report: ProblemReport
+    reg: Register, stem: str, values: pd.DataFrame, name: str, report: ProblemReport
 ) -> None:
-    """Births, deaths, out-migration and moves against the register (see the module docstring)."""
-    if "births" in values:
-        _births(reg, values["births"], names["births"], report)
-    if "deaths" in values:
-        deaths = _groups(values["deaths"], ["year", "district", "sex", "age"], unique=True)
-        hit = _leavers(reg, deaths, "district", "deaths", names["deaths"], report)
-        _implied(reg, deaths[~hit], "e0", names["deaths"], report)
-    if "migration" in values:
-        out = values["migration"]
-        out = out[out["direction"] == "out"]
+    """One flow file against the register (see the module docstring).
+
+    Args:
+        reg: the population register.
+        stem: one of ``FLOWS``.
+        values: the file's parsed values (it met the contract) and ``LINE``.
+        name: the file's name in the folder.
+        report: where problems go.
+    """
+    if stem == "births":
+        _births(reg, values, name, report)
+    elif stem == "deaths":
+        deaths = _groups(values, ["year", "district", "sex", "age"], unique=True)
+        hit = _leavers(reg, deaths, "district", "deaths", name, report)
+        _implied(reg, deaths[~hit], "e0", name, report)
+    elif stem == "migration":
+        out = values[values["direction"] == "out"]
         out = _groups(out, ["year", "district", "sex", "age"], unique=True)
-        _leavers(reg, out, "district", "departures (direction out)", names["migration"], report)
-    if "moves" in values:
-        moves = _groups(values["moves"], ["year", "from_district", "sex", "age"])
+        _leavers(reg, out, "district", "departures (direction out)", name, report)
+    elif stem == "moves":
+        moves = _groups(values, ["year", "from_district", "sex", "age"])
         what = "moves out of the district (summed over to_district)"
-        _leavers(reg, moves, "from_district", what, names["moves"], report)
+        _leavers(reg, moves, "from_district", what, name, report)
 
 
 def _groups(frame: pd.DataFrame, keys: list[str], unique: bool = False) -> pd.DataFrame:
@@ -66,17 +77,23 @@ def _groups(frame: pd.DataFrame, keys: list[str], unique: bool = False) -> pd.Da
     ``unique``: the keys identify rows already (the file's key was checked), so each row is its
     own group and nothing needs sorting.
     """
-    frame = frame.assign(
-        **{k: frame[k].fillna(-1 if k == "age" else "") for k in keys if k in ("sex", "age")}
-    )
+    if "age" in keys:
+        frame = frame.assign(age=frame["age"].fillna(-1))
+    if "sex" in keys and not isinstance(frame["sex"].dtype, pd.CategoricalDtype):
+        frame = frame.assign(sex=frame["sex"].fillna(""))  # text cells hold '' already
     if unique:
         return frame.assign(total=frame["count"])[[*keys, "total", "count", LINE]].reset_index(
             drop=True
         )
-    largest = frame.sort_values("count", ascending=False, kind="stable").drop_duplicates(keys)
-    total = frame.groupby(keys, sort=False)["count"].sum().rename("total")
-    out = largest.join(total, on=keys)[[*keys, "total", "count", LINE]]
-    return out.sort_values(LINE).reset_index(drop=True)
+    group = pd.factorize(combined_codes(cell_codes(frame[k]) for k in keys))[0]
+    count = frame["count"].to_numpy(float)
+    order = np.lexsort((-count, group))  # by group, the largest count first (stable: ties in
+    # file order)
+    ordered = group[order]
+    first = order[np.r_[True, ordered[1:] != ordered[:-1]]] if len(order) else order
+    total = np.bincount(group, weights=count)[group[first]]
+    out = frame.iloc[first][[*keys, "count", LINE]].assign(total=total)
+    return out[[*keys, "total", "count", LINE]].sort_values(LINE).reset_index(drop=True)
 
 
 def _place(district: str) -> str:
@@ -111,10 +128,26 @@ def _births(reg: Register, births: pd.DataFrame, name: str, report: ProblemRepor
     _implied(reg, groups[~hit], "tfr", name, report)
 
 
+CHUNK = 1 << 20
+"""Rows looked up in the register at once (a dozen arrays of this length: memory stays small)."""
+
+
 def _leavers(
     reg: Register, groups: pd.DataFrame, column: str, what: str, name: str, report: ProblemReport
 ) -> np.ndarray:
     """Rows (groups) above the persons who could die or leave; returns the mask of those reported."""
+    hits = [
+        _leavers_chunk(
+            reg, groups.iloc[a : a + CHUNK].reset_index(drop=True), column, what, name, report
+        )
+        for a in range(0, len(groups), CHUNK)
+    ]
+    return np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
+
+
+def _leavers_chunk(
+    reg: Register, groups: pd.DataFrame, column: str, what: str, name: str, report: ProblemReport
+) -> np.ndarray:
     t, d = groups["year"].to_numpy(int), reg.district(groups[column])
     sex = groups["sex"].to_numpy()
     s = np.where(sex == "f", 0, np.where(sex == "m", 1, 2))

@@ -7,8 +7,9 @@ of its own: places are counts (negative values are reported by the cell check) a
 checked against city.yaml like in every file.
 
 One rule needs two files: children in care at 1 March cannot outnumber the children of the same
-ages living in the district at the 31.12. before (a Betreuungsquote above 1). It runs after every
-file was read (``CITY_RULES``) and uses only cells that passed their own checks.
+ages living in the district at the 31.12. before (a Betreuungsquote above 1). It runs when
+``kita_children`` is read, against the population's ``population_bands`` (a small aggregate kept
+from the population file, read first), and uses only population cells that passed their checks.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def check_kita_children(t: TableCheck) -> None:
 
 def _flag_mixed(t: TableCheck, kind: np.ndarray, first: str, second: str) -> None:
     """Report the rows of a (year, district) that uses both kinds of row; they would be added."""
-    keys = t.frame["year"] + "\x00" + t.frame["district"]
+    keys = t.frame["year"].astype(str) + "\x00" + t.frame["district"].astype(str)
     mixed = pd.Series(kind).groupby(keys.to_numpy()).transform("nunique").to_numpy() > 1
     # Report the rows of the less frequent kind, where the fix most likely belongs.
     minority = mixed & (kind if kind.sum() <= (~kind).sum() else ~kind)
@@ -83,37 +84,37 @@ def _flag_mixed(t: TableCheck, kind: np.ndarray, first: str, second: str) -> Non
 
 
 def check_kita_quota(
-    tables: dict[str, pd.DataFrame], names: dict[str, str], report: ProblemReport
+    kids: pd.DataFrame, population: pd.DataFrame | None, name: str, report: ProblemReport
 ) -> None:
     """Children in care at 1 March of t must not outnumber the population at 31.12. of t-1.
 
     Checked for the under-3s (ages 0-2) and, generously, for 3 to school entry (ages 3-7), per
     district and for ``_city`` rows against the whole city. Years without the previous year's
     population, and groups with an invalid population cell, are not checked.
+
+    Args:
+        kids: the ``kita_children`` file's cells as text, with ``LINE``.
+        population: ``population_bands`` of the population file (None: no population read).
+        name: the ``kita_children`` file's name.
+        report: where problems go.
     """
-    kids, pop = tables.get("kita_children"), tables.get("population")
-    if kids is None or pop is None or kids.empty or pop.empty:
+    if population is None or population.empty or kids.empty:
         return
-    needed = {"kita_children": ("year", "district", "age", "age_group", "count")}
-    needed["population"] = ("year", "district", "age", "count")
-    if not all(set(cols) <= set(tables[stem].columns) for stem, cols in needed.items()):
+    if not {"year", "district", "age", "age_group", "count"} <= set(kids.columns):
         return  # a missing column is reported by the column check
-    population = _population_bands(pop)
-    if population.empty:
-        return
     children = _children_bands(kids)
     if children.empty:
         return
     both = children.merge(population, on=["year", "district", "band"], how="inner")
     bad = both[both["children"] > both["population"]]
-    for row in bad.itertuples(index=False):
+    for row in bad.itertuples(index=False):  # at most a few rows per district and year
         if row.band == "u3":
             what, ages = "children under 3", "0-2"
         else:
             what, ages = "children from 3 to school entry", "3-7"
         place = "the city" if row.district == CITY_DISTRICT else f"district '{row.district}'"
         report.add(
-            names.get("kita_children", "kita_children.csv"),
+            name,
             int(row.line),
             "count",
             f"{row.children:g} {what} in care at 1 March {row.year + 1:g} in {place}, but "
@@ -128,23 +129,26 @@ def _numbers(text: pd.Series) -> pd.Series:
     return pd.Series(parse_numbers(text), index=text.index)
 
 
-def _population_bands(pop: pd.DataFrame) -> pd.DataFrame:
+def population_bands(values: dict[str, pd.Series]) -> pd.DataFrame | None:
     """Population at 31.12. by (year, district, band); ``_city`` = all districts together.
 
-    A band is dropped when any of its cells did not parse, so that a bad cell reported elsewhere
-    does not also look like a too small population.
+    ``values`` are the population file's parsed columns (NaN/None where a cell is invalid). A
+    band is dropped when any of its cells did not parse, so that a bad cell reported elsewhere
+    does not also look like a too small population. None if a column is missing.
     """
+    if not all(c in values for c in ("year", "district", "age", "count")):
+        return None
+    age = values["age"].to_numpy()
+    keep = np.isin(age, U3_AGES + UE3_CHECK_AGES) & values["year"].notna().to_numpy()
     frame = pd.DataFrame(
         {
-            "year": _numbers(pop["year"]),
-            "district": pop["district"].astype(str),
-            "age": _numbers(pop["age"]),
-            "count": _numbers(pop["count"]),
+            "year": values["year"].to_numpy()[keep],
+            "district": values["district"].to_numpy()[keep],
+            "band": np.where(age[keep] <= max(U3_AGES), "u3", "ue3"),
+            "count": values["count"].to_numpy()[keep],
         }
     )
-    frame = frame[frame["year"].notna() & frame["age"].isin(U3_AGES + UE3_CHECK_AGES)]
-    frame["band"] = np.where(frame["age"] <= max(U3_AGES), "u3", "ue3")
-    frame.loc[frame["count"] < 0, "count"] = np.nan
+    frame = frame[frame["district"].notna()]
     city = frame.assign(district=CITY_DISTRICT)
     both = pd.concat([frame, city], ignore_index=True)
     grouped = both.groupby(["year", "district", "band"])["count"]
@@ -181,7 +185,10 @@ def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:
 
 
 CITY_RULES: tuple[Callable[[dict[str, pd.DataFrame], dict[str, str], ProblemReport], None], ...] = (
-    check_kita_quota,
     check_ganztag_schools,
 )
-"""Rules that need more than one file: ``rule(tables by stem, file name by stem, report)``."""
+"""Rules between small files, run once every file was read: ``rule(tables by stem, file name by
+stem, report)``. ``tables`` holds the cells as text of the files in ``CITY_RULE_TABLES`` and, of
+the population, only its district column: the register files are never kept whole (the Kita quota
+runs file by file, ``forecast.validate_plausible.BetweenFiles``)."""
+CITY_RULE_TABLES = ("ganztag_places", "school_districts")

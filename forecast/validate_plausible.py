@@ -3,7 +3,7 @@
 The contract checks (``forecast.validate``) look at each cell and file on its own. A folder can
 meet them and still describe an impossible city: more births than women, more deaths than people.
 These checks compare files with the population register and run only on files whose contract
-checks passed (``check_city`` passes their parsed values). Every check is vectorised over rows,
+checks passed (``BetweenFiles``, fed by ``check_city`` file by file). Every check is vectorised over rows,
 districts and ages; a loop runs at most over years (reference schedules).
 
 Errors (the value cannot be right): the flows against the register, in
@@ -25,45 +25,121 @@ Warnings (possible, but more often a mistake) are named in ``forecast.problems.A
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from forecast.contract import CONTRACT, MAX_AGE
-from forecast.problems import CONTROL, JUMP, THOUSANDS, WARNING, ProblemReport, accept_hint
-from forecast.validate_flows import check_flows
+from forecast.problems import (
+    CONTROL,
+    JUMP,
+    THOUSANDS,
+    WARNING,
+    Problem,
+    ProblemReport,
+    accept_hint,
+)
+from forecast.validate_city_yaml import check_excluded_years
+from forecast.validate_flows import FLOWS, check_flows
+from forecast.validate_kita import (
+    CITY_RULE_TABLES,
+    CITY_RULES,
+    check_kita_quota,
+    population_bands,
+)
 from forecast.validate_register import Register
-from forecast.validate_table import LINE
+from forecast.validate_table import LINE, NUMERIC_KINDS, TableCheck, cell_codes, combined_codes
 
 JUMP_FACTOR, JUMP_MIN = 10.0, 100
 THOUSANDS_FACTOR, THOUSANDS_MIN = 300.0, 1000.0
 CONTROL_SHARE, CONTROL_MIN = 0.1, 1000
 
 
-def check_plausible(
-    values: dict[str, pd.DataFrame],
-    text: dict[str, pd.DataFrame],
-    names: dict[str, str],
-    codes: list[str] | None,
-    report: ProblemReport,
-) -> None:
-    """Run every plausibility check on the files whose contract checks passed.
+@dataclass
+class BetweenFiles:
+    """The rules between files, run file by file as ``check_city`` reads them.
 
-    Args:
-        values: stem -> parsed values (NaN/None where a nullable cell was empty) and ``LINE``.
-        text: stem -> the cells as read (quoted in messages).
-        names: stem -> file name as found in the folder.
+    Files come in contract order, the population first, so that every later file is checked
+    against what is kept of it: its years, the Kita age bands and the ``Register`` (arrays by
+    year, district, sex and age), never the whole table. Each file's values are dropped once its
+    rules ran; memory stays that of the largest file, not of the city. Problems go to three
+    reports, listed in this order after the contract checks: ``between`` (``exclude_years``
+    against the register years, Kita children against the population), ``thousands``
+    (``_thousands``, every file), ``plausible`` (jumps, flows against the register, control
+    totals).
+
+    Attributes:
+        meta: the parsed city.yaml (None if unreadable).
         codes: district codes from city.yaml (None: those of the population file).
-        report: where problems go.
     """
-    for stem, frame in values.items():
-        _thousands(stem, frame, text[stem], names[stem], report)
-    if "population" not in values:
-        return
-    reg = Register.build(values["population"], codes)
-    _jumps(reg, values["population"], names["population"], report)
-    check_flows(reg, values, names, report)
-    if "control_totals" in values:
-        _control_totals(reg, values["control_totals"], names["control_totals"], report)
+
+    meta: dict | None
+    codes: list[str] | None
+    between: ProblemReport = field(default_factory=ProblemReport)
+    thousands: ProblemReport = field(default_factory=ProblemReport)
+    plausible: ProblemReport = field(default_factory=ProblemReport)
+    register: Register | None = None
+    bands: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def add(self, stem: str, name: str, t: TableCheck, clean: bool) -> None:
+        """Run the rules between files that ``stem`` takes part in.
+
+        Args:
+            stem: the contract file.
+            name: its file name in the folder.
+            t: the file as checked (cells as text, values parsed).
+            clean: the file met the contract (no error) and has rows: plausibility checks run
+                only on such files, whose values all parsed.
+        """
+        values = _clean_values(t) if clean else None
+        self.names[stem] = name
+        if stem in CITY_RULE_TABLES:
+            self.tables[stem] = t.frame
+        elif stem == "population" and "district" in t.frame.columns:
+            self.tables[stem] = t.frame[["district"]]  # what the rules between files ask of it
+        if stem == "population":
+            year = t.values.get("year")
+            years = set(year.dropna().astype(int).tolist()) if year is not None else None
+            check_excluded_years(self.meta, years, self.between)
+            self.bands = population_bands(t.values)
+        elif stem == "kita_children":
+            check_kita_quota(t.frame, self.bands, name, self.between)
+        if values is None:
+            return
+        _thousands(stem, values, t.frame, name, self.thousands)
+        if stem == "population":
+            self.register = Register.build(values, self.codes)
+            _jumps(self.register, values, name, self.plausible)
+        elif self.register is None:
+            return
+        elif stem in FLOWS:
+            check_flows(self.register, stem, values, name, self.plausible)
+        elif stem == "control_totals":
+            _control_totals(self.register, values, name, self.plausible)
+
+    def finish(self) -> None:
+        """The rules between small files (``CITY_RULES``), once every file was read."""
+        for rule in CITY_RULES:
+            rule(self.tables, self.names, self.between)
+
+    def problems(self) -> list[Problem]:
+        """The problems found, in the order of the three reports (class docstring)."""
+        return [*self.between.problems(), *self.thousands.problems(), *self.plausible.problems()]
+
+
+def _clean_values(t: TableCheck) -> pd.DataFrame:
+    """A file that met the contract as the checks here read it: numbers parsed, text as the
+    cells' categories ('' where empty: every text cell is valid), and ``LINE``."""
+    kinds = {c.name: c.kind for c in t.spec.columns}
+    columns = {
+        name: t.frame[name] if kinds[name] not in NUMERIC_KINDS else values
+        for name, values in t.values.items()
+    }
+    return pd.DataFrame({**columns, LINE: t.frame[LINE]}, copy=False)
 
 
 def _jumps(reg: Register, pop: pd.DataFrame, name: str, report: ProblemReport) -> None:
@@ -115,37 +191,54 @@ def _thousands(
     series = [k for k in spec.key if k != "year" and k in frame]
     if not counts or "year" not in frame or len(frame) < 3:
         return
-    group = np.zeros(len(frame), dtype=np.int64)
-    for column in series:  # one number per series; empty cells form a value of their own
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        group = group * (len(uniques) + 1) + codes
-    order = np.lexsort((frame["year"].to_numpy(), group))
-    same = group[order]
-    lines = frame[LINE].to_numpy()[order]
+    # A series is told apart by its cells as read (categories: a number each, no hashing; the
+    # file met the contract, so equal keys are written alike); rows ordered by series, then year.
+    year, years = pd.factorize(frame["year"], sort=True)
+    ny = max(len(years), 1)
+    group = combined_codes(itertools.chain((cell_codes(text[c]) for c in series), [(year, ny)]))
+    del year
+    order = np.argsort(group, kind="stable")
+    group = group[order] // ny
+    same = group[1:] == group[:-1]  # row i+1 continues the series of row i
+    del group
+    n = len(order)
     for column in counts:
         value = frame[column].to_numpy(float)[order]
-        prev = np.r_[np.nan, np.where(same[1:] == same[:-1], value[:-1], np.nan)]
-        after = np.r_[np.where(same[1:] == same[:-1], value[1:], np.nan), np.nan]
-        near = np.fmin(prev, after)  # the smaller neighbour; NaN only where there is none
         with np.errstate(invalid="ignore"):
-            # Both neighbours (where they exist) must be about 1000 times larger.
-            big_prev = np.isnan(prev) | (prev >= THOUSANDS_FACTOR * value)
-            big_after = np.isnan(after) | (after >= THOUSANDS_FACTOR * value)
-            hit = (value >= 1) & (near >= THOUSANDS_MIN) & big_prev & big_after
+            # Every neighbour that exists holds at least THOUSANDS_MIN and about 1000 times
+            # the value; at least one exists. Boolean masks only: millions of rows.
+            hit = value >= 1
+            hit[1:] &= ~same | (
+                (value[:-1] >= THOUSANDS_MIN) & (value[:-1] >= THOUSANDS_FACTOR * value[1:])
+            )
+            hit[:-1] &= ~same | (
+                (value[1:] >= THOUSANDS_MIN) & (value[1:] >= THOUSANDS_FACTOR * value[:-1])
+            )
+            hit &= np.r_[False, same] | np.r_[same, False]
         pos = np.flatnonzero(hit)
+        del hit
+        before = np.full(len(pos), np.nan)
+        has = (pos > 0) & same[np.maximum(pos - 1, 0)]
+        before[has] = value[pos[has] - 1]
+        after = np.full(len(pos), np.nan)
+        has = (pos < n - 1) & np.r_[same, False][pos]
+        after[has] = value[pos[has] + 1]
+        near = np.fmin(before, after)  # the smaller neighbour
+        rows = order[pos]
         cells = text[column]  # quoted only for the rows listed (millions of rows: no copy)
-        years = frame["year"].to_numpy()[order]
+        years = frame["year"].to_numpy()[rows]
+        small = value[pos]
 
-        def message(k: int, pos=pos, cells=cells, years=years, value=value, near=near) -> str:
-            i = pos[k]
+        def message(k: int, rows=rows, cells=cells, years=years, small=small, near=near) -> str:
             return (
-                f"value {cells.iat[order[i]]} in {years[i]:.0f} is about "
-                f"{near[i] / value[i]:,.0f} times smaller than the same series in the year before or after (at least {near[i]:,.0f}): a "
+                f"value {cells.iat[rows[k]]} in {years[k]:.0f} is about "
+                f"{near[k] / small[k]:,.0f} times smaller than the same series in the year before or after (at least {near[k]:,.0f}): a "
                 "thousands separator lost on the way ('75.000' read as 75 by a spreadsheet or a "
                 "conversion)? Write counts without separators" + accept_hint(THOUSANDS)
             )
 
-        report.rows(name, column, THOUSANDS, lines[pos], message, WARNING)
+        report.rows(name, column, THOUSANDS, frame[LINE].to_numpy()[rows], message, WARNING)
+        del value
 
 
 def _control_totals(reg: Register, ct: pd.DataFrame, name: str, report: ProblemReport) -> None:

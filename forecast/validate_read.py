@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from forecast.contract import FileSpec
 from forecast.problems import ProblemReport
 from forecast.validate_city_keys import CSV_SEPARATORS, GERMAN_CSV_HINT
-from forecast.validate_table import LINE, NUMERIC_KINDS
+from forecast.validate_table import LINE, NUMERIC_KINDS, categorical, map_categories, per_cell
 
 LONE_CR = re.compile(rb"\r(?!\n)")
 """A carriage return that does not end a Windows line (old Mac line ends): pandas' reader."""
@@ -94,15 +93,16 @@ def read_table(
             report.add(file.name, 1, None, _dialect_message(sep, other))
             return None
     for column in frame.columns:
-        cells = frame[column]
         if file.suffix.lower() == ".parquet":  # typed values: show them as text, missing as empty
-            cells = cells.astype(object).where(cells.notna(), "").map(str)
-        if not trimmed:
-            frame[column] = cells.str.strip()
+            frame[column] = _parquet_text(frame[column])
+        elif not trimmed:
+            frame[column] = frame[column].str.strip().astype("category")
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
         blank &= (frame[column] == "").to_numpy()
-    frame[LINE] = np.arange(len(frame), dtype=np.int64) + 2
+    frame[LINE] = np.arange(
+        2, len(frame) + 2, dtype=np.int32 if len(frame) < 2**31 - 2 else np.int64
+    )
     if blank.any():  # a copy of every column: only when there is something to drop
         frame = frame[~blank].reset_index(drop=True)
     if decimal == "," and spec is not None and file.suffix.lower() != ".parquet":
@@ -141,8 +141,8 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
         return None
     if len(set(names)) != len(names):
         return None
-    convert = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
+    convert = pacsv.ConvertOptions(  # as categories: few distinct cells over millions of rows
+        column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in names},
         null_values=[],
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
@@ -153,11 +153,18 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    columns = {name: pc.utf8_trim_whitespace(table.column(name)) for name in table.column_names}
-    del table
-    return pd.DataFrame(
-        {name: pd.Series(pd.array(col, dtype="str")) for name, col in columns.items()}
-    )
+    columns = {}
+    for name in table.column_names:
+        cells = table.column(name).to_pandas()  # a Categorical (chunks' dictionaries unified)
+        columns[name] = map_categories(cells, lambda text: text.str.strip())
+    return pd.DataFrame(columns)
+
+
+def _parquet_text(cells: pd.Series) -> pd.Series:
+    """Typed Parquet values as categorical text cells (``str`` of each value, '' when missing)."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    text = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return categorical(np.where(codes >= 0, codes, len(uniques)), text)
 
 
 def _repeated_columns(file: Path, sep: str) -> tuple[str, int] | None:
@@ -177,7 +184,8 @@ def _dialect_message(sep: str, found: str) -> str:
     if found == ";":
         return (
             f"{head}. A German Excel 'CSV (Trennzeichen-getrennt)' export: declare it for all "
-            f"CSV files in city.yaml with {GERMAN_CSV_HINT}, or save as 'CSV UTF-8 "
+            f"CSV files in city.yaml with {GERMAN_CSV_HINT} (it holds for files given by path, "
+            "e.g. a housing plan or an assumptions file, too), or save as 'CSV UTF-8 "
             "(durch Trennzeichen getrennt)' with commas between cells and decimal points"
         )
     return f"{head} (city.yaml's csv: sep); save all CSV files with the same separator"
@@ -188,11 +196,11 @@ def _decimal_comma(frame: pd.DataFrame, spec: FileSpec, name: str, report: Probl
     for col in spec.columns:
         if col.kind not in NUMERIC_KINDS or col.name not in frame.columns:
             continue
-        cells = frame[col.name].astype(str)
-        german = cells.str.fullmatch(GERMAN_NUMBER).to_numpy()
+        cells = frame[col.name]
+        german = per_cell(cells, lambda text: text.str.fullmatch(GERMAN_NUMBER).to_numpy())
         # A decimal point where a comma is declared: 0.16 would be read as 16 or as 0.16 by
         # chance of its digits; neither is safe, so it is an error.
-        mixed = ~german & cells.str.contains(".", regex=False).to_numpy()
+        mixed = ~german & per_cell(cells, lambda text: text.str.contains(".", regex=False))
         report.rows(
             name,
             col.name,
@@ -205,8 +213,12 @@ def _decimal_comma(frame: pd.DataFrame, spec: FileSpec, name: str, report: Probl
             ),
             where=mixed,
         )
-        plain = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        frame[col.name] = cells.where(~german, plain).astype(object)
+
+        def plain(text: pd.Series) -> pd.Series:
+            rewritten = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            return text.where(~text.str.fullmatch(GERMAN_NUMBER), rewritten)
+
+        frame[col.name] = map_categories(cells, plain)
 
 
 def unreadable_entries(path: Path, report: ProblemReport) -> None:

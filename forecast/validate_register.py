@@ -17,6 +17,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE
 from forecast.lifetable import LifeTable
 from forecast.reference import national_asfr, national_life_table
+from forecast.validate_table import positions
 
 
 @dataclass
@@ -34,10 +35,10 @@ class Register:
 
     @classmethod
     def build(cls, frame: pd.DataFrame, codes: list[str] | None) -> Register:
-        years = np.unique(frame["year"].to_numpy(int))
-        codes = list(codes or sorted(frame["district"].unique()))
+        years = np.sort(pd.unique(frame["year"].to_numpy(int)))
+        codes = list(dict.fromkeys(codes or sorted(frame["district"].unique())))  # unique
         pop = np.zeros((len(years), len(codes) + 1, 3, MAX_AGE + 1))
-        d = pd.Index(codes).get_indexer(frame["district"])
+        d = positions(frame["district"], codes)
         s = (frame["sex"] == "m").to_numpy(int)
         y = np.searchsorted(years, frame["year"].to_numpy(int))
         pop[y, d, s, frame["age"].to_numpy(int)] = frame["count"].to_numpy(float)
@@ -52,7 +53,8 @@ class Register:
         return np.where(self.years[pos] == years, pos, -1)
 
     def district(self, codes: pd.Series) -> np.ndarray:
-        return pd.Index([*self.codes, CITY_DISTRICT]).get_indexer(codes.astype(str))
+        """Index of each district code on the district axis (-1 if unknown)."""
+        return positions(codes, [*self.codes, CITY_DISTRICT])
 
     def total(self, y: np.ndarray, d: np.ndarray, s: np.ndarray, lo, hi) -> np.ndarray:
         """Persons of ages lo..hi; NaN where the year index is -1."""

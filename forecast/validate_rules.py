@@ -18,7 +18,7 @@ from forecast.ganztag.checks import check_school_districts
 from forecast.problems import PERCENT, WARNING, accept_hint
 from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
-from forecast.validate_table import TableCheck, column_bounds
+from forecast.validate_table import TableCheck, column_bounds, positions
 
 SHARE_WORDS = {"rate", "share"}
 """Indicators in ``social`` with one of these words in their name (``sgb2_rate_u15``) are shares."""
@@ -52,38 +52,41 @@ def check_schedule_complete(t: TableCheck) -> None:
 
 
 def _check_population(t: TableCheck) -> None:
-    """Every year has every district x sex x age 0..100, and no district is empty in a year."""
+    """Every year has every district x sex x age 0..100, and no district is empty in a year.
+
+    One flag per cell of the grid year x district x sex x age (a few million at most), set by the
+    rows present: no index of millions of tuples is built.
+    """
     valid = t.valid("year", "district", "sex", "age")
     if valid is None or valid.empty:
         return
-    districts = t.codes or sorted(valid["district"].unique())
-    ages = np.arange(MAX_AGE + 1, dtype=float)
-    per_district = len(SEXES) * len(ages)
-    grid = pd.MultiIndex.from_product([sorted(valid["year"].unique()), districts, SEXES, ages])
-    missing = grid.difference(pd.MultiIndex.from_frame(valid)).to_frame(index=False)
-    missing.columns = ["year", "district", "sex", "age"]
-    for (year, district), rows in missing.groupby(["year", "district"], sort=True):
-        where = f"year {year:g}, district '{district}'"
-        if len(rows) == per_district:
-            t.note(
-                None,
-                f"{where}: no rows; expected one row per sex f, m × age 0..100",
-                "grid",
-            )
+    districts = sorted(set(t.codes or valid["district"].unique()))  # reported in this order
+    years = np.sort(pd.unique(valid["year"].to_numpy()))
+    y = np.searchsorted(years, valid["year"].to_numpy())
+    d, s = positions(valid["district"], districts), positions(valid["sex"], SEXES)
+    a = valid["age"].to_numpy(int)
+    per_district = len(SEXES) * (MAX_AGE + 1)
+    present = np.zeros((len(years), len(districts), len(SEXES), MAX_AGE + 1), dtype=bool)
+    known = d >= 0  # (a code outside city.yaml is a cell error of its own)
+    present[y[known], d[known], s[known], a[known]] = True
+    n_missing = per_district - present.sum(axis=(2, 3))
+    for i, j in zip(*np.nonzero(n_missing), strict=True):
+        where = f"year {years[i]:g}, district '{districts[j]}'"
+        if n_missing[i, j] == per_district:
+            t.note(None, f"{where}: no rows; expected one row per sex f, m × age 0..100", "grid")
             continue
-        examples = ", ".join(
-            f"{s}/{a:g}" for s, a in zip(rows["sex"][:5], rows["age"][:5], strict=True)
-        )
-        more = ", …" if len(rows) > 5 else ""
+        sex, age = np.nonzero(~present[i, j])
+        examples = ", ".join(f"{SEXES[k]}/{v}" for k, v in zip(sex[:5], age[:5], strict=True))
+        more = ", …" if len(sex) > 5 else ""
         msg = (
-            f"{where}: {len(rows)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
+            f"{where}: {len(sex)} of {per_district} sex×age rows missing (e.g. {examples}{more}); "
         )
         msg += "expected one row per sex f, m × age 0..100"
         t.note(None, msg, "grid")
     counted = t.valid("year", "district", "count")
     if counted is not None:
-        totals = counted.groupby(["year", "district"])["count"].sum()
-        for (year, district), _ in totals[totals == 0].items():
+        totals = counted.groupby(["year", "district"], observed=True)["count"].sum()
+        for (year, district), _ in totals[totals == 0].sort_index().items():
             t.note(
                 "count",
                 f"year {year:g}, district '{district}': total population is 0; "
@@ -250,7 +253,7 @@ def _check_social(t: TableCheck) -> None:
     valid = t.valid("indicator", "value")
     if valid is None:
         return
-    share = valid["indicator"].map(is_share_indicator)
+    share = valid["indicator"].astype(str).map(is_share_indicator).astype(bool)
     value = valid["value"]
     bad = share & ((value < 0) | (value > 1))
     raw, names = t.frame["value"].to_numpy(), t.frame["indicator"].to_numpy()
@@ -288,13 +291,17 @@ def is_share_indicator(name: str) -> bool:
 def _check_migration(t: TableCheck) -> None:
     """Both directions every year: a year with only arrivals would be read as nobody leaving (an
     export filtered to one direction), and the city would grow by all its in-migration."""
-    valid = t.valid("year", "direction")
-    if valid is None or valid.empty:
+    if not all(c in t.values for c in ("year", "direction")):
         return
-    seen = valid.groupby("year")["direction"].unique()
-    for year, directions in seen.items():
-        if len(directions) < 2:
-            (only,) = directions
+    year, direction = t.values["year"].to_numpy(), t.values["direction"]
+    ok = ~np.isnan(year) & direction.notna().to_numpy()
+    y, years = pd.factorize(year[ok], sort=True)
+    names = np.asarray(direction.cat.categories)
+    seen = np.zeros((len(years), len(names)), dtype=bool)  # year x direction
+    seen[y, direction.cat.codes.to_numpy()[ok]] = True
+    for year, directions in zip(years, seen, strict=True):
+        if directions.sum() < 2:
+            only = names[directions.argmax()]
             t.note(
                 "direction",
                 f"year {year:g}: only rows with direction '{only}': expected rows for both 'in' "

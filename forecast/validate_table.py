@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,7 +127,7 @@ def parse_numbers(text: pd.Series) -> np.ndarray:
     if isinstance(text.dtype, pd.CategoricalDtype):  # each distinct cell parsed once
         distinct = parse_numbers(pd.Series(text.cat.categories, dtype="str"))
         codes = text.cat.codes.to_numpy()
-        return np.where(codes >= 0, distinct[np.maximum(codes, 0)] if len(distinct) else 0, np.nan)
+        return np.r_[distinct, np.nan][codes]  # code -1 (missing) takes the NaN at the end
     cells = pa.array(text, type=pa.string(), from_pandas=True)
     cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
     try:
@@ -137,10 +137,84 @@ def parse_numbers(text: pd.Series) -> np.ndarray:
         return coerced.astype(float).to_numpy()
 
 
+def categorical(codes: np.ndarray, categories) -> pd.Series:
+    """Text cells as a categorical Series: ``categories[codes]``, equal categories merged and
+    sorted (categories may repeat after blanks were trimmed or numbers rewritten)."""
+    uniques, inverse = np.unique(
+        np.asarray(categories, dtype=object).astype(str), return_inverse=True
+    )
+    codes = np.asarray(codes)
+    mapped = inverse[codes] if len(uniques) else np.full(len(codes), -1)
+    return pd.Series(pd.Categorical.from_codes(mapped, categories=pd.Index(uniques, dtype="str")))
+
+
+def map_categories(text: pd.Series, rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """A categorical Series with ``rewrite`` (text cells -> text cells) applied to its distinct
+    cells only; cells that become equal are merged."""
+    cats = pd.Series(text.cat.categories, dtype="str")
+    out = categorical(text.cat.codes.to_numpy(), rewrite(cats).to_numpy())
+    out.index = text.index
+    return out
+
+
+def per_cell(text: pd.Series, test: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """``test`` (text cells -> booleans) for every cell; on the distinct cells of a categorical."""
+    if not isinstance(text.dtype, pd.CategoricalDtype):
+        return np.asarray(test(text), dtype=bool)
+    hit = np.asarray(test(pd.Series(text.cat.categories, dtype="str")), dtype=bool)
+    codes = text.cat.codes.to_numpy()
+    return np.r_[hit, False][codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def cell_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
+    """(an integer 0..n-1 per cell, n): equal cells, equal integers; empty cells included.
+
+    Categories give their codes (no hashing of millions of rows); anything else is factorised.
+    """
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        codes = cells.cat.codes.to_numpy()
+        n = len(cells.cat.categories)
+        if (codes < 0).any():  # a missing cell is a value of its own
+            codes = np.where(codes < 0, n, codes)
+        return codes, n + 1
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return codes, len(uniques)
+
+
+def positions(cells: pd.Series, labels) -> np.ndarray:
+    """Position of each cell's text in ``labels`` (unique; -1 where absent or missing); for
+    categories, each distinct cell is looked up once."""
+    index = pd.Index(list(labels))
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        found = index.get_indexer(cells.cat.categories.astype(str))
+        return np.r_[found, -1][cells.cat.codes.to_numpy()]
+    return index.get_indexer(cells.astype(str))
+
+
+def combined_codes(parts: Iterable[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One integer per row for the combination of several columns' ``(codes, n)``: equal rows,
+    equal integers; ordered by the first column, then the next (mixed radix; renumbered densely
+    when the combinations would not fit into int64, which keeps the order)."""
+    row, space, most = None, 1, np.iinfo(np.int64).max
+    for codes, width in parts:
+        if row is None:
+            row, space = codes.astype(np.int64, copy=True), max(width, 1)
+            continue
+        if space > most // max(width, 1):
+            row = np.unique(row, return_inverse=True)[1].astype(np.int64)
+            space = int(row.max(initial=0)) + 1
+        row *= max(width, 1)
+        row += codes
+        space *= max(width, 1)
+    return row if row is not None else np.zeros(0, dtype=np.int64)
+
+
 def thousands_point(text: pd.Series, ok: np.ndarray) -> np.ndarray:
     """Whole numbers written with a point before groups of three digits (``75.000``, ``1.250.000``):
     a German thousands point, or three decimals? The reader cannot know (a file declared with a
     decimal comma has had its points removed by then)."""
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        return ok & per_cell(text, lambda cells: thousands_point(cells, np.ones(len(cells), bool)))
     cells = pa.array(text, type=pa.string(), from_pandas=True)
     dotted = pc.fill_null(pc.match_substring(cells, "."), False).to_numpy(zero_copy_only=False)
     if not (dotted & ok).any():
@@ -168,15 +242,23 @@ def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for column in frame.columns:
         cells = frame[column]
-        out[column] = cells.astype("category") if column != LINE else cells.astype(np.int32)
+        if column == LINE:
+            out[column] = cells.astype(np.int32)
+        elif isinstance(cells.dtype, pd.CategoricalDtype):
+            out[column] = cells  # read as categories already (``validate_read``)
+        else:
+            out[column] = cells.astype("category")
     return pd.DataFrame(out, index=frame.index)
 
 
 def text_values(text: pd.Series) -> np.ndarray:
     """Text cells as an object array whose equal cells share one ``str`` (memory: one pointer a
     cell, not one string object a cell, which matters at millions of rows)."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    table = np.asarray(uniques, dtype=object)
+    if isinstance(text.dtype, pd.CategoricalDtype):  # the categories are the distinct cells
+        codes, table = text.cat.codes.to_numpy(), np.asarray(text.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        table = np.asarray(uniques, dtype=object)
     return np.where(codes >= 0, table[np.maximum(codes, 0)] if len(table) else None, None)
 
 

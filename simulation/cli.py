@@ -30,7 +30,7 @@ from simulation.hydra_run import (
 )
 from simulation.ownership import RunFolderBusy
 from simulation.rundir import RunFolderExists, open_run_folder
-from simulation.sweep import JobFailed
+from simulation.sweep import JobFailed, finished_job, job_identity
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 USAGE = """usage: jhplan COMMAND [ARGS]
@@ -78,7 +78,13 @@ def _task(cfg: DictConfig, task: str) -> None:
         if problem:  # a sweep's job, whose folder the launcher made: only the job can say so
             raise ValueError(problem)
         typed = _typed(cfg)
+        identity = job_identity(typed, task) if hc.mode == RunMode.MULTIRUN else None
+        if identity and (done := finished_job(run_dir, identity)):  # a resumed sweep
+            print(done)
+            return
         with open_run_folder(run_dir) as folder:
+            if identity:  # what a resumed sweep compares (simulation.sweep.finished_job)
+                folder.manifest["job_identity"] = identity
             if task == "run":
                 summary = run_scenario(typed, folder, overrides)
                 text = "\n".join(f"{stage}: {line}" for stage, line in summary.items())
@@ -122,7 +128,7 @@ def check_data(argv: list[str]) -> int:
     from forecast.population.readiness import projection_problems  # numpy-heavy: after parsing
 
     try:
-        city = load_city(args.directory)
+        city = load_city(args.directory, tables=("population",))  # the readiness check's
     except InputDataError as err:
         found = err.problems
     else:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecast.citydata import CityData, load_table_file, typed_rows
+from forecast.citydata import CityData, city_dialect, load_table_file, typed_rows
 from forecast.contract import ASSUMPTION_QUANTITIES, CITY_DISTRICT, SEXES
 from forecast.population.assumption_paths import AssumptionPaths
 from simulation.params import Param
@@ -86,7 +86,9 @@ def assumption_paths(
         frames.append(typed_rows(text, "assumptions", CONFIG_NAME, city.district_codes))
         origin.update(from_config)
     if assumptions_file:
-        table = load_table_file(assumptions_file, "assumptions", city.district_codes)
+        table = load_table_file(
+            assumptions_file, "assumptions", city.district_codes, city_dialect(city)
+        )
         where = f"assumptions file {assumptions_file}"
     elif city.has("assumptions"):
         table = city.table("assumptions")

@@ -18,7 +18,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from forecast.citydata import CityData
+from forecast.citydata import CityData, city_dialect
 from forecast.contract import CONTRACT
 from forecast.problems import InputDataError, ProblemReport
 from forecast.validate import _check_table, _read_table  # one file checked as in check_city
@@ -45,7 +45,7 @@ def add_housing_plan(city: CityData, plan: Path) -> CityData:
     if not plan.is_file():
         report.add(str(plan), None, None, "housing plan not found (city.housing_plan)")
         raise InputDataError(report.problems())
-    frame = _read_table(plan, report)
+    frame = _read_table(plan, report, CONTRACT["housing"], city_dialect(city))  # as declared
     check = None
     if frame is not None:
         check = TableCheck(CONTRACT["housing"], plan.name, frame, list(city.district_codes), report)

@@ -124,6 +124,33 @@ def owned_run_name(final: Path) -> Iterator[str]:
         _release(fd, path)
 
 
+def hold_lock(path: Path) -> int | None:
+    """Take the lock file ``path`` without waiting, for as long as this process holds the returned
+    descriptor (give it back with ``release_lock``); None if a live process holds it."""
+    fd, _ = _take(path, wait=0)
+    if fd is not None:
+        record = f"pid {os.getpid()} on {socket.gethostname()}"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, record.encode("utf-8"), 0)
+    return fd
+
+
+def release_lock(fd: int, path: Path) -> None:
+    """Give back a lock taken with ``hold_lock`` (the lock file is removed)."""
+    _release(fd, path)
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether a live process holds the lock file ``path`` (it is taken and given back if not)."""
+    if not path.exists():
+        return False
+    fd, _ = _take(path, wait=0)
+    if fd is None:
+        return True
+    _release(fd, path)
+    return False
+
+
 PARTIAL = re.compile(r"\.(?P<name>.+)\.partial-[^/]*")
 
 

@@ -8,13 +8,19 @@ reform's start), otherwise it says what the chapter needs.
 
 from __future__ import annotations
 
+import string
+from importlib import metadata
+from pathlib import Path
+
 import pandas as pd
 from openpyxl import Workbook
 
 from forecast.contract import CITY_DISTRICT
 from forecast.social.kennzahlen import KENNZAHLEN
 from simulation.finance_sheets import as_text, column_widths, header_row, sheet_title
-from simulation.report_html import empty, esc, note, num, table
+from simulation.report_html import empty, esc, note, num, section, table
+
+TEMPLATE = Path(__file__).with_name("report_template.html")
 
 INTRO = (
     "Der Wirkungsmonitor vergleicht die beobachteten Kennzahlen seit dem Start der Reform mit dem, "
@@ -35,7 +41,7 @@ def _decimals(key: str) -> int:
 
 
 def _pct(x: float) -> str:
-    return f"{num(100 * x, 0)} %"
+    return f"{num(round(100 * x) + 0.0, 0)} %"  # + 0.0: no "-0 %" for a small negative value
 
 
 def _effect(row) -> str:
@@ -63,7 +69,6 @@ def monitor_html(result) -> str:
     parts = [
         f"<p>{esc(INTRO)}</p>",
         f"<p>{esc(f'Reformbeginn: {result.start[5:]}/{result.start[:4]}. Ein Wert ist auffällig, wenn er außerhalb des {level}-%-Bandes liegt; bei vielen Vergleichen ist das auch ohne Wirkung in etwa {100 - level} % der Fälle so.')}</p>",
-        "<h3>Beobachtet und ohne Reform erwartet</h3>",
         table(
             [
                 "Gebiet",
@@ -83,12 +88,23 @@ def monitor_html(result) -> str:
         mde_html(result.mde, result.units, result.alpha, result.power),
     ]
     body = "\n".join(parts)
-    return (
-        '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">'
-        f"<title>{esc(f'Wirkungsmonitor {result.city}')}</title></head><body>"
-        f'<section id="wirkungsmonitor"><h1>{esc(f"Wirkungsmonitor {result.city}")}</h1>'
-        f"{body}</section></body></html>"
+    title = f"Wirkungsmonitor {result.city}"
+    # The report's page (styles, header, print layout), with this one chapter.
+    return string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        title=esc(title),
+        version=esc(_version()),
+        header="",
+        nav="",
+        sections=section("wirkungsmonitor", "Beobachtet und ohne Reform erwartet", body),
+        scripts="",
     )
+
+
+def _version() -> str:
+    try:
+        return metadata.version("jhplan")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def did_html(result) -> str:

@@ -53,7 +53,10 @@ def test_run_writes_manifest_results_and_figures(tiny_run):
     assert set(results["scenario"]) == {"tiny"}
     assert set(results["model"]) == set(manifest["summary"]) - {"report"}  # one model per stage run
     districts = {"a", "b", "c", "_city"}
-    assert set(results.loc[results["model"] != "ganztag", "district"]) == districts
+    by_district = ~results["model"].isin(["ganztag", "social"])
+    assert set(results.loc[by_district, "district"]) == districts
+    areas = {"nord", "sued"}  # the social stage's Wirkungsräume (city.yaml sozialraum)
+    assert set(results.loc[results["model"] == "social", "district"]) == districts | areas
     schools = {"school:gs_nord", "school:gs_sued"}  # the Ganztag stage's catchment areas
     assert set(results.loc[results["model"] == "ganztag", "district"]) == districts | schools
 

@@ -46,7 +46,7 @@ def run(tmp_path_factory) -> Path:
     """A run of the Sozialraum bundle; the report is its last stage (in this process: the
     command itself is run by tests/test_cli_end_to_end.py and tests/test_sweep.py)."""
     folder = tmp_path_factory.mktemp("runs") / "sozialraum"
-    every = "pipeline.stages=[population,kita,hze,social,abm,report]"  # every stage
+    every = "pipeline.stages=[population,kita,hze,ganztag,social,abm,report]"  # every stage
     return in_process_run(folder, ["experiment=sozialraum", every, *COMMON, *ABM])
 
 

@@ -34,7 +34,9 @@ from simulation.progress import RunProgress, progress_enabled
 from simulation.report import build_report
 from simulation.results import read_results
 from simulation.rundir import open_run_folder
-from simulation.sweep import read_sweep_manifest
+from simulation.sweep import (
+    read_sweep_manifest,
+)
 from tests.cli import QUICK_MODELS, ROOT, TINY, jhplan
 
 FAST = [
@@ -125,7 +127,13 @@ def test_compare_lines_up_the_sweep_baseline_vs_baseline_exactly_zero(basic, sin
     assert twin["kind"].iloc[0] == IDENTICAL
     run, ref = int(twin["run"].iloc[0]), int(twin["ref"].iloc[0])
     same = c.differences[(c.differences["run"] == run) & (c.differences["ref"] == ref)]
-    assert len(same) > 1000 and set(same["model"]) == {"population", "kita", "hze", "ganztag"}
+    assert len(same) > 1000 and set(same["model"]) == {
+        "population",
+        "kita",
+        "hze",
+        "ganztag",
+        "social",
+    }
     assert (same["difference"] == 0.0).all()  # exactly: same config and seed, other folder
     assert int(twin["unmatched_rows"].iloc[0]) == 0
     iv = c.intervals[(c.intervals["run"] == run) & (c.intervals["ref"] == ref)]
