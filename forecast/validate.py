@@ -246,17 +246,33 @@ def _check_table(t: TableCheck) -> None:
 
 
 def _check_column(t: TableCheck, col: Column) -> pd.Series:
-    """Check every cell of a column; return the parsed values, NaN/None where empty or invalid."""
+    """Check every cell of a column; return the parsed values, NaN/None where empty or invalid.
+
+    Cells are categories (``validate_read``): each distinct cell is parsed, bounded and matched
+    once, and a row takes its cell's verdict by its code; rows are only listed where a cell
+    failed (millions of rows, a few dozen distinct cells).
+    """
     text = t.frame[col.name]
-    empty = (text == "").to_numpy()
+    if not isinstance(text.dtype, pd.CategoricalDtype):
+        text = text.astype("category")
+    cells = pd.Series(text.cat.categories, dtype="str")  # the distinct cells
+    code = text.cat.codes.to_numpy()  # -1 (missing) takes the entry appended to each verdict
+
+    def rows(verdict: np.ndarray) -> np.ndarray:
+        """Positions of the rows whose cell has ``verdict`` (one flag per distinct cell)."""
+        if not verdict.any():
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.r_[verdict, False][code])
+
+    empty = (cells == "").to_numpy()
     expected = _expected(t, col)
     allowed = None
-    huge = np.zeros(len(text), dtype=bool)
+    huge = np.zeros(len(cells), dtype=bool)
     if not col.nullable:
-        t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
+        t.flag(col.name, "empty", rows(empty), lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
         whole, lo, hi = column_bounds(col)
-        num = parse_numbers(text)
+        num = parse_numbers(cells)
         with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want
             ok = np.isfinite(num)
             if whole:
@@ -267,24 +283,26 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num <= hi
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
-            t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
+            t.flag(col.name, "huge", rows(huge), lambda i: huge_message(text.iat[i], num[code[i]]))
         if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
-            point = thousands_point(text, np.isfinite(num))  # '1.200' too, though not whole
-            t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
+            point = thousands_point(cells, np.isfinite(num))  # '1.200' too, though not whole
+            t.flag(col.name, "point", rows(point), lambda i: point_message(text.iat[i]))
             huge |= point
-        num[~ok | huge] = np.nan  # in place (millions of rows); the messages are built above
-        parsed = pd.Series(num, index=text.index)
+        value = np.where(ok & ~huge, num, np.nan)
+        parsed = pd.Series(np.r_[value, np.nan][code], index=text.index, copy=False)  # 8 B a row
     else:
         allowed = _allowed(t, col)
-        ok = text.isin(allowed).to_numpy() if allowed is not None else ~empty
-        # Categories as read, missing where a cell is empty or invalid: a byte or two a cell.
-        codes = np.where(ok, text.cat.codes.to_numpy(), -1)
-        cells = pd.Categorical.from_codes(codes, dtype=text.dtype)
-        parsed = pd.Series(cells, index=text.index)
+        ok = cells.isin(allowed).to_numpy() if allowed is not None else ~empty
+        if ok.all():  # the usual case: the cells as read
+            parsed = pd.Series(text.array, index=text.index, copy=False)
+        else:  # categories as read, missing where a cell is empty or invalid
+            keep = np.r_[np.where(ok, np.arange(len(cells)), -1), -1].astype(code.dtype)
+            cats = pd.Categorical.from_codes(keep[code], dtype=text.dtype, validate=False)
+            parsed = pd.Series(cats, index=text.index, copy=False)
     t.flag(
         col.name,
         "value",
-        ~ok & ~empty & ~huge,  # a thousands point has its own message
+        rows(~ok & ~empty & ~huge),  # a thousands point has its own message
         lambda i: (
             f"value {show_cell(text.iat[i])}: expected {expected}"
             f"{fix_hint(text.iat[i], col, allowed)}"

@@ -90,7 +90,7 @@ class TableCheck:
         """Parsed values of the rows whose ``columns`` are all valid (index = row position)."""
         if not all(c in self.values for c in columns):
             return None
-        return pd.DataFrame({c: self.values[c] for c in columns}).dropna()
+        return pd.DataFrame({c: self.values[c] for c in columns}, copy=False).dropna()
 
     def line(self, pos: int) -> int:
         return int(self.frame[LINE].iat[pos])
@@ -144,8 +144,20 @@ def categorical(codes: np.ndarray, categories) -> pd.Series:
         np.asarray(categories, dtype=object).astype(str), return_inverse=True
     )
     codes = np.asarray(codes)
-    mapped = inverse[codes] if len(uniques) else np.full(len(codes), -1)
-    return pd.Series(pd.Categorical.from_codes(mapped, categories=pd.Index(uniques, dtype="str")))
+    small = _code_dtype(len(uniques))  # what pandas would store: one or two bytes a cell
+    if not len(uniques):
+        mapped = np.full(len(codes), -1, dtype=small)
+    elif len(inverse) == len(uniques) and (inverse == np.arange(len(inverse))).all():
+        mapped = codes.astype(small, copy=False)  # sorted and distinct already: codes as they are
+    else:
+        mapped = inverse.astype(small)[codes]  # one small take, no int64 copy of millions of rows
+    dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype, validate=False), copy=False)
+
+
+def _code_dtype(n: int) -> type:
+    """The smallest signed integer type holding codes 0..n-1 and -1 (what pandas uses)."""
+    return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
 
 
 def map_categories(text: pd.Series, rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -163,6 +175,8 @@ def per_cell(text: pd.Series, test: Callable[[pd.Series], np.ndarray]) -> np.nda
         return np.asarray(test(text), dtype=bool)
     hit = np.asarray(test(pd.Series(text.cat.categories, dtype="str")), dtype=bool)
     codes = text.cat.codes.to_numpy()
+    if not hit.any():  # the usual case: no cell to look at, no pass over millions of rows
+        return np.zeros(len(codes), dtype=bool)
     return np.r_[hit, False][codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
@@ -178,6 +192,40 @@ def cell_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
             codes = np.where(codes < 0, n, codes)
         return codes, n + 1
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return codes, len(uniques)
+
+
+def lookup(
+    cells: pd.Series,
+    table: Callable[[pd.Series], np.ndarray],
+    missing,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``table`` (distinct text cells -> one value each) looked up for every cell, or for the
+    cells at positions ``rows``; ``missing`` where a cell is missing. For categories each
+    distinct cell is looked at once and rows take its value by their code."""
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        cells = cells.astype("category")
+    values = np.asarray(table(pd.Series(cells.cat.categories, dtype="str")))
+    values = np.r_[values, np.asarray([missing], dtype=values.dtype)]
+    codes = cells.cat.codes.to_numpy()
+    return values[codes if rows is None else codes[rows]]
+
+
+def dense_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
+    """``cell_codes`` for text or numbers: (an integer 0..n-1 per cell, n), equal cells equal.
+
+    Whole numbers in a narrow range (years, ages) are their offset from the smallest, with no
+    hashing of millions of rows; other numbers are factorised (NaN a value of its own).
+    """
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        return cell_codes(cells)
+    value = cells.to_numpy(float)
+    if len(value) and np.isfinite(value).all():
+        lo, hi = value.min(), value.max()
+        if hi - lo < 1 << 20 and (np.floor(value) == value).all():
+            return (value - lo).astype(np.int64), int(hi - lo) + 1
+    codes, uniques = pd.factorize(value, use_na_sentinel=False)
     return codes, len(uniques)
 
 
@@ -248,7 +296,7 @@ def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = cells  # read as categories already (``validate_read``)
         else:
             out[column] = cells.astype("category")
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def text_values(text: pd.Series) -> np.ndarray:
