@@ -44,12 +44,13 @@ from forecast.validate_table import (
     CATEGORY_KINDS,
     LINE,
     MAX_CELL,
+    MAX_KEY_SPACE,
     NUMERIC_KINDS,
     TableCheck,
     column_bounds,
-    combined_codes,
     compact_text,
     fix_hint,
+    fold_codes,
     huge_message,
     parse_numbers,
     point_message,
@@ -289,6 +290,7 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
             t.flag(col.name, "point", rows(point), lambda i: point_message(text.iat[i]))
             huge |= point
         value = np.where(ok & ~huge, num, np.nan)
+        t.distinct[col.name] = value  # per distinct cell, for the keys
         parsed = pd.Series(np.r_[value, np.nan][code], index=text.index, copy=False)  # 8 B a row
     else:
         allowed = _allowed(t, col)
@@ -347,32 +349,40 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
-MAX_KEY_SPACE = 1 << 27
-"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+def _key_codes(t: TableCheck, column: str) -> tuple[np.ndarray, int]:
+    """(one integer per cell of a key column, their number): equal for equal valid numbers
+    ('3' and '3.0' are the same age) or equal other text.
 
-
-def _key_codes(value: pd.Series, raw: pd.Series) -> np.ndarray:
-    """One integer per cell of a key column: equal for equal valid numbers or equal other text.
-
-    For cells read as categories each distinct cell is looked at once; otherwise by hashing.
+    For cells read as categories each distinct cell is looked at once (the values
+    ``_check_column`` parsed per distinct cell); otherwise by hashing.
     """
-    if value.dtype != float:  # text: as typed
-        if isinstance(raw.dtype, pd.CategoricalDtype):
-            return raw.cat.codes.to_numpy().astype(np.int64)
-        return pd.factorize(raw)[0].astype(np.int64)
-    valid = ~np.isnan(value.to_numpy())
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        cell = raw.cat.codes.to_numpy()
-        n = len(raw.cat.categories)
-        # Each category holds one text, so it is valid (with one value) or not for all its rows.
+    value, raw = t.values[column], t.frame[column]
+    if not isinstance(raw.dtype, pd.CategoricalDtype):
+        codes = _key_codes_hashed(value, raw)
+        return codes, int(codes.max(initial=0)) + 1
+    cell = raw.cat.codes.to_numpy()
+    n = len(raw.cat.categories)
+    if value.dtype != float:  # text: as typed; a missing cell (-1) a value of its own
+        return cell.astype(np.int64) + 1, n + 1
+    per_cat = t.distinct.get(column)
+    if per_cat is None:  # each category holds one text: valid (with one value) or not
+        valid = ~np.isnan(value.to_numpy())
         per_cat = np.full(n, np.nan)
         per_cat[cell[valid]] = value.to_numpy()[valid]
-        ok = ~np.isnan(per_cat)
-        code, uniques = pd.factorize(per_cat[ok])
-        cat_code = np.empty(n, dtype=np.int64)
-        cat_code[ok] = code
-        cat_code[~ok] = len(uniques) + np.arange(int((~ok).sum()))
-        return cat_code[cell]
+    ok = ~np.isnan(per_cat)
+    code, uniques = pd.factorize(per_cat[ok])
+    n_bad = int((~ok).sum())
+    cat_code = np.empty(n + 1, dtype=np.int64)
+    cat_code[:n][ok] = code
+    cat_code[:n][~ok] = len(uniques) + np.arange(n_bad)
+    cat_code[n] = len(uniques) + n_bad  # a missing cell (code -1)
+    return cat_code[cell], len(uniques) + n_bad + 1
+
+
+def _key_codes_hashed(value: pd.Series, raw: pd.Series) -> np.ndarray:
+    if value.dtype != float:
+        return pd.factorize(raw)[0].astype(np.int64)
+    valid = ~np.isnan(value.to_numpy())
     code, uniques = pd.factorize(value.to_numpy()[valid])
     codes = np.empty(len(raw), dtype=np.int64)
     codes[valid] = code
@@ -385,17 +395,15 @@ def _check_keys(t: TableCheck) -> None:
     key = list(t.spec.key)
     if not all(k in t.values for k in key):
         return
-    # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
-    # anything else as typed; then one code per row (mixed radix, or factorised pairs).
-    parts = (_key_codes(t.values[k], t.frame[k]) for k in key)  # one column's codes at a time
-    row = combined_codes((codes, int(codes.max(initial=0)) + 1) for codes in parts)
-    space = int(row.max(initial=0)) + 1
+    # One integer code per key cell, then one code per row (mixed radix; the combinations seen
+    # so far renumbered when the next column would not fit).
+    row, space = fold_codes(_key_codes(t, k) for k in key)  # one column's codes at a time
     if space <= MAX_KEY_SPACE:  # one flag a possible key: no hashing of millions of rows
         seen = np.zeros(space, dtype=bool)
         seen[row] = True
         if seen.sum() == len(row):
             return
-    dup = pd.Series(row).duplicated(keep="first").to_numpy()
+    dup = pd.Series(row, copy=False).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
     first = t.frame[LINE].groupby(row, sort=False).transform("first").to_numpy()

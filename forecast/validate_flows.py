@@ -29,7 +29,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE
 from forecast.problems import E0, ERROR, TFR, WARNING, ProblemReport, accept_hint
 from forecast.validate_register import Register, implied_e0, implied_tfr
-from forecast.validate_table import LINE, dense_codes, lookup
+from forecast.validate_table import LINE, dense_codes, group_ids, lookup
 
 MARGIN = 10
 """Persons added to every bound, so that a tiny cell (a family moving in and out) never errs."""
@@ -101,7 +101,7 @@ class _Groups:
             if key == "age":
                 cells = cells.fillna(-1)
             parts.append(dense_codes(cells))
-        group, n_groups = _group_ids(parts)
+        group, n_groups = group_ids(parts)
         count = values["count"].to_numpy(float)
         total = np.bincount(group, weights=count, minlength=n_groups)
         largest = np.full(n_groups, -np.inf)
@@ -140,36 +140,6 @@ class _Groups:
         """Position of each group's sex on the register's sex axis (2: both sexes)."""
         axis = lambda c: np.array([SEX_AXIS.get(v, 2) for v in c], dtype=np.int64)  # noqa: E731
         return lookup(self.values["sex"], axis, 2, self.pos)
-
-
-def _group_ids(parts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
-    """A dense group id 0..n-1 per row for the combination of the columns' ``(codes, n)``."""
-    row, space = None, 1
-    for codes, width in parts:
-        width = max(width, 1)
-        if row is None:
-            row, space = codes.astype(np.int64), width
-            continue
-        if space * width > 1 << 27:  # renumber the combinations seen so far: few of them
-            row, space = _renumber(row, space)
-        row = row * width + codes
-        space *= width
-    if row is None:
-        return np.zeros(0, dtype=np.int64), 0
-    return _renumber(row, space)
-
-
-def _renumber(row: np.ndarray, space: int) -> tuple[np.ndarray, int]:
-    """Codes 0..space-1 renumbered densely (order kept): one flag per possible code, when that
-    is cheaper than sorting the rows, else ``np.unique``."""
-    if space <= max(1 << 27, 4 * len(row)):
-        seen = np.zeros(space, dtype=bool)
-        seen[row] = True
-        present = np.flatnonzero(seen)
-        del seen
-        return np.searchsorted(present, row), len(present)
-    present, row = np.unique(row, return_inverse=True)
-    return row, len(present)
 
 
 def _place(district: str) -> str:
@@ -264,7 +234,7 @@ def _implied(
         return
     year, d = groups.number("year"), groups.district(reg)
     place = dense_codes(groups.values[groups.column])  # the cells as typed, as a key
-    ids, n_ids = _group_ids(
+    ids, n_ids = group_ids(
         [dense_codes(pd.Series(year, copy=False)), (place[0][groups.pos], place[1])]
     )
     first = np.full(n_ids, len(ids))

@@ -65,6 +65,8 @@ class TableCheck:
     codes: list[str] | None
     report: ProblemReport
     values: dict[str, pd.Series] = field(default_factory=dict)
+    distinct: dict[str, np.ndarray] = field(default_factory=dict)
+    """Numeric columns: the value of each distinct cell (category), NaN where invalid."""
 
     def flag(
         self,
@@ -255,6 +257,56 @@ def combined_codes(parts: Iterable[tuple[np.ndarray, int]]) -> np.ndarray:
         row += codes
         space *= max(width, 1)
     return row if row is not None else np.zeros(0, dtype=np.int64)
+
+
+MAX_KEY_SPACE = 1 << 27
+"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+
+
+def fold_codes(parts: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """(one integer per row for the combination of several columns' ``(codes, n)``, the number
+    of possible integers): equal rows, equal integers, ordered by the first column, then the next.
+
+    Mixed radix; when the next column would take the possible combinations past
+    ``MAX_KEY_SPACE``, those seen so far are renumbered densely first (few are seen: a city's
+    moves go to a few neighbours, not to every district).
+    """
+    row, space = None, 1
+    for codes, width in parts:
+        width = max(width, 1)
+        if row is None:
+            row, space = codes.astype(np.int64, copy=True), width
+            continue
+        if space * width > MAX_KEY_SPACE:
+            row, space = renumber(row, space)
+        row *= width
+        row += codes
+        space *= width
+    if row is None:
+        return np.zeros(0, dtype=np.int64), 0
+    return row, space
+
+
+def renumber(row: np.ndarray, space: int) -> tuple[np.ndarray, int]:
+    """Codes 0..space-1 renumbered 0..n-1 for the n codes present (order kept): one flag per
+    possible code when that is cheaper than sorting the rows, else ``np.unique``."""
+    if space > max(MAX_KEY_SPACE, 4 * len(row)):
+        present, row = np.unique(row, return_inverse=True)
+        return row.astype(np.int64), len(present)
+    seen = np.zeros(space, dtype=bool)
+    seen[row] = True
+    if space <= 1 << 24:  # a table of 64 MiB at most
+        table = np.cumsum(seen, dtype=np.int32)
+        return (table[row] - 1).astype(np.int64), int(table[-1]) if space else 0
+    present = np.flatnonzero(seen)
+    del seen
+    return np.searchsorted(present, row), len(present)
+
+
+def group_ids(parts: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """A dense group id 0..n-1 per row for the combination of several columns' ``(codes, n)``,
+    ordered as ``fold_codes``; n groups."""
+    return renumber(*fold_codes(parts))
 
 
 def thousands_point(text: pd.Series, ok: np.ndarray) -> np.ndarray:
