@@ -95,12 +95,9 @@ class _Groups:
     def summed(cls, values: pd.DataFrame, column: str, keys: list[str]) -> _Groups:
         """Counts summed per key (empty cells a key value of their own), ordered by the line of
         each group's largest row."""
-        parts = []
-        for key in keys:
-            cells = values[key]
-            if key == "age":
-                cells = cells.fillna(-1)
-            parts.append(dense_codes(cells))
+        parts = (  # one column's codes at a time
+            dense_codes(values[key].fillna(-1) if key == "age" else values[key]) for key in keys
+        )
         group, n_groups = group_ids(parts)
         count = values["count"].to_numpy(float)
         total = np.bincount(group, weights=count, minlength=n_groups)
@@ -174,8 +171,10 @@ def _births(reg: Register, births: pd.DataFrame, name: str, report: ProblemRepor
     _implied(reg, groups.subset(~hit), "tfr", name, report)
 
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 """Rows looked up in the register at once (a dozen arrays of this length: memory stays small)."""
+IMPLIED_BLOCK = 2048
+"""Districts x years whose implied TFR or e0 are computed at once (a life table each)."""
 
 
 def _leavers(
@@ -233,10 +232,15 @@ def _implied(
     if not len(groups):
         return
     year, d = groups.number("year"), groups.district(reg)
-    place = dense_codes(groups.values[groups.column])  # the cells as typed, as a key
-    ids, n_ids = group_ids(
-        [dense_codes(pd.Series(year, copy=False)), (place[0][groups.pos], place[1])]
+    place = groups.values[groups.column]  # the cells as typed, as a key
+    parts = (
+        dense_codes(pd.Series(year, copy=False)),
+        (
+            lookup(place, lambda c: np.arange(len(c)), -1, groups.pos) + 1,
+            len(place.cat.categories) + 1,
+        ),
     )
+    ids, n_ids = group_ids(parts)
     first = np.full(n_ids, len(ids))
     np.minimum.at(first, ids, np.arange(len(ids)))
     order = np.argsort(first, kind="stable")  # groups by their first row
@@ -249,7 +253,15 @@ def _implied(
     np.minimum.at(line, ids, groups.lines().astype(np.int64))
     t, d = year[first].astype(int), d[first]
     compute = implied_tfr if measure == "tfr" else implied_e0
-    level, expected = compute(reg, t, d, total)
+    # In blocks: a life table per district and year is a few arrays of 2 x 101 ages each.
+    blocks = [
+        compute(
+            reg, t[a : a + IMPLIED_BLOCK], d[a : a + IMPLIED_BLOCK], total[a : a + IMPLIED_BLOCK]
+        )
+        for a in range(0, len(t), IMPLIED_BLOCK)
+    ]
+    level = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0)
+    expected = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0)
     lo, hi = TFR_RANGE if measure == "tfr" else E0_RANGE
     with np.errstate(invalid="ignore"):
         hit = (expected >= MIN_EXPECTED) & ((level < lo) | (level > hi))

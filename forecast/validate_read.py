@@ -166,14 +166,15 @@ def _read_csv_fast(file: Path, sep: str) -> pd.DataFrame | None:
     columns = {}
     for name in table.column_names:
         chunks = table.column(name).chunks
-        if not chunks:
-            columns[name] = categorical(np.zeros(0, dtype=np.int32), [])
-            continue
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-        words = pd.Series(chunks[0].dictionary.to_numpy(zero_copy_only=False), dtype="str")
-        columns[name] = categorical(codes, words.str.strip().to_numpy())
-        del codes
+        table = table.drop_columns([name])  # each column's arrow buffers go once converted
+        words = chunks[0].dictionary.to_numpy(zero_copy_only=False) if chunks else []
+        words = pd.Series(words, dtype="str").str.strip().to_numpy()
+        columns[name] = categorical(
+            [c.indices.to_numpy(zero_copy_only=False) for c in chunks], words
+        )
+        del chunks
     del table
+    pa.default_memory_pool().release_unused()  # arrow keeps freed blocks for itself otherwise
     return pd.DataFrame(columns, copy=False)
 
 

@@ -139,20 +139,26 @@ def parse_numbers(text: pd.Series) -> np.ndarray:
         return coerced.astype(float).to_numpy()
 
 
-def categorical(codes: np.ndarray, categories) -> pd.Series:
+def categorical(codes: np.ndarray | list[np.ndarray], categories) -> pd.Series:
     """Text cells as a categorical Series: ``categories[codes]``, equal categories merged and
-    sorted (categories may repeat after blanks were trimmed or numbers rewritten)."""
+    sorted (categories may repeat after blanks were trimmed or numbers rewritten).
+
+    ``codes`` may come in blocks (a list of arrays, as arrow reads a file): they are written
+    into one array of one or two bytes a cell, with no wider copy of millions of rows.
+    """
     uniques, inverse = np.unique(
         np.asarray(categories, dtype=object).astype(str), return_inverse=True
     )
-    codes = np.asarray(codes)
+    blocks = codes if isinstance(codes, list) else [np.asarray(codes)]
     small = _code_dtype(len(uniques))  # what pandas would store: one or two bytes a cell
-    if not len(uniques):
-        mapped = np.full(len(codes), -1, dtype=small)
-    elif len(inverse) == len(uniques) and (inverse == np.arange(len(inverse))).all():
-        mapped = codes.astype(small, copy=False)  # sorted and distinct already: codes as they are
-    else:
-        mapped = inverse.astype(small)[codes]  # one small take, no int64 copy of millions of rows
+    mapped = np.empty(sum(len(b) for b in blocks), dtype=small)
+    start = 0
+    for block in blocks:
+        if not len(uniques):
+            mapped[start : start + len(block)] = -1
+        else:
+            mapped[start : start + len(block)] = inverse.astype(small)[block]
+        start += len(block)
     dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str"))
     return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype, validate=False), copy=False)
 
