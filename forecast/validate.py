@@ -47,6 +47,7 @@ from forecast.validate_table import (
     MAX_KEY_SPACE,
     NUMERIC_KINDS,
     TableCheck,
+    code_dtype,
     column_bounds,
     compact_text,
     fix_hint,
@@ -363,7 +364,7 @@ def _key_codes(t: TableCheck, column: str) -> tuple[np.ndarray, int]:
     cell = raw.cat.codes.to_numpy()
     n = len(raw.cat.categories)
     if value.dtype != float:  # text: as typed; a missing cell (-1) a value of its own
-        return cell.astype(np.int64) + 1, n + 1
+        return cell + np.array(1, dtype=code_dtype(n + 1)), n + 1  # one or two bytes a row
     per_cat = t.distinct.get(column)
     if per_cat is None:  # each category holds one text: valid (with one value) or not
         valid = ~np.isnan(value.to_numpy())
@@ -372,11 +373,12 @@ def _key_codes(t: TableCheck, column: str) -> tuple[np.ndarray, int]:
     ok = ~np.isnan(per_cat)
     code, uniques = pd.factorize(per_cat[ok])
     n_bad = int((~ok).sum())
-    cat_code = np.empty(n + 1, dtype=np.int64)
+    width = len(uniques) + n_bad + 1
+    cat_code = np.empty(n + 1, dtype=code_dtype(width))  # one or two bytes a row
     cat_code[:n][ok] = code
     cat_code[:n][~ok] = len(uniques) + np.arange(n_bad)
     cat_code[n] = len(uniques) + n_bad  # a missing cell (code -1)
-    return cat_code[cell], len(uniques) + n_bad + 1
+    return cat_code[cell], width
 
 
 def _key_codes_hashed(value: pd.Series, raw: pd.Series) -> np.ndarray:

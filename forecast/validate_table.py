@@ -150,7 +150,7 @@ def categorical(codes: np.ndarray | list[np.ndarray], categories) -> pd.Series:
         np.asarray(categories, dtype=object).astype(str), return_inverse=True
     )
     blocks = codes if isinstance(codes, list) else [np.asarray(codes)]
-    small = _code_dtype(len(uniques))  # what pandas would store: one or two bytes a cell
+    small = code_dtype(len(uniques))  # what pandas would store: one or two bytes a cell
     mapped = np.empty(sum(len(b) for b in blocks), dtype=small)
     start = 0
     for block in blocks:
@@ -163,7 +163,7 @@ def categorical(codes: np.ndarray | list[np.ndarray], categories) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype, validate=False), copy=False)
 
 
-def _code_dtype(n: int) -> type:
+def code_dtype(n: int) -> type:
     """The smallest signed integer type holding codes 0..n-1 and -1 (what pandas uses)."""
     return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
 
