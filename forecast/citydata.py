@@ -213,7 +213,9 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
     for col in spec.columns:
         cells = text[col.name]
         if col.kind in _WHOLE_KINDS or col.kind in _FLOAT_KINDS:
-            num = pd.Series(parse_numbers(cells))  # validated: NaN only where a cell is empty
+            num = pd.Series(
+                parse_numbers(cells), copy=False
+            )  # validated: NaN only where a cell is empty
             if col.kind in _FLOAT_KINDS:
                 out[col.name] = num.astype(np.float64)
             elif col.nullable or col.kind in _NULLABLE_INT_KINDS:
@@ -222,8 +224,10 @@ def _typed(spec: FileSpec, text: pd.DataFrame) -> pd.DataFrame:
                 out[col.name] = num.astype(np.int64)
         else:
             empty = (cells == "").to_numpy()
-            out[col.name] = pd.Series(np.where(empty, None, text_values(cells)), dtype=object)
-    frame = pd.DataFrame(out)
+            out[col.name] = pd.Series(
+                np.where(empty, None, text_values(cells)), dtype=object, copy=False
+            )
+    frame = pd.DataFrame(out, copy=False)
     if spec.stem == "population":
         frame = frame.take(_sort_order(frame, text, ["year", "district", "sex", "age"]))
     return frame.reset_index(drop=True)

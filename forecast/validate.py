@@ -44,12 +44,14 @@ from forecast.validate_table import (
     CATEGORY_KINDS,
     LINE,
     MAX_CELL,
+    MAX_KEY_SPACE,
     NUMERIC_KINDS,
     TableCheck,
+    code_dtype,
     column_bounds,
-    combined_codes,
     compact_text,
     fix_hint,
+    fold_codes,
     huge_message,
     parse_numbers,
     point_message,
@@ -246,17 +248,33 @@ def _check_table(t: TableCheck) -> None:
 
 
 def _check_column(t: TableCheck, col: Column) -> pd.Series:
-    """Check every cell of a column; return the parsed values, NaN/None where empty or invalid."""
+    """Check every cell of a column; return the parsed values, NaN/None where empty or invalid.
+
+    Cells are categories (``validate_read``): each distinct cell is parsed, bounded and matched
+    once, and a row takes its cell's verdict by its code; rows are only listed where a cell
+    failed (millions of rows, a few dozen distinct cells).
+    """
     text = t.frame[col.name]
-    empty = (text == "").to_numpy()
+    if not isinstance(text.dtype, pd.CategoricalDtype):
+        text = text.astype("category")
+    cells = pd.Series(text.cat.categories, dtype="str")  # the distinct cells
+    code = text.cat.codes.to_numpy()  # -1 (missing) takes the entry appended to each verdict
+
+    def rows(verdict: np.ndarray) -> np.ndarray:
+        """Positions of the rows whose cell has ``verdict`` (one flag per distinct cell)."""
+        if not verdict.any():
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.r_[verdict, False][code])
+
+    empty = (cells == "").to_numpy()
     expected = _expected(t, col)
     allowed = None
-    huge = np.zeros(len(text), dtype=bool)
+    huge = np.zeros(len(cells), dtype=bool)
     if not col.nullable:
-        t.flag(col.name, "empty", empty, lambda _: f"empty cell: expected {expected}")
+        t.flag(col.name, "empty", rows(empty), lambda _: f"empty cell: expected {expected}")
     if col.kind in NUMERIC_KINDS:
         whole, lo, hi = column_bounds(col)
-        num = parse_numbers(text)
+        num = parse_numbers(cells)
         with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want
             ok = np.isfinite(num)
             if whole:
@@ -267,24 +285,27 @@ def _check_column(t: TableCheck, col: Column) -> pd.Series:
                 ok &= num <= hi
         if whole and hi is None:  # counts and other whole numbers without a bound of their own
             huge = ok & (np.abs(np.where(ok, num, 0.0)) > MAX_CELL)
-            t.flag(col.name, "huge", huge, lambda i: huge_message(text.iat[i], num[i]))
+            t.flag(col.name, "huge", rows(huge), lambda i: huge_message(text.iat[i], num[code[i]]))
         if whole:  # '75.000' is 75 to a parser but 75,000 to whoever typed it: never guess
-            point = thousands_point(text, np.isfinite(num))  # '1.200' too, though not whole
-            t.flag(col.name, "point", point, lambda i: point_message(text.iat[i]))
+            point = thousands_point(cells, np.isfinite(num))  # '1.200' too, though not whole
+            t.flag(col.name, "point", rows(point), lambda i: point_message(text.iat[i]))
             huge |= point
-        num[~ok | huge] = np.nan  # in place (millions of rows); the messages are built above
-        parsed = pd.Series(num, index=text.index)
+        value = np.where(ok & ~huge, num, np.nan)
+        t.distinct[col.name] = value  # per distinct cell, for the keys
+        parsed = pd.Series(np.r_[value, np.nan][code], index=text.index, copy=False)  # 8 B a row
     else:
         allowed = _allowed(t, col)
-        ok = text.isin(allowed).to_numpy() if allowed is not None else ~empty
-        # Categories as read, missing where a cell is empty or invalid: a byte or two a cell.
-        codes = np.where(ok, text.cat.codes.to_numpy(), -1)
-        cells = pd.Categorical.from_codes(codes, dtype=text.dtype)
-        parsed = pd.Series(cells, index=text.index)
+        ok = cells.isin(allowed).to_numpy() if allowed is not None else ~empty
+        if ok.all():  # the usual case: the cells as read
+            parsed = pd.Series(text.array, index=text.index, copy=False)
+        else:  # categories as read, missing where a cell is empty or invalid
+            keep = np.r_[np.where(ok, np.arange(len(cells)), -1), -1].astype(code.dtype)
+            cats = pd.Categorical.from_codes(keep[code], dtype=text.dtype, validate=False)
+            parsed = pd.Series(cats, index=text.index, copy=False)
     t.flag(
         col.name,
         "value",
-        ~ok & ~empty & ~huge,  # a thousands point has its own message
+        rows(~ok & ~empty & ~huge),  # a thousands point has its own message
         lambda i: (
             f"value {show_cell(text.iat[i])}: expected {expected}"
             f"{fix_hint(text.iat[i], col, allowed)}"
@@ -329,32 +350,41 @@ def _expected(t: TableCheck, col: Column) -> str:
     return text + (" or an empty cell" if col.nullable else "")
 
 
-MAX_KEY_SPACE = 1 << 27
-"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+def _key_codes(t: TableCheck, column: str) -> tuple[np.ndarray, int]:
+    """(one integer per cell of a key column, their number): equal for equal valid numbers
+    ('3' and '3.0' are the same age) or equal other text.
 
-
-def _key_codes(value: pd.Series, raw: pd.Series) -> np.ndarray:
-    """One integer per cell of a key column: equal for equal valid numbers or equal other text.
-
-    For cells read as categories each distinct cell is looked at once; otherwise by hashing.
+    For cells read as categories each distinct cell is looked at once (the values
+    ``_check_column`` parsed per distinct cell); otherwise by hashing.
     """
-    if value.dtype != float:  # text: as typed
-        if isinstance(raw.dtype, pd.CategoricalDtype):
-            return raw.cat.codes.to_numpy().astype(np.int64)
-        return pd.factorize(raw)[0].astype(np.int64)
-    valid = ~np.isnan(value.to_numpy())
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        cell = raw.cat.codes.to_numpy()
-        n = len(raw.cat.categories)
-        # Each category holds one text, so it is valid (with one value) or not for all its rows.
+    value, raw = t.values[column], t.frame[column]
+    if not isinstance(raw.dtype, pd.CategoricalDtype):
+        codes = _key_codes_hashed(value, raw)
+        return codes, int(codes.max(initial=0)) + 1
+    cell = raw.cat.codes.to_numpy()
+    n = len(raw.cat.categories)
+    if value.dtype != float:  # text: as typed; a missing cell (-1) a value of its own
+        return cell + np.array(1, dtype=code_dtype(n + 1)), n + 1  # one or two bytes a row
+    per_cat = t.distinct.get(column)
+    if per_cat is None:  # each category holds one text: valid (with one value) or not
+        valid = ~np.isnan(value.to_numpy())
         per_cat = np.full(n, np.nan)
         per_cat[cell[valid]] = value.to_numpy()[valid]
-        ok = ~np.isnan(per_cat)
-        code, uniques = pd.factorize(per_cat[ok])
-        cat_code = np.empty(n, dtype=np.int64)
-        cat_code[ok] = code
-        cat_code[~ok] = len(uniques) + np.arange(int((~ok).sum()))
-        return cat_code[cell]
+    ok = ~np.isnan(per_cat)
+    code, uniques = pd.factorize(per_cat[ok])
+    n_bad = int((~ok).sum())
+    width = len(uniques) + n_bad + 1
+    cat_code = np.empty(n + 1, dtype=code_dtype(width))  # one or two bytes a row
+    cat_code[:n][ok] = code
+    cat_code[:n][~ok] = len(uniques) + np.arange(n_bad)
+    cat_code[n] = len(uniques) + n_bad  # a missing cell (code -1)
+    return cat_code[cell], width
+
+
+def _key_codes_hashed(value: pd.Series, raw: pd.Series) -> np.ndarray:
+    if value.dtype != float:
+        return pd.factorize(raw)[0].astype(np.int64)
+    valid = ~np.isnan(value.to_numpy())
     code, uniques = pd.factorize(value.to_numpy()[valid])
     codes = np.empty(len(raw), dtype=np.int64)
     codes[valid] = code
@@ -367,17 +397,15 @@ def _check_keys(t: TableCheck) -> None:
     key = list(t.spec.key)
     if not all(k in t.values for k in key):
         return
-    # One integer code per key cell: valid numbers by value ('3' and '3.0' are the same age),
-    # anything else as typed; then one code per row (mixed radix, or factorised pairs).
-    parts = (_key_codes(t.values[k], t.frame[k]) for k in key)  # one column's codes at a time
-    row = combined_codes((codes, int(codes.max(initial=0)) + 1) for codes in parts)
-    space = int(row.max(initial=0)) + 1
+    # One integer code per key cell, then one code per row (mixed radix; the combinations seen
+    # so far renumbered when the next column would not fit).
+    row, space = fold_codes(_key_codes(t, k) for k in key)  # one column's codes at a time
     if space <= MAX_KEY_SPACE:  # one flag a possible key: no hashing of millions of rows
         seen = np.zeros(space, dtype=bool)
         seen[row] = True
         if seen.sum() == len(row):
             return
-    dup = pd.Series(row).duplicated(keep="first").to_numpy()
+    dup = pd.Series(row, copy=False).duplicated(keep="first").to_numpy()
     if not dup.any():
         return
     first = t.frame[LINE].groupby(row, sort=False).transform("first").to_numpy()

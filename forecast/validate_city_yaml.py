@@ -39,8 +39,7 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
     try:
         text = file.read_text(encoding="utf-8-sig")
         # libyaml's parser when installed: city.yaml lists every district (thousands of lines).
-        meta = yaml.load(text, Loader=_LOADER)
-        node = yaml.compose(text, Loader=_LOADER)
+        node, meta = _parse(text)
     except OSError as err:
         report.add(name, None, None, f"cannot read the file: {err.strerror or err}")
         return None, None
@@ -77,6 +76,16 @@ def check_city_yaml(path: Path, report: ProblemReport) -> tuple[dict | None, lis
     codes = _check_districts(meta, node, report)
     check_wirkungsraeume(meta, node, codes, report)
     return meta, codes
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The YAML node tree (for line numbers) and the data built from it: parsed once."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _check_districts(meta: dict, node: yaml.Node, report: ProblemReport) -> list[str] | None:

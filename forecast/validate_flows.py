@@ -29,7 +29,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE
 from forecast.problems import E0, ERROR, TFR, WARNING, ProblemReport, accept_hint
 from forecast.validate_register import Register, implied_e0, implied_tfr
-from forecast.validate_table import LINE, cell_codes, combined_codes
+from forecast.validate_table import LINE, dense_codes, group_ids, lookup
 
 MARGIN = 10
 """Persons added to every bound, so that a tiny cell (a family moving in and out) never errs."""
@@ -41,6 +41,9 @@ or deaths: below it chance alone moves them far (Poisson sd above 14 %)."""
 
 FLOWS = ("births", "deaths", "migration", "moves")
 """The flow files checked against the register."""
+
+SEX_AXIS = {"f": 0, "m": 1}
+"""Position on the register's sex axis; anything else (an empty cell) is both sexes, 2."""
 
 
 def check_flows(
@@ -58,42 +61,82 @@ def check_flows(
     if stem == "births":
         _births(reg, values, name, report)
     elif stem == "deaths":
-        deaths = _groups(values, ["year", "district", "sex", "age"], unique=True)
-        hit = _leavers(reg, deaths, "district", "deaths", name, report)
-        _implied(reg, deaths[~hit], "e0", name, report)
+        deaths = _Groups.rows(values, "district", np.arange(len(values)))
+        hit = _leavers(reg, deaths, "deaths", name, report)
+        _implied(reg, deaths.subset(~hit), "e0", name, report)
     elif stem == "migration":
-        out = values[values["direction"] == "out"]
-        out = _groups(out, ["year", "district", "sex", "age"], unique=True)
-        _leavers(reg, out, "district", "departures (direction out)", name, report)
+        out = lookup(values["direction"], lambda cells: (cells == "out").to_numpy(), False)
+        _leavers(reg, _Groups.rows(values, "district", np.flatnonzero(out)), _OUT, name, report)
     elif stem == "moves":
-        moves = _groups(values, ["year", "from_district", "sex", "age"])
-        what = "moves out of the district (summed over to_district)"
-        _leavers(reg, moves, "from_district", what, name, report)
+        moves = _Groups.summed(values, "from_district", ["year", "from_district", "sex", "age"])
+        _leavers(reg, moves, "moves out of the district (summed over to_district)", name, report)
 
 
-def _groups(frame: pd.DataFrame, keys: list[str], unique: bool = False) -> pd.DataFrame:
-    """Counts summed per key (empty sex = '', empty age = -1) with the line of the largest row.
+_OUT = "departures (direction out)"
 
-    ``unique``: the keys identify rows already (the file's key was checked), so each row is its
-    own group and nothing needs sorting.
+
+class _Groups:
+    """Flow rows, or groups of rows summed, as arrays: one entry per group, in file order.
+
+    ``pos`` is the row (position in ``values``) that stands for the group: the row itself, or
+    the group's largest row (the first of equal ones); its line is where a problem is reported
+    and its cells are what a message quotes. ``total`` is the group's summed count.
     """
-    if "age" in keys:
-        frame = frame.assign(age=frame["age"].fillna(-1))
-    if "sex" in keys and not isinstance(frame["sex"].dtype, pd.CategoricalDtype):
-        frame = frame.assign(sex=frame["sex"].fillna(""))  # text cells hold '' already
-    if unique:
-        return frame.assign(total=frame["count"])[[*keys, "total", "count", LINE]].reset_index(
-            drop=True
+
+    def __init__(self, values: pd.DataFrame, column: str, pos: np.ndarray, total: np.ndarray):
+        self.values, self.column, self.pos, self.total = values, column, pos, total
+
+    @classmethod
+    def rows(cls, values: pd.DataFrame, column: str, pos: np.ndarray) -> _Groups:
+        """Each row its own group (the file's key identifies rows: it was checked)."""
+        return cls(values, column, pos, values["count"].to_numpy(float)[pos])
+
+    @classmethod
+    def summed(cls, values: pd.DataFrame, column: str, keys: list[str]) -> _Groups:
+        """Counts summed per key (empty cells a key value of their own), ordered by the line of
+        each group's largest row."""
+        parts = (  # one column's codes at a time
+            dense_codes(values[key].fillna(-1) if key == "age" else values[key]) for key in keys
         )
-    group = pd.factorize(combined_codes(cell_codes(frame[k]) for k in keys))[0]
-    count = frame["count"].to_numpy(float)
-    order = np.lexsort((-count, group))  # by group, the largest count first (stable: ties in
-    # file order)
-    ordered = group[order]
-    first = order[np.r_[True, ordered[1:] != ordered[:-1]]] if len(order) else order
-    total = np.bincount(group, weights=count)[group[first]]
-    out = frame.iloc[first][[*keys, "count", LINE]].assign(total=total)
-    return out[[*keys, "total", "count", LINE]].sort_values(LINE).reset_index(drop=True)
+        group, n_groups = group_ids(parts)
+        count = values["count"].to_numpy(float)
+        total = np.bincount(group, weights=count, minlength=n_groups)
+        largest = np.full(n_groups, -np.inf)
+        np.maximum.at(largest, group, count)
+        candidate = np.flatnonzero(count == largest[group])  # ties: the first row in the file
+        first = np.full(n_groups, len(count))
+        np.minimum.at(first, group[candidate], candidate)
+        pos = np.sort(first[first < len(count)])
+        return cls(values, column, pos, total[group[pos]])
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def subset(self, keep: np.ndarray) -> _Groups:
+        return _Groups(self.values, self.column, self.pos[keep], self.total[keep])
+
+    def chunk(self, a: int, b: int) -> _Groups:
+        return _Groups(self.values, self.column, self.pos[a:b], self.total[a:b])
+
+    def number(self, column: str) -> np.ndarray:
+        return self.values[column].to_numpy(float)[self.pos]
+
+    def lines(self) -> np.ndarray:
+        return self.values[LINE].to_numpy()[self.pos]
+
+    def cell(self, column: str, k: int) -> str:
+        """The text of ``column`` in group k's row (as read; '' when empty)."""
+        return self.values[column].iat[int(self.pos[k])]
+
+    def district(self, reg: Register) -> np.ndarray:
+        """Index of each group's district on the register's district axis (-1 if unknown)."""
+        labels = pd.Index([*reg.codes, CITY_DISTRICT])
+        return lookup(self.values[self.column], lambda c: labels.get_indexer(c), -1, self.pos)
+
+    def sex(self) -> np.ndarray:
+        """Position of each group's sex on the register's sex axis (2: both sexes)."""
+        axis = lambda c: np.array([SEX_AXIS.get(v, 2) for v in c], dtype=np.int64)  # noqa: E731
+        return lookup(self.values["sex"], axis, 2, self.pos)
 
 
 def _place(district: str) -> str:
@@ -107,91 +150,118 @@ def _where(district: str, sex: str, age: float) -> str:
 
 def _births(reg: Register, births: pd.DataFrame, name: str, report: ProblemReport) -> None:
     """More births than women aged 15-49 (error); an implied TFR outside 0.5..4 (warning)."""
-    groups = _groups(births, ["year", "district"])
-    t, d = groups["year"].to_numpy(int), reg.district(groups["district"])
+    groups = _Groups.summed(births, "district", ["year", "district"])
+    t, d = groups.number("year").astype(int), groups.district(reg)
     prev, cur = reg.both_years(t)
     lo, hi = FERTILE_AGES
     women = np.fmax(reg.total(prev, d, 0, lo, hi), reg.total(cur, d, 0, lo, hi))
-    total = groups["total"].to_numpy(float)
+    total, count = groups.total, groups.number("count")
     with np.errstate(invalid="ignore"):
         hit = total > women + MARGIN
 
     def message(i: int) -> str:
         return (
-            f"{total[i]:,.0f} births in {t[i]} in {_place(groups['district'][i])} (this row "
-            f"{groups['count'][i]:,.0f}): more than the {women[i]:,.0f} women aged 15-49 living "
+            f"{total[i]:,.0f} births in {t[i]} in {_place(groups.cell('district', i))} (this row "
+            f"{count[i]:,.0f}): more than the {women[i]:,.0f} women aged 15-49 living "
             f"there at 31.12.{reg.years[prev[i]]} or {reg.years[cur[i]]}: expected at most one "
             "birth per woman"
         )
 
-    report.rows(name, "count", "births>women", groups[LINE].to_numpy(), message, ERROR, hit)
-    _implied(reg, groups[~hit], "tfr", name, report)
+    report.rows(name, "count", "births>women", groups.lines(), message, ERROR, hit)
+    _implied(reg, groups.subset(~hit), "tfr", name, report)
 
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 """Rows looked up in the register at once (a dozen arrays of this length: memory stays small)."""
+IMPLIED_BLOCK = 2048
+"""Districts x years whose implied TFR or e0 are computed at once (a life table each)."""
 
 
 def _leavers(
-    reg: Register, groups: pd.DataFrame, column: str, what: str, name: str, report: ProblemReport
+    reg: Register, groups: _Groups, what: str, name: str, report: ProblemReport
 ) -> np.ndarray:
     """Rows (groups) above the persons who could die or leave; returns the mask of those reported."""
     hits = [
-        _leavers_chunk(
-            reg, groups.iloc[a : a + CHUNK].reset_index(drop=True), column, what, name, report
-        )
+        _leavers_chunk(reg, groups.chunk(a, a + CHUNK), what, name, report)
         for a in range(0, len(groups), CHUNK)
     ]
     return np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
 
 
 def _leavers_chunk(
-    reg: Register, groups: pd.DataFrame, column: str, what: str, name: str, report: ProblemReport
+    reg: Register, groups: _Groups, what: str, name: str, report: ProblemReport
 ) -> np.ndarray:
-    t, d = groups["year"].to_numpy(int), reg.district(groups[column])
-    sex = groups["sex"].to_numpy()
-    s = np.where(sex == "f", 0, np.where(sex == "m", 1, 2))
-    age = groups["age"].to_numpy(float)
-    lo = np.where(age >= 0, age, 0).astype(int)
-    hi = np.where(age >= 0, age, MAX_AGE).astype(int)
+    t, d, s = groups.number("year").astype(int), groups.district(reg), groups.sex()
+    age = groups.number("age")
+    whole = age >= 0  # NaN (all ages) compares False
+    lo = np.where(whole, age, 0).astype(int)
+    hi = np.where(whole, age, MAX_AGE).astype(int)
     prev, cur = reg.both_years(t)
     start = reg.total(prev, d, s, np.maximum(lo - 1, 0), hi)
     end = reg.total(cur, d, s, lo, hi)
-    total = groups["total"].to_numpy(float)
+    total = groups.total
     with np.errstate(invalid="ignore"):
         hit = total > start + end + MARGIN
+    if not hit.any():
+        return hit
+    count = groups.number("count")
 
     def message(i: int) -> str:
         ages = f"aged {max(lo[i] - 1, 0)}-{hi[i]}" if age[i] >= 0 else "all ages"
-        row = "" if total[i] == groups["count"][i] else f" (this row {groups['count'][i]:,.0f})"
+        row = "" if total[i] == count[i] else f" (this row {count[i]:,.0f})"
+        where = _where(groups.cell(groups.column, i), groups.cell("sex", i), age[i])
         return (
-            f"{total[i]:,.0f} {what} in {t[i]}, {_where(groups[column][i], sex[i], age[i])}"
+            f"{total[i]:,.0f} {what} in {t[i]}, {where}"
             f"{row}: more than could die or leave, the {start[i]:,.0f} persons ({ages}) living "
             f"there at 31.12.{reg.years[prev[i]]} + {end[i]:,.0f} at 31.12.{reg.years[cur[i]]} "
             f"(margin for arrivals) + {MARGIN}: expected at most {start[i] + end[i] + MARGIN:,.0f}"
         )
 
-    report.rows(name, "count", f"{what}>population", groups[LINE].to_numpy(), message, ERROR, hit)
+    report.rows(name, "count", f"{what}>population", groups.lines(), message, ERROR, hit)
     return hit
 
 
 def _implied(
-    reg: Register, groups: pd.DataFrame, measure: str, name: str, report: ProblemReport
+    reg: Register, groups: _Groups, measure: str, name: str, report: ProblemReport
 ) -> None:
     """Warn where the TFR or e0 a district's (or the city's) births or deaths imply is implausible.
 
-    Rows are summed per year and district first (sex and age detail, where given, added up).
+    Rows are summed per year and district first (sex and age detail, where given, added up);
+    the sums are listed in the order their first row comes in the file.
     """
-    if groups.empty:
+    if not len(groups):
         return
-    frame = groups.groupby(["year", "district"], sort=False).agg(
-        total=("total", "sum"), count=("count", "max"), line=(LINE, "min")
+    year, d = groups.number("year"), groups.district(reg)
+    place = groups.values[groups.column]  # the cells as typed, as a key
+    parts = (
+        dense_codes(pd.Series(year, copy=False)),
+        (
+            lookup(place, lambda c: np.arange(len(c)), -1, groups.pos) + 1,
+            len(place.cat.categories) + 1,
+        ),
     )
-    frame = frame.reset_index()
-    t, d = frame["year"].to_numpy(int), reg.district(frame["district"])
-    total = frame["total"].to_numpy(float)
+    ids, n_ids = group_ids(parts)
+    first = np.full(n_ids, len(ids))
+    np.minimum.at(first, ids, np.arange(len(ids)))
+    order = np.argsort(first, kind="stable")  # groups by their first row
+    rank = np.empty(n_ids, dtype=np.int64)
+    rank[order] = np.arange(n_ids)
+    ids = rank[ids]
+    first = first[order]
+    total = np.bincount(ids, weights=groups.total, minlength=n_ids)
+    line = np.full(n_ids, np.iinfo(np.int64).max)
+    np.minimum.at(line, ids, groups.lines().astype(np.int64))
+    t, d = year[first].astype(int), d[first]
     compute = implied_tfr if measure == "tfr" else implied_e0
-    level, expected = compute(reg, t, d, total)
+    # In blocks: a life table per district and year is a few arrays of 2 x 101 ages each.
+    blocks = [
+        compute(
+            reg, t[a : a + IMPLIED_BLOCK], d[a : a + IMPLIED_BLOCK], total[a : a + IMPLIED_BLOCK]
+        )
+        for a in range(0, len(t), IMPLIED_BLOCK)
+    ]
+    level = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0)
+    expected = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0)
     lo, hi = TFR_RANGE if measure == "tfr" else E0_RANGE
     with np.errstate(invalid="ignore"):
         hit = (expected >= MIN_EXPECTED) & ((level < lo) | (level > hi))
@@ -199,12 +269,13 @@ def _implied(
     label = "a TFR" if measure == "tfr" else "a life expectancy at birth"
 
     def message(i: int) -> str:
+        place = _place(groups.cell(groups.column, int(first[i])))
         return (
-            f"{total[i]:,.0f} {flow} in {t[i]} in {_place(frame['district'][i])} imply {label} of {level[i]:.2f} {unit} "
+            f"{total[i]:,.0f} {flow} in {t[i]} in {place} imply {label} of {level[i]:.2f} {unit} "
             f"(the Destatis schedule of the year gives {expected[i]:,.0f} {flow} for its "
             f"population): expected {lo:g}..{hi:g}; {flow} of a different area, or in thousands?"
             + accept_hint(TFR if measure == "tfr" else E0)
         )
 
     check = TFR if measure == "tfr" else E0
-    report.rows(name, "count", check, frame["line"].to_numpy(), message, WARNING, hit)
+    report.rows(name, "count", check, line, message, WARNING, hit)

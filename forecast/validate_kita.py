@@ -126,7 +126,7 @@ def check_kita_quota(
 
 
 def _numbers(text: pd.Series) -> pd.Series:
-    return pd.Series(parse_numbers(text), index=text.index)
+    return pd.Series(parse_numbers(text), index=text.index, copy=False)
 
 
 def population_bands(values: dict[str, pd.Series]) -> pd.DataFrame | None:
@@ -138,24 +138,39 @@ def population_bands(values: dict[str, pd.Series]) -> pd.DataFrame | None:
     """
     if not all(c in values for c in ("year", "district", "age", "count")):
         return None
-    age = values["age"].to_numpy()
-    keep = np.isin(age, U3_AGES + UE3_CHECK_AGES) & values["year"].notna().to_numpy()
-    frame = pd.DataFrame(
+    age, year = values["age"].to_numpy(float), values["year"].to_numpy(float)
+    district = values["district"]
+    if not isinstance(district.dtype, pd.CategoricalDtype):
+        district = district.astype("category")
+    code = district.cat.codes.to_numpy()
+    with np.errstate(invalid="ignore"):  # NaN (a cell that did not parse) compares False
+        rows = np.flatnonzero((age >= 0) & (age <= max(UE3_CHECK_AGES)) & (np.floor(age) == age))
+    rows = rows[~np.isnan(year[rows]) & (code[rows] >= 0)]
+    # Groups year x district (the city last) x band, summed with one pass over the rows.
+    years, y = np.unique(year[rows], return_inverse=True)
+    n_d = len(district.cat.categories) + 1
+    band = (age[rows] > max(U3_AGES)).astype(np.int64)  # 0 = u3, 1 = ue3
+    count = values["count"].to_numpy(float)[rows]
+    size = len(years) * n_d * 2
+    population, missing = np.zeros(size), np.zeros(size)
+    present = np.zeros(size, dtype=bool)
+    for d in (code[rows], n_d - 1):  # each district, then the whole city
+        group = (y * n_d + d) * 2 + band
+        population += np.bincount(group, weights=np.nan_to_num(count), minlength=size)
+        missing += np.bincount(group, weights=np.isnan(count), minlength=size)
+        present[group] = True
+    # A band with a cell that did not parse is dropped (complete bands only).
+    keep = np.flatnonzero(present & (missing == 0))
+    names = np.array([*district.cat.categories, CITY_DISTRICT], dtype=object)
+    out = pd.DataFrame(
         {
-            "year": values["year"].to_numpy()[keep],
-            "district": values["district"].to_numpy()[keep],
-            "band": np.where(age[keep] <= max(U3_AGES), "u3", "ue3"),
-            "count": values["count"].to_numpy()[keep],
+            "year": years[keep // (n_d * 2)],
+            "district": names[keep // 2 % n_d],
+            "band": np.array(["u3", "ue3"], dtype=object)[keep % 2],
+            "population": population[keep],
         }
     )
-    frame = frame[frame["district"].notna()]
-    city = frame.assign(district=CITY_DISTRICT)
-    both = pd.concat([frame, city], ignore_index=True)
-    grouped = both.groupby(["year", "district", "band"])["count"]
-    out = grouped.sum(min_count=1).to_frame("population")
-    out["complete"] = grouped.count() == grouped.size()
-    out = out[out["complete"]].reset_index()
-    return out[["year", "district", "band", "population"]]
+    return out.sort_values(["year", "district", "band"], ignore_index=True)
 
 
 def _children_bands(kids: pd.DataFrame) -> pd.DataFrame:

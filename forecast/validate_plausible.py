@@ -50,7 +50,14 @@ from forecast.validate_kita import (
     population_bands,
 )
 from forecast.validate_register import Register
-from forecast.validate_table import LINE, NUMERIC_KINDS, TableCheck, cell_codes, combined_codes
+from forecast.validate_table import (
+    LINE,
+    NUMERIC_KINDS,
+    TableCheck,
+    cell_codes,
+    combined_codes,
+    dense_codes,
+)
 
 JUMP_FACTOR, JUMP_MIN = 10.0, 100
 THOUSANDS_FACTOR, THOUSANDS_MIN = 300.0, 1000.0
@@ -103,7 +110,7 @@ class BetweenFiles:
             self.tables[stem] = t.frame[["district"]]  # what the rules between files ask of it
         if stem == "population":
             year = t.values.get("year")
-            years = set(year.dropna().astype(int).tolist()) if year is not None else None
+            years = set(pd.unique(year.dropna()).astype(int).tolist()) if year is not None else None
             check_excluded_years(self.meta, years, self.between)
             self.bands = population_bands(t.values)
         elif stem == "kita_children":
@@ -193,8 +200,11 @@ def _thousands(
         return
     # A series is told apart by its cells as read (categories: a number each, no hashing; the
     # file met the contract, so equal keys are written alike); rows ordered by series, then year.
-    year, years = pd.factorize(frame["year"], sort=True)
-    ny = max(len(years), 1)
+    year, ny = dense_codes(frame["year"])  # years in order: offsets from the first one
+    if not np.isfinite(frame["year"].to_numpy(float)).all():
+        year, years = pd.factorize(frame["year"], sort=True)
+        ny = len(years)
+    ny = max(ny, 1)
     group = combined_codes(itertools.chain((cell_codes(text[c]) for c in series), [(year, ny)]))
     del year
     order = np.argsort(group, kind="stable")

@@ -17,7 +17,7 @@ import pandas as pd
 from forecast.contract import CITY_DISTRICT, FERTILE_AGES, MAX_AGE
 from forecast.lifetable import LifeTable
 from forecast.reference import national_asfr, national_life_table
-from forecast.validate_table import positions
+from forecast.validate_table import lookup, positions
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Register:
         codes = list(dict.fromkeys(codes or sorted(frame["district"].unique())))  # unique
         pop = np.zeros((len(years), len(codes) + 1, 3, MAX_AGE + 1))
         d = positions(frame["district"], codes)
-        s = (frame["sex"] == "m").to_numpy(int)
+        s = lookup(frame["sex"], lambda cells: (cells == "m").to_numpy(int), 0)
         y = np.searchsorted(years, frame["year"].to_numpy(int))
         pop[y, d, s, frame["age"].to_numpy(int)] = frame["count"].to_numpy(float)
         pop[:, -1] = pop[:, :-1].sum(axis=1)
@@ -49,8 +49,12 @@ class Register:
 
     def year(self, years: np.ndarray) -> np.ndarray:
         """Index of each year in the register, -1 where it is not a register year."""
-        pos = np.clip(np.searchsorted(self.years, years), 0, len(self.years) - 1)
-        return np.where(self.years[pos] == years, pos, -1)
+        years = np.asarray(years)
+        first = int(self.years[0]) - 1 if len(self.years) else 0
+        span = int(self.years[-1]) - first + 2 if len(self.years) else 1
+        index = np.full(span, -1)  # register years are few and close: a table, no search
+        index[self.years - first] = np.arange(len(self.years))
+        return index[np.clip(years - first, 0, span - 1)]
 
     def district(self, codes: pd.Series) -> np.ndarray:
         """Index of each district code on the district axis (-1 if unknown)."""
@@ -58,8 +62,11 @@ class Register:
 
     def total(self, y: np.ndarray, d: np.ndarray, s: np.ndarray, lo, hi) -> np.ndarray:
         """Persons of ages lo..hi; NaN where the year index is -1."""
-        yy = np.maximum(y, 0)
-        out = self.cum[yy, d, s, np.asarray(hi) + 1] - self.cum[yy, d, s, lo]
+        n_d, n_s, n_a = self.cum.shape[1:]
+        # One flat index per row (negative district = the city, as numpy would wrap it).
+        cell = ((np.maximum(y, 0) * n_d + np.mod(d, n_d)) * n_s + s) * n_a
+        flat = self.cum.reshape(-1)
+        out = flat[cell + (np.asarray(hi) + 1)] - flat[cell + np.asarray(lo)]
         return np.where(y >= 0, out, np.nan)
 
     def both_years(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from forecast.ganztag.checks import check_school_districts
 from forecast.problems import PERCENT, WARNING, accept_hint
 from forecast.validate_assumptions import check_assumptions
 from forecast.validate_kita import check_kita_children
-from forecast.validate_table import TableCheck, column_bounds, positions
+from forecast.validate_table import TableCheck, column_bounds, lookup
 
 SHARE_WORDS = {"rate", "share"}
 """Indicators in ``social`` with one of these words in their name (``sgb2_rate_u15``) are shares."""
@@ -57,14 +57,22 @@ def _check_population(t: TableCheck) -> None:
     One flag per cell of the grid year x district x sex x age (a few million at most), set by the
     rows present: no index of millions of tuples is built.
     """
-    valid = t.valid("year", "district", "sex", "age")
-    if valid is None or valid.empty:
+    if not all(c in t.values for c in ("year", "district", "sex", "age")):
         return
-    districts = sorted(set(t.codes or valid["district"].unique()))  # reported in this order
-    years = np.sort(pd.unique(valid["year"].to_numpy()))
-    y = np.searchsorted(years, valid["year"].to_numpy())
-    d, s = positions(valid["district"], districts), positions(valid["sex"], SEXES)
-    a = valid["age"].to_numpy(int)
+    # The parsed values as arrays: NaN (numbers) or code -1 (text) where a cell is invalid.
+    year, age = t.values["year"].to_numpy(), t.values["age"].to_numpy()
+    district, sex = t.values["district"], t.values["sex"]
+    code = district.cat.codes.to_numpy()
+    ok = ~np.isnan(year) & ~np.isnan(age) & (code >= 0) & (sex.cat.codes.to_numpy() >= 0)
+    if not ok.any():
+        return
+    seen = np.asarray(district.cat.categories)[np.unique(code[ok])]
+    districts = sorted(set(t.codes or seen))  # reported in this order
+    years = np.sort(pd.unique(year[ok]))
+    y = np.searchsorted(years, year[ok])
+    d = lookup(district, lambda c: pd.Index(districts).get_indexer(c), -1)[ok]
+    s = lookup(sex, lambda c: pd.Index(SEXES).get_indexer(c), -1)[ok]
+    a = age[ok].astype(int)
     per_district = len(SEXES) * (MAX_AGE + 1)
     present = np.zeros((len(years), len(districts), len(SEXES), MAX_AGE + 1), dtype=bool)
     known = d >= 0  # (a code outside city.yaml is a cell error of its own)
@@ -83,13 +91,19 @@ def _check_population(t: TableCheck) -> None:
         )
         msg += "expected one row per sex f, m × age 0..100"
         t.note(None, msg, "grid")
-    counted = t.valid("year", "district", "count")
-    if counted is not None:
-        totals = counted.groupby(["year", "district"], observed=True)["count"].sum()
-        for (year, district), _ in totals[totals == 0].sort_index().items():
+    if "count" in t.values:
+        count = t.values["count"].to_numpy()
+        ok = ~np.isnan(year) & (code >= 0) & ~np.isnan(count)
+        years, y = np.unique(year[ok], return_inverse=True)
+        n_d = len(district.cat.categories)
+        group = y * n_d + code[ok]
+        total = np.bincount(group, weights=count[ok], minlength=len(years) * n_d)
+        present = np.bincount(group, minlength=len(years) * n_d) > 0
+        names = np.asarray(district.cat.categories)  # sorted: years, then districts in order
+        for k in np.flatnonzero(present & (total == 0)):
             t.note(
                 "count",
-                f"year {year:g}, district '{district}': total population is 0; "
+                f"year {years[k // n_d]:g}, district '{names[k % n_d]}': total population is 0; "
                 "expected inhabitants in every district of city.yaml",
                 "zero",
             )

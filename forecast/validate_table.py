@@ -65,6 +65,8 @@ class TableCheck:
     codes: list[str] | None
     report: ProblemReport
     values: dict[str, pd.Series] = field(default_factory=dict)
+    distinct: dict[str, np.ndarray] = field(default_factory=dict)
+    """Numeric columns: the value of each distinct cell (category), NaN where invalid."""
 
     def flag(
         self,
@@ -90,7 +92,7 @@ class TableCheck:
         """Parsed values of the rows whose ``columns`` are all valid (index = row position)."""
         if not all(c in self.values for c in columns):
             return None
-        return pd.DataFrame({c: self.values[c] for c in columns}).dropna()
+        return pd.DataFrame({c: self.values[c] for c in columns}, copy=False).dropna()
 
     def line(self, pos: int) -> int:
         return int(self.frame[LINE].iat[pos])
@@ -137,15 +139,33 @@ def parse_numbers(text: pd.Series) -> np.ndarray:
         return coerced.astype(float).to_numpy()
 
 
-def categorical(codes: np.ndarray, categories) -> pd.Series:
+def categorical(codes: np.ndarray | list[np.ndarray], categories) -> pd.Series:
     """Text cells as a categorical Series: ``categories[codes]``, equal categories merged and
-    sorted (categories may repeat after blanks were trimmed or numbers rewritten)."""
+    sorted (categories may repeat after blanks were trimmed or numbers rewritten).
+
+    ``codes`` may come in blocks (a list of arrays, as arrow reads a file): they are written
+    into one array of one or two bytes a cell, with no wider copy of millions of rows.
+    """
     uniques, inverse = np.unique(
         np.asarray(categories, dtype=object).astype(str), return_inverse=True
     )
-    codes = np.asarray(codes)
-    mapped = inverse[codes] if len(uniques) else np.full(len(codes), -1)
-    return pd.Series(pd.Categorical.from_codes(mapped, categories=pd.Index(uniques, dtype="str")))
+    blocks = codes if isinstance(codes, list) else [np.asarray(codes)]
+    small = code_dtype(len(uniques))  # what pandas would store: one or two bytes a cell
+    mapped = np.empty(sum(len(b) for b in blocks), dtype=small)
+    start = 0
+    for block in blocks:
+        if not len(uniques):
+            mapped[start : start + len(block)] = -1
+        else:
+            mapped[start : start + len(block)] = inverse.astype(small)[block]
+        start += len(block)
+    dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype, validate=False), copy=False)
+
+
+def code_dtype(n: int) -> type:
+    """The smallest signed integer type holding codes 0..n-1 and -1 (what pandas uses)."""
+    return np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
 
 
 def map_categories(text: pd.Series, rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -163,6 +183,8 @@ def per_cell(text: pd.Series, test: Callable[[pd.Series], np.ndarray]) -> np.nda
         return np.asarray(test(text), dtype=bool)
     hit = np.asarray(test(pd.Series(text.cat.categories, dtype="str")), dtype=bool)
     codes = text.cat.codes.to_numpy()
+    if not hit.any():  # the usual case: no cell to look at, no pass over millions of rows
+        return np.zeros(len(codes), dtype=bool)
     return np.r_[hit, False][codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
@@ -178,6 +200,40 @@ def cell_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
             codes = np.where(codes < 0, n, codes)
         return codes, n + 1
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return codes, len(uniques)
+
+
+def lookup(
+    cells: pd.Series,
+    table: Callable[[pd.Series], np.ndarray],
+    missing,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``table`` (distinct text cells -> one value each) looked up for every cell, or for the
+    cells at positions ``rows``; ``missing`` where a cell is missing. For categories each
+    distinct cell is looked at once and rows take its value by their code."""
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        cells = cells.astype("category")
+    values = np.asarray(table(pd.Series(cells.cat.categories, dtype="str")))
+    values = np.r_[values, np.asarray([missing], dtype=values.dtype)]
+    codes = cells.cat.codes.to_numpy()
+    return values[codes if rows is None else codes[rows]]
+
+
+def dense_codes(cells: pd.Series) -> tuple[np.ndarray, int]:
+    """``cell_codes`` for text or numbers: (an integer 0..n-1 per cell, n), equal cells equal.
+
+    Whole numbers in a narrow range (years, ages) are their offset from the smallest, with no
+    hashing of millions of rows; other numbers are factorised (NaN a value of its own).
+    """
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        return cell_codes(cells)
+    value = cells.to_numpy(float)
+    if len(value) and np.isfinite(value).all():
+        lo, hi = value.min(), value.max()
+        if hi - lo < 1 << 20 and (np.floor(value) == value).all():
+            return (value - lo).astype(np.int64), int(hi - lo) + 1
+    codes, uniques = pd.factorize(value, use_na_sentinel=False)
     return codes, len(uniques)
 
 
@@ -207,6 +263,56 @@ def combined_codes(parts: Iterable[tuple[np.ndarray, int]]) -> np.ndarray:
         row += codes
         space *= max(width, 1)
     return row if row is not None else np.zeros(0, dtype=np.int64)
+
+
+MAX_KEY_SPACE = 1 << 27
+"""Largest number of possible keys whose duplicates are found with one flag per key (128 MiB)."""
+
+
+def fold_codes(parts: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """(one integer per row for the combination of several columns' ``(codes, n)``, the number
+    of possible integers): equal rows, equal integers, ordered by the first column, then the next.
+
+    Mixed radix; when the next column would take the possible combinations past
+    ``MAX_KEY_SPACE``, those seen so far are renumbered densely first (few are seen: a city's
+    moves go to a few neighbours, not to every district).
+    """
+    row, space = None, 1
+    for codes, width in parts:
+        width = max(width, 1)
+        if row is None:
+            row, space = codes.astype(np.int64, copy=True), width
+            continue
+        if space * width > MAX_KEY_SPACE:
+            row, space = renumber(row, space)
+        row *= width
+        row += codes
+        space *= width
+    if row is None:
+        return np.zeros(0, dtype=np.int64), 0
+    return row, space
+
+
+def renumber(row: np.ndarray, space: int) -> tuple[np.ndarray, int]:
+    """Codes 0..space-1 renumbered 0..n-1 for the n codes present (order kept): one flag per
+    possible code when that is cheaper than sorting the rows, else ``np.unique``."""
+    if space > max(MAX_KEY_SPACE, 4 * len(row)):
+        present, row = np.unique(row, return_inverse=True)
+        return row.astype(np.int64), len(present)
+    seen = np.zeros(space, dtype=bool)
+    seen[row] = True
+    if space <= 1 << 24:  # a table of 64 MiB at most
+        table = np.cumsum(seen, dtype=np.int32)
+        return (table[row] - 1).astype(np.int64), int(table[-1]) if space else 0
+    present = np.flatnonzero(seen)
+    del seen
+    return np.searchsorted(present, row), len(present)
+
+
+def group_ids(parts: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """A dense group id 0..n-1 per row for the combination of several columns' ``(codes, n)``,
+    ordered as ``fold_codes``; n groups."""
+    return renumber(*fold_codes(parts))
 
 
 def thousands_point(text: pd.Series, ok: np.ndarray) -> np.ndarray:
@@ -248,7 +354,7 @@ def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = cells  # read as categories already (``validate_read``)
         else:
             out[column] = cells.astype("category")
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def text_values(text: pd.Series) -> np.ndarray:
