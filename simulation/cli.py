@@ -1,7 +1,8 @@
 """The ``jhplan`` command: run, backtest, compare, report, check-data.
 
 ``run`` and ``backtest`` are Hydra apps (every config value can be overridden, ``-m`` sweeps);
-the other commands take plain arguments. This is the only module that imports Hydra's app runner.
+the other commands take plain arguments. The Hydra apps live in ``simulation.cli_hydra``, imported
+only for ``run`` and ``backtest``.
 """
 
 from __future__ import annotations
@@ -11,28 +12,11 @@ import logging
 import sys
 from pathlib import Path
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
-
 from forecast.citydata import load_city
 from forecast.problems import WARNING
 from forecast.validate import InputDataError
-from simulation.config import JhplanConfig, register_configs
-from simulation.hydra_run import (
-    CALLBACK,
-    derived_scenario,
-    final_run_dir,
-    refuse,
-    scenario_override_problems,
-    scenario_problem,
-)
-from simulation.ownership import RunFolderBusy
-from simulation.rundir import RunFolderExists, open_run_folder
-from simulation.sweep import JobFailed, finished_job, job_identity
+from simulation.hydra_run import CALLBACK, refuse, scenario_override_problems
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 USAGE = """usage: jhplan COMMAND [ARGS]
 
 commands:
@@ -57,60 +41,6 @@ commands:
 `jhplan run --help` shows the configuration groups and every key."""
 
 log = logging.getLogger("jhplan")
-register_configs()
-
-
-def _typed(cfg: DictConfig) -> JhplanConfig:
-    return OmegaConf.to_object(cfg)  # type: ignore[return-value]
-
-
-def _task(cfg: DictConfig, task: str) -> None:
-    from simulation.pipeline import run_backtest, run_scenario  # heavy imports after arg parsing
-
-    hc = HydraConfig.get()
-    run_dir = final_run_dir(hc, str(cfg.get("scenario")))
-    overrides = list(hc.overrides.task)
-    name = derived_scenario(overrides, str(cfg.get("scenario")))
-    if name and hc.mode == RunMode.MULTIRUN:  # a single run is named in RunDirectory already
-        cfg.scenario = name
-    try:
-        problem = scenario_problem(cfg.get("scenario"))
-        if problem:  # a sweep's job, whose folder the launcher made: only the job can say so
-            raise ValueError(problem)
-        typed = _typed(cfg)
-        identity = job_identity(typed, task) if hc.mode == RunMode.MULTIRUN else None
-        if identity and (done := finished_job(run_dir, identity)):  # a resumed sweep
-            print(done)
-            return
-        with open_run_folder(run_dir) as folder:
-            if identity:  # what a resumed sweep compares (simulation.sweep.finished_job)
-                folder.manifest["job_identity"] = identity
-            if task == "run":
-                summary = run_scenario(typed, folder, overrides)
-                text = "\n".join(f"{stage}: {line}" for stage, line in summary.items())
-            else:
-                text = run_backtest(typed, folder, overrides)
-        print(text)
-        print(f"run folder: {run_dir}")
-    except (InputDataError, RunFolderExists, RunFolderBusy, ValueError) as err:
-        print(f"jhplan {task}: {err}", file=sys.stderr)
-        print("nothing was written.", file=sys.stderr)
-        if hc.mode == RunMode.MULTIRUN:  # this job failed; the sweep goes on with the others
-            raise JobFailed(f"jhplan {task}: {err}") from err
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print(f"jhplan {task}: interrupted; the partial run folder was removed.", file=sys.stderr)
-        sys.exit(130)
-
-
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def _run_app(cfg: DictConfig) -> None:
-    _task(cfg, "run")
-
-
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def _backtest_app(cfg: DictConfig) -> None:
-    _task(cfg, "backtest")
 
 
 def check_data(argv: list[str]) -> int:
@@ -159,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             rest = [f"hydra.run.dir=${{run_root}}/{name}", *rest]
         for problem in scenario_override_problems(rest):
             refuse(f"jhplan {command}", problem)  # before Hydra makes any folder from it
+        from simulation.cli_hydra import backtest_app, run_app  # Hydra only for these two
+
         sys.argv = [f"jhplan {command}", *rest, CALLBACK]
-        (_run_app if command == "run" else _backtest_app)()
+        (run_app if command == "run" else backtest_app)()
         return 0
     if command == "check-data":
         return check_data(rest)
