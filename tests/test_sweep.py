@@ -27,6 +27,7 @@ from rich.console import Console
 from simulation.cli import main as cli_main
 from simulation.compare import IDENTICAL, SCENARIO, SEEDS_ONLY, compare_runs
 from simulation.compare_sro import SAME_RUN
+from simulation.config import register_configs
 from simulation.config_report import ReportConfig
 from simulation.hydra_run import derived_scenario, scenario_problem
 from simulation.pipeline import run_scenario
@@ -38,6 +39,8 @@ from simulation.sweep import (
     read_sweep_manifest,
 )
 from tests.cli import QUICK_MODELS, ROOT, TINY, jhplan
+
+register_configs()  # the schema conf/config.yaml extends, for compose() in this process
 
 FAST = [
     f"city.data_dir={TINY}",
