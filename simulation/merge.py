@@ -275,7 +275,14 @@ def merge_runs(paths: list[Path], final: Path) -> Path:
     stages = list(config["pipeline"]["stages"])
     with open_run_folder(final) as folder:
         manifest = copy.deepcopy(first)
-        for key in ("draws_part", "wall_time_s", "peak_rss_mib", "memory", "explore"):
+        for key in (
+            "draws_part",
+            "job_identity",
+            "wall_time_s",
+            "peak_rss_mib",
+            "memory",
+            "explore",
+        ):
             manifest.pop(key, None)
         manifest.update(
             run_id=folder.run_id,
