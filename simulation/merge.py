@@ -31,6 +31,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from forecast.drawstore import DrawReducer, DrawStore, MemoryBudget
@@ -39,7 +40,14 @@ from forecast.population.draws import StochasticProjection, summarise_draws
 from forecast.variables import BAND
 from simulation.explore_store import ARRAY, FOLDER, META
 from simulation.pipeline import EXECUTION_KEYS
-from simulation.results import RESULTS_DIR, SAMPLES_PART, ResultsWriter, band_rows, to_results
+from simulation.results import _WRITTEN as WRITTEN
+from simulation.results import (
+    RESULTS_DIR,
+    SAMPLES_PART,
+    ResultsWriter,
+    band_rows,
+    to_results,
+)
 from simulation.rundir import RunFolderExists, now_iso, open_run_folder
 
 SAME = ("input_sha256", "git_revision", "package_versions")
@@ -149,13 +157,19 @@ def _joined(name: str, parts, budget: MemoryBudget) -> tuple[DrawStore, dict]:
     return DrawStore.joined(name, files, draws, budget), parts[0][1]["draws_part"]["stores"][name]
 
 
-def _copy_rows(source: Path, writer: ResultsWriter, scenario: str, run_id: str) -> None:
-    """A results file of a part as it is, with the merged run's id."""
-    file = pq.ParquetFile(source)
+def _copy_rows(source: Path, writer: ResultsWriter, run_id: str) -> None:
+    """A results file of a part as it is (Arrow tables, text kept as dictionaries), with the
+    merged run's id."""
+    text = [f.name for f in WRITTEN if pa.types.is_dictionary(f.type)]
+    file = pq.ParquetFile(source, read_dictionary=text)
+    scenario = source.parent.name.removeprefix("scenario=")
     for group in range(file.num_row_groups):
-        frame = file.read_row_group(group).to_pandas()
-        frame["scenario"], frame["run_id"] = scenario, run_id
-        writer.write(frame)
+        table = file.read_row_group(group, columns=WRITTEN.names)
+        ids = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(table.num_rows, dtype=np.int32)), pa.array([run_id], pa.string())
+        )
+        table = table.set_column(WRITTEN.get_field_index("run_id"), "run_id", ids)
+        writer._append(scenario, table.cast(WRITTEN))
 
 
 def _reducer(name: str, parts, budget: MemoryBudget) -> tuple[DrawReducer, dict]:
@@ -185,11 +199,17 @@ def _population(parts, folder, scenario: str, budget, summary: dict) -> None:
 
     first = parts[0][1]
     if "population_draws" not in first["draws_part"]["stores"]:  # computed whole in every part
+        for path, manifest in parts[1:]:  # the same draws, so the same quantiles in every part
+            if manifest["summary"].get("population") != first["summary"].get("population"):
+                raise PartsMismatch(
+                    f"{path} and {parts[0][0]}: the population draws computed in full in each "
+                    "part differ (summary lines); the parts were not run alike"
+                )
         for part in ("population_draws", SAMPLES_PART):
             source = parts[0][0] / RESULTS_DIR / f"scenario={scenario}" / f"{part}.parquet"
             if source.is_file():
                 with ResultsWriter(folder.work, part) as writer:
-                    _copy_rows(source, writer, scenario, folder.run_id)
+                    _copy_rows(source, writer, folder.run_id)
         return
     store, entry = _joined("population_draws", parts, budget)
     try:
@@ -313,7 +333,7 @@ def merge_runs(paths: list[Path], final: Path) -> Path:
             if "population" in stages:
                 with ResultsWriter(folder.work, "population") as writer:
                     source = written[[p.stem for p in written].index("population")]
-                    _copy_rows(source, writer, scenario, folder.run_id)
+                    _copy_rows(source, writer, folder.run_id)
                 _population(parts, folder, scenario, budget, summary)
                 _young(parts, folder, manifest)
             if "kita" in stages:

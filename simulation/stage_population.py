@@ -199,6 +199,7 @@ def _stochastic(
         # The widening stretches every draw around the median of all draws, which one part does
         # not know: a part then computes all population draws (its results are one job's) and
         # hands only its own draws to the demand stages (population_stage).
+        # Part 0 alone writes their results (the merge copies them).
         folder.manifest["draws_part"]["population"] = "whole (widened to backtest errors)"
         part = None
     sim = simulate_population(
@@ -238,7 +239,8 @@ def _stochastic(
         "quantiles": list(QUANTILES),
     }
     if part is None:  # one job, or a part that computed every draw
-        write_draw_results(folder, cfg.scenario, sim)
+        if part_of(ctx) is None or part_of(ctx).index == 0:
+            write_draw_results(folder, cfg.scenario, sim)
     else:  # the merge reduces and writes the draws of all parts
         keep_part_draws(
             ctx,
