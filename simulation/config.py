@@ -8,6 +8,7 @@ Only the entry points import Hydra; the library (``forecast``) receives plain da
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -167,7 +168,7 @@ class JhplanConfig:
     draws: int = 0
     draws_part: str | None = None  # "K/N": only part K of N of the draws (jhplan merge joins them)
     memory_budget_mb: int = 1024
-    n_jobs: int = 1
+    n_jobs: int = 0
     district_figures: Any = "auto"
     horizon: int = 20
     run_root: str = "experiments"
@@ -178,6 +179,20 @@ def register_configs() -> None:
     """Register the schema so that ``conf/config.yaml`` can extend it (``- base_config``)."""
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=JhplanConfig)
+
+
+def worker_count(n_jobs: int) -> int:
+    """Processes for ``n_jobs``: the number itself, or one per core this process may use for 0."""
+    if n_jobs < 0:
+        raise ValueError(f"n_jobs={n_jobs}: expected 0 (one per core) or a positive number")
+    if n_jobs == 0:
+        cores = (
+            os.sched_getaffinity(0)
+            if hasattr(os, "sched_getaffinity")
+            else range(os.cpu_count() or 1)
+        )
+        return max(len(cores), 1)
+    return int(n_jobs)
 
 
 def resolve_data_dir(data_dir: str) -> Path:

@@ -31,8 +31,10 @@ from simulation.config import (
     estimation_settings,
     population_assumptions,
     resolve_data_dir,
+    worker_count,
 )
 from simulation.district_figures import figure_districts
+from simulation.figure_pool import FigurePool
 from simulation.housing_plan import add_housing_plan
 from simulation.progress import RunProgress
 from simulation.rundir import RunFolder, git_revision, now_iso, package_versions, sha256_files
@@ -59,6 +61,8 @@ class StageContext:
         closing: what to close when the run ends (the population's draw stores).
         hze_draws: set by the hze stage: its draws (``forecast.hze.streamed.HzeDraws``), kept
             until the run ends so that the social stage reads them instead of drawing again.
+        figures: draws the stages' figures, in worker processes when ``n_jobs`` > 1; the
+            pipeline waits for them before the report stage and at the end of the run.
         budget_shares: set by the social stage: each Wirkungsraum's share of the Planbudget per
             forecast year, (F, W); the abm stage's SRO Planbudget follows it.
         part: the part of the draws this run computes (``draws_part=K/N``), None for all.
@@ -76,6 +80,12 @@ class StageContext:
     budget_shares: np.ndarray | None = None
     hze_draws: HzeDraws | None = None
     part: DrawPart | None = None
+    figures: FigurePool = field(default_factory=FigurePool)
+
+    @property
+    def n_jobs(self) -> int:
+        """Worker processes of the run (``n_jobs``; 0 = one per core)."""
+        return worker_count(self.cfg.n_jobs)
 
     @property
     def block(self) -> int:
@@ -184,15 +194,20 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     folder.manifest["accepted_warnings"] = [str(w) for w in city.accepted]
     budget = MemoryBudget.mib(cfg.memory_budget_mb, scratch=folder.work)
     ctx = StageContext(cfg=cfg, city=city, folder=folder, budget=budget, part=part)
+    ctx.figures = FigurePool(ctx.n_jobs)
     if part is not None:
         folder.manifest["draws_part"] = part_manifest(folder.manifest, part)
     # a status line in a terminal, silent otherwise
     try:
         with RunProgress([s.name for s in stages]) as ctx.progress:
             for stage in stages:
+                if stage.name == "report":  # it embeds the figures the stages before drew
+                    ctx.figures.wait()
                 with folder.stage(stage.name), ctx.progress.stage(stage.name):
                     ctx.summary[stage.name] = stage.run(ctx)
+            ctx.figures.wait()
     finally:
+        ctx.figures.close()
         for close in ctx.closing:
             close()
     folder.manifest["summary"] = ctx.summary

@@ -38,6 +38,7 @@ from forecast.hze.streamed import HzeDraws
 from forecast.population.estimate import population_array
 from simulation.blockjobs import draw_seeds, keep_part_draws, run_blocks
 from simulation.config_hze import cost_assumptions, history_end, hze_settings
+from simulation.figure_pool import FigurePool
 from simulation.results import ResultsWriter, to_results
 
 
@@ -76,7 +77,7 @@ def hze_stage(ctx) -> str:
         )
         kept.write(first, fc)
 
-    run_blocks(block, n, ctx.block, cfg.n_jobs)
+    run_blocks(block, n, ctx.block, ctx.n_jobs)
     kept.reducer.added = n
     keep_part_draws(
         ctx,  # a part run: the draws for jhplan merge (simulation.merge)
@@ -94,7 +95,7 @@ def hze_stage(ctx) -> str:
     ctx.hze_draws = kept
     folder.manifest["hze"] = _manifest(model, history, city_fc, settings, costs, cfg.hze.variant)
     if cfg.hze.figures:
-        _figures(city, city_fc, folder)
+        _figures(city, city_fc, folder, ctx.figures)
     return city_fc.summary()
 
 
@@ -170,15 +171,33 @@ def _manifest(
     return out
 
 
-def _figures(city: CityData, fc: HzeForecast, folder) -> None:
+def _figures(city: CityData, fc: HzeForecast, folder, pool: FigurePool) -> None:
+    """The city's cost fan and case lines, drawn by ``pool`` from the forecast's city arrays."""
+    pool.submit(
+        draw_figures,
+        folder.path("figures", f"hze_kosten_{CITY_DISTRICT}.png"),
+        folder.path("figures", f"hze_faelle_{CITY_DISTRICT}.png"),
+        city.name,
+        fc.years,
+        fc.full("Cost")[:, :, -1, -1] / 1e6,
+        fc.full("Real cost")[:, :, -1, -1] / 1e6,
+        fc.price_year,
+        fc.full("Cases")[:, :, -1, :-1],
+        [CATALOGUE[code].short for code in fc.codes],
+    )
+
+
+def draw_figures(
+    cost_path, cases_path, name: str, years, cost, real, price_year, cases, labels
+) -> None:
+    """Cost per budget year (fan, nominal, and the median in prices of ``price_year``) and cases
+    per Hilfeart (median, P10-P90, log scale); ``cost``/``real`` (draws, years) in Mio. EUR,
+    ``cases`` (draws, years, Hilfearten)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     from simulation.figures import fan, finish_years_chart  # sets the Agg backend
 
-    years = fc.years
-    cost = fc.full("Cost")[:, :, -1, -1] / 1e6
-    real = fc.full("Real cost")[:, :, -1, -1] / 1e6
     fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=100)
     fan(ax, years, cost, "#2c6fbb", "Median, nominal")
     ax.plot(
@@ -187,33 +206,32 @@ def _figures(city: CityData, fc: HzeForecast, folder) -> None:
         color="black",
         lw=1.2,
         ls="--",
-        label=f"Median, in Preisen von {fc.price_year}",
+        label=f"Median, in Preisen von {price_year}",
     )
     finish_years_chart(
         fig,
         ax,
-        folder.path("figures", f"hze_kosten_{CITY_DISTRICT}.png"),
-        f"{city.name}: Kosten der Hilfen zur Erziehung je Haushaltsjahr",
+        cost_path,
+        f"{name}: Kosten der Hilfen zur Erziehung je Haushaltsjahr",
         "Haushaltsjahr",
         "Mio. Euro",
         legend="upper left",
     )
 
-    cases = fc.full("Cases")[:, :, -1, :-1]
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=100)
     colours = plt.cm.tab20(np.linspace(0, 1, 20))[::2]  # ten distinct, then their light twins
     colours = np.concatenate([colours, plt.cm.tab20(np.linspace(0, 1, 20))[1::2]])
-    for h, code in enumerate(fc.codes):
+    for h, label in enumerate(labels):
         lo, mid, hi = np.quantile(cases[:, :, h], [0.1, 0.5, 0.9], axis=0)
-        ax.plot(years, mid, lw=1.5, color=colours[h], label=CATALOGUE[code].short)
+        ax.plot(years, mid, lw=1.5, color=colours[h], label=label)
         ax.fill_between(years, lo, hi, color=colours[h], alpha=0.12, lw=0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yscale("log")
-    ax.set_title(f"{city.name}: Fallzahl nach Hilfeart (Median, P10-P90)")
+    ax.set_title(f"{name}: Fallzahl nach Hilfeart (Median, P10-P90)")
     ax.set_xlabel("Jahr")
     ax.set_ylabel("Fälle (Bestand 31.12. + beendet)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
-    fig.savefig(folder.path("figures", f"hze_faelle_{CITY_DISTRICT}.png"))
+    fig.savefig(cases_path)
     plt.close(fig)

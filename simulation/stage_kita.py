@@ -44,6 +44,7 @@ from forecast.variables import BAND
 from simulation.blockjobs import draw_seeds, keep_part_draws, part_of
 from simulation.config_kita import KitaSettings, kita_settings
 from simulation.district_figures import figure_districts
+from simulation.figure_pool import FigurePool
 from simulation.figures_kita import demand_vs_places
 from simulation.results import band_rows, to_results, write_results
 
@@ -110,7 +111,7 @@ def kita_stage(ctx) -> str:
     folder.manifest["fallbacks"].extend(n for n in notes if n.startswith("Fallback"))
     folder.manifest["kita"] = _manifest(settings, cohorts, participation, selections, notes)
     if cfg.kita.figures:
-        _figures(city, paths, stats, folder, cfg.district_figures)
+        _figures(city, paths, stats, folder, cfg.district_figures, ctx.figures)
     return _summary(stats, paths, demand_settings.path)
 
 
@@ -325,7 +326,7 @@ def _band(x: np.ndarray) -> np.ndarray:
     return np.repeat(x, 3, axis=0) if x.shape[0] == 1 else x
 
 
-def _figures(city: CityData, paths, stats: dict, folder, setting) -> None:
+def _figures(city: CityData, paths, stats: dict, folder, setting, pool: FigurePool) -> None:
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
     codes = [*paths.districts, CITY_DISTRICT]
     demand = {"u3": _band(stats["Kita|Demand|U3|Kita"]), "ue3": _band(stats["Kita|Demand|Ue3"])}
@@ -334,7 +335,8 @@ def _figures(city: CityData, paths, stats: dict, folder, setting) -> None:
     for i, code in enumerate(codes):
         if code not in chosen:
             continue
-        demand_vs_places(
+        pool.submit(
+            demand_vs_places,
             folder.path("figures", f"kita_{code}.png"),
             f"{names[code]}: Bedarf vs. Plätze",
             np.asarray(paths.years),

@@ -51,6 +51,7 @@ from simulation.config import (
 from simulation.config_assumptions import assumption_paths, relative_paths
 from simulation.district_figures import figure_districts
 from simulation.explore_store import keep_young_draws
+from simulation.figure_pool import FigurePool
 from simulation.results import SAMPLES_PART, ResultsWriter, to_results, write_results
 
 
@@ -143,7 +144,7 @@ def population_stage(ctx) -> str:
         )
     keep_young_draws(ctx)  # for jhplan explore (simulation/explore_store.py)
     if cfg.population.figures:
-        _population_figures(city, projection, draws, folder, cfg.district_figures)
+        _population_figures(city, projection, draws, folder, cfg.district_figures, ctx.figures)
     return summary
 
 
@@ -333,6 +334,7 @@ def _population_figures(
     draws: StochasticProjection | None,
     folder,
     setting,
+    pool: FigurePool,
 ) -> None:
     pop, years = population_array(city)
     names = {d.code: d.name for d in city.districts} | {CITY_DISTRICT: city.name}
@@ -345,7 +347,8 @@ def _population_figures(
     for i, code in enumerate(codes):
         if code not in chosen:
             continue
-        figures.pyramid(
+        pool.submit(
+            figures.pyramid,
             folder.path("figures", f"pyramid_{code}.png"),
             f"{names[code]}: Altersaufbau {y0} und {y1}",
             proj[0, i],
@@ -360,7 +363,8 @@ def _population_figures(
                 (draws.years, q[:, QUANTILES.index(lo)], q[:, QUANTILES.index(hi)], label)
                 for lo, hi, label in ((0.05, 0.95, "90 %-Intervall"), (0.1, 0.9, "80 %-Intervall"))
             ]
-        figures.total_chart(
+        pool.submit(
+            figures.total_chart,
             folder.path("figures", f"total_{code}.png"),
             f"{names[code]}: Einwohner",
             {int(y): float(v) for y, v in zip(years, history[:, i], strict=True)},

@@ -178,7 +178,7 @@ def _projected(ctx, model, members, weights):
         reducer.write(first, out)
 
     with reducer:
-        run_blocks(block, n, ctx.block, cfg.n_jobs)
+        run_blocks(block, n, ctx.block, ctx.n_jobs)
         reducer.added = n
         stats = reducer.quantiles(QUANTILES)
         means = {k: np.empty((len(years), *s)) for k, s in shapes.items()}

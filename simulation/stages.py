@@ -8,18 +8,11 @@ the pipeline (``simulation.pipeline``) knows the stages only through this regist
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from forecast import variables as v
-from simulation.report import report_stage
-from simulation.stage_abm import abm_stage
-from simulation.stage_ganztag import ganztag_stage
-from simulation.stage_hze import hze_stage
-from simulation.stage_kita import kita_stage
-from simulation.stage_population import population_stage
-from simulation.stage_social import social_stage
 
 if TYPE_CHECKING:
     from simulation.pipeline import StageContext
@@ -31,7 +24,10 @@ class Stage:
 
     Attributes:
         name: the name in ``pipeline.stages`` and the ``model`` column of its results.
-        run: the stage's function; returns a one-line summary (for the manifest).
+        entry: ``"module:function"`` of the stage's function, which returns a one-line summary
+            (for the manifest). Imported when the stage runs, so that a run imports only the
+            stages it runs (Mesa alone takes seconds to import, and the ABM is not in the default
+            pipeline).
         requires: stages that must run before this one (e.g. kita needs population).
         seed_key: the fixed spawn key of the stage's seed sequence (``StageContext.seed``); never
             renumber a stage (its results would change); None for a stage without randomness.
@@ -40,24 +36,29 @@ class Stage:
     """
 
     name: str
-    run: Callable[[StageContext], str]
+    entry: str
     requires: tuple[str, ...] = ()
     seed_key: int | None = None
     writes: tuple[v.Variable, ...] = ()
     section: str | None = None
 
+    def run(self, ctx: StageContext) -> str:
+        """Run the stage on ``ctx``; its summary line."""
+        module, function = self.entry.split(":")
+        return getattr(importlib.import_module(module), function)(ctx)
+
 
 STAGES: tuple[Stage, ...] = (
     Stage(
         "population",
-        population_stage,
+        "simulation.stage_population:population_stage",
         seed_key=0,
         writes=v.by_model("population"),
         section="Bevölkerung",
     ),
     Stage(
         "kita",
-        kita_stage,
+        "simulation.stage_kita:kita_stage",
         requires=("population",),
         seed_key=1,
         writes=v.by_model("kita"),
@@ -65,14 +66,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "ganztag",
-        ganztag_stage,
+        "simulation.stage_ganztag:ganztag_stage",
         requires=("population",),  # no randomness of its own: draw d of the population only
         writes=v.by_model("ganztag"),
         section="Ganztag an Grundschulen",
     ),
     Stage(
         "hze",
-        hze_stage,
+        "simulation.stage_hze:hze_stage",
         requires=("population",),
         seed_key=2,
         writes=v.by_model("hze"),
@@ -80,7 +81,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "social",
-        social_stage,
+        "simulation.stage_social:social_stage",
         requires=("population",),
         seed_key=18,  # issue 18; keys 4.. left to the stages being added in parallel
         writes=v.by_model("social"),
@@ -88,13 +89,13 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "abm",
-        abm_stage,
+        "simulation.stage_abm:abm_stage",
         requires=("population",),
         seed_key=3,
         writes=v.by_model("abm"),
         section="Szenarienvergleich",
     ),
-    Stage("report", report_stage),  # last: reads what the stages before wrote
+    Stage("report", "simulation.report:report_stage"),  # last: reads what the stages before wrote
 )
 """Every stage of this version, in pipeline order."""
 

@@ -85,6 +85,7 @@ def run_tiny(run_dir: Path, *overrides: str) -> Recorder:
                     f"city.data_dir={ROOT / 'tests' / 'data' / 'tinycity'}",
                     "horizon=6",
                     "pipeline.stages=[population,kita]",
+                    "n_jobs=1",  # the figures in this process, where the recorder stands in
                     *QUICK_MODELS,
                     *overrides,
                 ],
