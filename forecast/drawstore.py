@@ -152,6 +152,47 @@ class DrawStore:
         raw = os.pread(self._fd, count * self.dtype.itemsize, self._offset(year, first))
         return np.frombuffer(raw, dtype=self.dtype).reshape(last - first, self.shape[2])
 
+    def save(self, path: Path) -> None:
+        """Write all draws to ``path`` as a ``.npy`` array (Y, N, C), one year at a time."""
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=self.shape)
+        for year in range(self.shape[0]):
+            out[year] = self.read_year(year)
+        out.flush()
+        del out
+
+    @classmethod
+    def joined(
+        cls, name: str, files: list[tuple[int, Path]], draws: int, budget: MemoryBudget
+    ) -> DrawStore:
+        """One store of ``draws`` draws from saved parts: ``(first draw, .npy file (Y, n, C))``.
+
+        The values are copied as they are (same dtype), so reducing the joined store gives what
+        one store filled with all draws gives.
+
+        Raises:
+            ValueError: the parts differ in years, cells or dtype, or do not fit ``draws``.
+        """
+        arrays = [(first, np.load(path, mmap_mode="r")) for first, path in files]
+        years, _, cells = arrays[0][1].shape
+        dtype = arrays[0][1].dtype
+        for (first, array), (_, path) in zip(arrays, files, strict=True):
+            if array.shape[0] != years or array.shape[2] != cells or array.dtype != dtype:
+                raise ValueError(
+                    f"{path}: draws of shape {array.shape} ({array.dtype}); expected "
+                    f"({years}, n, {cells}) of {dtype} as in {files[0][1]}"
+                )
+            if first + array.shape[1] > draws:
+                raise ValueError(f"{path}: draws {first}..{first + array.shape[1] - 1} > {draws}")
+        store = cls(name, years, draws, cells, budget, dtype.type)
+        try:
+            for year in range(years):
+                for first, array in arrays:
+                    store.write(year, first, np.asarray(array[year]))
+        except BaseException:
+            store.close()
+            raise
+        return store
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -215,6 +256,20 @@ class DrawReducer:
         self.draws, self.years = draws, years
         self.store = DrawStore(name, years, draws, sum(self.sizes), budget, np.float64)
         self.added = 0
+
+    @classmethod
+    def of_store(cls, store: DrawStore, shapes: dict[str, tuple[int, ...]]) -> DrawReducer:
+        """A reducer over a store already holding all draws (e.g. ``DrawStore.joined``)."""
+        reducer = cls.__new__(cls)
+        reducer.shapes = {name: tuple(shape) for name, shape in shapes.items()}
+        reducer.sizes = [int(np.prod(shape)) for shape in reducer.shapes.values()]
+        if sum(reducer.sizes) != store.shape[2]:
+            raise ValueError(
+                f"{store.name}: {store.shape[2]} cells, the shapes give {sum(reducer.sizes)}"
+            )
+        reducer.years, reducer.draws = store.shape[0], store.shape[1]
+        reducer.store, reducer.added = store, store.shape[1]
+        return reducer
 
     def __enter__(self) -> DrawReducer:
         return self

@@ -12,7 +12,13 @@ number of jobs (a test holds serial and parallel runs equal).
 from __future__ import annotations
 
 import multiprocessing
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecast.drawstore import DrawStore
 
 _WORK: Callable[[int, int], None] | None = None
 
@@ -45,3 +51,91 @@ def run_blocks(work: Callable[[int, int], None], draws: int, block: int, n_jobs:
         _WORK = None
     if done != draws:
         raise RuntimeError(f"{done} of {draws} draws computed")
+
+
+@dataclass(frozen=True)
+class DrawPart:
+    """Part ``index`` of ``parts`` of a run's ``draws`` draws (``draws_part=K/N``): one job's share.
+
+    A part run computes draws ``first .. last - 1`` with the same seeds as the whole run (draw d
+    uses child d of the stage's seed sequence, ``StageContext.draw_seeds``) and keeps them in its
+    run folder; ``jhplan merge`` joins the parts and reduces the whole (``simulation.merge``).
+    """
+
+    index: int
+    parts: int
+    draws: int
+
+    @classmethod
+    def parse(cls, text: str, draws: int) -> DrawPart:
+        """``"K/N"`` (K = 0 .. N-1) of ``draws`` draws.
+
+        Raises:
+            ValueError: not of the form K/N, K outside 0..N-1, or a part without draws.
+        """
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+        if not match:
+            raise ValueError(
+                f"draws_part={text!r}: expected K/N, part K (0 .. N-1) of N parts, e.g. 0/4"
+            )
+        index, parts = int(match[1]), int(match[2])
+        if not 0 <= index < parts:
+            raise ValueError(f"draws_part={text!r}: K must be 0 .. {parts - 1} for N = {parts}")
+        if draws < parts:
+            raise ValueError(
+                f"draws_part={text!r}: {draws} draws cannot be split into {parts} parts "
+                "(draws must be at least N)"
+            )
+        return cls(index, parts, int(draws))
+
+    @property
+    def first(self) -> int:
+        return self.index * self.draws // self.parts
+
+    @property
+    def last(self) -> int:
+        return (self.index + 1) * self.draws // self.parts
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.parts}"
+
+
+PART_FOLDER = "part_draws"
+"""Folder of a part run's draws (``keep_part_draws``)."""
+
+
+def part_of(ctx) -> DrawPart | None:
+    """The part of the draws the run of ``ctx`` computes; None for all (or a context without)."""
+    return getattr(ctx, "part", None)
+
+
+def draw_seeds(ctx, seq: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The seeds of a stage's ``n`` draws: children ``0 .. n-1`` of ``seq``, or in a part run
+    children ``first .. last - 1`` of the whole run's draws (the seeds one job gives them)."""
+    part = part_of(ctx)
+    if part is None:
+        return seq.spawn(n)
+    if n != part.size:
+        raise ValueError(f"{n} draws in part {part.label}, expected {part.size}")
+    return seq.spawn(part.draws)[part.first : part.last]
+
+
+def keep_part_draws(ctx, name: str, store: DrawStore, **meta) -> None:
+    """In a part run: write a stage's draws (before any reduction over the draws) to
+    ``part_draws/<name>.npy`` for ``jhplan merge``, with ``meta`` (what the merge needs to reduce
+    them as the stage does) in the manifest's ``draws_part.stores``; nothing otherwise."""
+    if part_of(ctx) is None:
+        return
+    store.save(ctx.folder.path(PART_FOLDER, f"{name}.npy"))
+    entry = {
+        "file": f"{PART_FOLDER}/{name}.npy",
+        "shape": list(store.shape),
+        "dtype": str(store.dtype),
+        **meta,
+    }
+    ctx.folder.manifest["draws_part"]["stores"][name] = entry

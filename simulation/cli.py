@@ -24,6 +24,9 @@ commands:
   backtest [OVERRIDES]          ex-post evaluation: backtest.base_year=2014 backtest.horizon=5
   check-data DIR                validate a city data folder and what a run needs; list every
                                 problem (exit 1 if any) and warning
+  merge PART_RUN... [--name NAME] [--report]
+                                join the part runs of one scenario (draws_part=K/N) into one run
+                                folder with the results of a single job
   compare RUN_DIR... [--out DIR] [--reference NAME]
                                 compare runs or sweeps (DuckDB): differences with intervals, charts
   report RUN_DIR [--compare DIR...]
@@ -96,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "check-data":
         return check_data(rest)
+    if command == "merge":
+        from simulation.merge import merge_command
+
+        return merge_command(rest)
     if command == "compare":
         from simulation.compare_output import compare_command  # DuckDB only when needed
 

@@ -166,6 +166,7 @@ class JhplanConfig:
     scenario_description: str = ""
     seed: int = 20261121
     draws: int = 0
+    draws_part: str | None = None  # "K/N": only part K of N of the draws (jhplan merge joins them)
     memory_budget_mb: int = 1024
     n_jobs: int = 0
     district_figures: Any = "auto"

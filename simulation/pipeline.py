@@ -7,6 +7,8 @@ manifest. Knows nothing of the command line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from forecast.hze.streamed import HzeDraws
 from forecast.population.paths import PopulationPaths
 from forecast.population.readiness import projection_problems
 from forecast.problems import WARNING, InputDataError
+from simulation.blockjobs import DrawPart
 from simulation.config import (
     PROJECT_ROOT,
     JhplanConfig,
@@ -62,6 +65,7 @@ class StageContext:
             pipeline waits for them before the report stage and at the end of the run.
         budget_shares: set by the social stage: each Wirkungsraum's share of the Planbudget per
             forecast year, (F, W); the abm stage's SRO Planbudget follows it.
+        part: the part of the draws this run computes (``draws_part=K/N``), None for all.
     """
 
     cfg: JhplanConfig
@@ -75,6 +79,7 @@ class StageContext:
     closing: list[Callable[[], None]] = field(default_factory=list)
     budget_shares: np.ndarray | None = None
     hze_draws: HzeDraws | None = None
+    part: DrawPart | None = None
     figures: FigurePool = field(default_factory=FigurePool)
 
     @property
@@ -97,6 +102,44 @@ class StageContext:
         if key is None:
             raise ValueError(f"stage {stage!r} has no seed key")
         return np.random.SeedSequence(self.cfg.seed, spawn_key=(key,))
+
+
+SPLIT_STAGES = {
+    "population": "",
+    "kita": "",
+    "ganztag": "",
+    "hze": "",
+    "social": "its Wirkungsraum reductions are not yet joined by jhplan merge",
+    "abm": "its replicates are the first R draws of the whole run and are reduced inside the "
+    "ABM's own experiment; run it on one machine",
+    "report": "a part's report would show a part; build it from the merged run "
+    "(jhplan merge --report, or jhplan report MERGED_RUN)",
+}
+"""Stages a part run (``draws_part``) may run: "" = yes, else why not."""
+
+EXECUTION_KEYS = ("draws_part", "run_root", "n_jobs", "memory_budget_mb")
+"""Settings that do not change a run's results (``simulation.merge``: parts may differ in them)."""
+
+
+def draws_part(cfg: JhplanConfig) -> DrawPart | None:
+    """The part of the draws a run computes (``draws_part``), checked before anything runs.
+
+    Raises:
+        ValueError: a bad ``K/N``, no draws, or a stage that cannot run on a part of the draws.
+    """
+    if cfg.draws_part is None or str(cfg.draws_part).strip() in ("", "null", "None"):
+        return None
+    if cfg.draws <= 0:
+        raise ValueError(f"draws_part={cfg.draws_part}: needs stochastic draws (draws > 1)")
+    part = DrawPart.parse(str(cfg.draws_part), cfg.draws)
+    refused = [f"{s} ({SPLIT_STAGES[s]})" for s in cfg.pipeline.stages if SPLIT_STAGES.get(s)]
+    if refused:
+        keep = [s for s in cfg.pipeline.stages if not SPLIT_STAGES.get(s)]
+        raise ValueError(
+            f"draws_part={part.label}: stage(s) {'; '.join(refused)} cannot run on a part of the "
+            f"draws; leave them out, e.g. 'pipeline.stages=[{','.join(keep)}]'"
+        )
+    return part
 
 
 SEED_KEYS = {s.name: s.seed_key for s in STAGES if s.seed_key is not None}
@@ -138,6 +181,7 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
         A short summary per stage (also in the manifest).
     """
     stages = check_stages(cfg.pipeline.stages)  # in pipeline order
+    part = draws_part(cfg)
     city = load_city(resolve_data_dir(cfg.city.data_dir))
     if cfg.city.housing_plan:  # a scenario's planned dwellings (e.g. experiment=neubau_plus)
         city = add_housing_plan(city, resolve_data_dir(cfg.city.housing_plan))
@@ -149,8 +193,10 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     folder.manifest["warnings"] = [str(w) for w in city.warnings] + warnings
     folder.manifest["accepted_warnings"] = [str(w) for w in city.accepted]
     budget = MemoryBudget.mib(cfg.memory_budget_mb, scratch=folder.work)
-    ctx = StageContext(cfg=cfg, city=city, folder=folder, budget=budget)
+    ctx = StageContext(cfg=cfg, city=city, folder=folder, budget=budget, part=part)
     ctx.figures = FigurePool(ctx.n_jobs)
+    if part is not None:
+        folder.manifest["draws_part"] = part_manifest(folder.manifest, part)
     # a status line in a terminal, silent otherwise
     try:
         with RunProgress([s.name for s in stages]) as ctx.progress:
@@ -167,6 +213,26 @@ def run_scenario(cfg: JhplanConfig, folder: RunFolder, overrides: list[str]) -> 
     folder.manifest["summary"] = ctx.summary
     folder.manifest["memory"] = budget.to_manifest()
     return ctx.summary
+
+
+def config_sha256(config: dict) -> str:
+    """sha256 of a run's resolved configuration without ``EXECUTION_KEYS``."""
+    kept = {k: v for k, v in config.items() if k not in EXECUTION_KEYS}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def part_manifest(manifest: dict, part: DrawPart) -> dict:
+    """The manifest entry of a part run: which draws, of how many, of which configuration."""
+    return {
+        "part": part.label,
+        "index": part.index,
+        "parts": part.parts,
+        "first": part.first,
+        "last": part.last,
+        "draws": part.draws,
+        "config_sha256": config_sha256(manifest["config"]),
+        "stores": {},
+    }
 
 
 def _check_projectable(cfg: JhplanConfig, city: CityData) -> list[str]:

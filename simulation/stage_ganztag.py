@@ -32,6 +32,7 @@ from forecast.ganztag.project import GanztagSetup, project_block
 from forecast.kita.quota_selection import select_quota_model
 from forecast.population.register import population_array
 from forecast.variables import BAND
+from simulation.blockjobs import keep_part_draws, part_of
 from simulation.config_ganztag import ganztag_settings
 from simulation.config_kita import kita_settings
 from simulation.results import band_rows, to_results, write_results
@@ -197,7 +198,7 @@ def _block_statistics(ctx, paths, setup: GanztagSetup) -> tuple[dict, dict]:
     """Variable -> statistics (S, Y, areas): one ``value`` row (S = 1) for one trajectory, else
     P10/P50/P90 over the draws, computed block by block of draws."""
     years = np.asarray(paths.years, dtype=int)
-    if paths.draws == 1:
+    if paths.draws == 1 and part_of(ctx) is None:
         arrays = project_block(paths.select(0, 1).population, years, setup)
         return {k: x for k, (x, _) in arrays.items()}, {k: u for k, (_, u) in arrays.items()}
     reducer, units = None, {}
@@ -209,6 +210,15 @@ def _block_statistics(ctx, paths, setup: GanztagSetup) -> tuple[dict, dict]:
                 shapes = {k: x.shape[2:] for k, (x, _) in arrays.items()}
                 reducer = DrawReducer("ganztag", shapes, len(years), paths.draws, ctx.budget)
             reducer.add(first, {k: x for k, (x, _) in arrays.items()})
+        keep_part_draws(
+            ctx,  # a part run: the draws for jhplan merge (simulation.merge)
+            "ganztag",
+            reducer.store,
+            shapes={k: list(v) for k, v in reducer.shapes.items()},
+            units=units,
+            codes=list(setup.codes),
+            years=[int(y) for y in years],
+        )
         stats = reducer.quantiles(QUANTILES)
     finally:
         if reducer is not None:

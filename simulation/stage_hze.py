@@ -36,7 +36,7 @@ from forecast.hze.model import HzeModel, fit_hze
 from forecast.hze.selection import coverage
 from forecast.hze.streamed import HzeDraws
 from forecast.population.estimate import population_array
-from simulation.blockjobs import run_blocks
+from simulation.blockjobs import draw_seeds, keep_part_draws, run_blocks
 from simulation.config_hze import cost_assumptions, history_end, hze_settings
 from simulation.figure_pool import FigurePool
 from simulation.results import ResultsWriter, to_results
@@ -60,7 +60,7 @@ def hze_stage(ctx) -> str:
             f"hze: nothing to forecast: hze_cases end in {model.last_year}, the projection too"
         )
     n = paths.draws if paths.stochastic else int(cfg.hze.draws)
-    seeds = draw_seq.spawn(n)
+    seeds = draw_seeds(ctx, draw_seq, n)  # in a part run: its draws of the whole run
     change = float(cfg.hze.rate_change.value)
     if not paths.stochastic:  # one population path: its exposure serves every HzE draw
         fixed = future_exposure(paths, register, reg_years, years)
@@ -79,6 +79,15 @@ def hze_stage(ctx) -> str:
 
     run_blocks(block, n, ctx.block, ctx.n_jobs)
     kept.reducer.added = n
+    keep_part_draws(
+        ctx,  # a part run: the draws for jhplan merge (simulation.merge)
+        "hze",
+        kept.reducer.store,
+        years=[int(y) for y in years],
+        districts=list(model.districts),
+        codes=list(model.codes),
+        price_year=int(costs.price_year),
+    )
     with ResultsWriter(folder.work, "hze") as writer:
         for frame in kept.long_frames():
             writer.write(to_results(frame, "hze", cfg.scenario, folder.run_id))

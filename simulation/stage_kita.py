@@ -41,6 +41,7 @@ from forecast.kita.participation import observed_participation
 from forecast.kita.supply import kita_gap, places_by_kita_year
 from forecast.population.estimate import population_array
 from forecast.variables import BAND
+from simulation.blockjobs import draw_seeds, keep_part_draws, part_of
 from simulation.config_kita import KitaSettings, kita_settings
 from simulation.district_figures import figure_districts
 from simulation.figure_pool import FigurePool
@@ -82,8 +83,9 @@ def kita_stage(ctx) -> str:
     if demand_settings.path == "history":
         if selections:
             rngs = None
-            if paths.draws > 1:
-                rngs = [np.random.default_rng(s) for s in ctx.seed("kita").spawn(paths.draws)]
+            if paths.draws > 1 or part_of(ctx) is not None:  # a part: draws of the whole run
+                seeds = draw_seeds(ctx, ctx.seed("kita"), paths.draws)
+                rngs = [np.random.default_rng(s) for s in seeds]
             shifts = history_shifts(selections, paths.years, paths.districts, rngs, paths.draws)
         else:
             notes.append(
@@ -149,6 +151,16 @@ def _block_statistics(ctx, paths, settings: KitaSettings, demand_settings, shift
                 shapes = {k: x.shape[2:] for k, (x, _) in arrays.items() if k not in fixed}
                 reducer = DrawReducer("kita", shapes, len(paths.years), paths.draws, ctx.budget)
             reducer.add(first, {k: x for k, (x, _) in arrays.items() if k not in fixed})
+        keep_part_draws(
+            ctx,  # a part run: the draws for jhplan merge (simulation.merge)
+            "kita",
+            reducer.store,
+            shapes={k: list(v) for k, v in reducer.shapes.items()},
+            units={k: units[k] for k in reducer.shapes},
+            path=demand_settings.path,
+            codes=[*paths.districts, CITY_DISTRICT],
+            years=[int(y) for y in paths.years],
+        )
         if paths.draws == 1:
             stats = _single(reducer)
         else:

@@ -41,6 +41,7 @@ from forecast.population.stock_check import check_stocks, likely_cause
 from forecast.reference import mortality_improvement_pattern
 from forecast.variables import PERSONS
 from simulation import figures
+from simulation.blockjobs import keep_part_draws, part_of
 from simulation.config import (
     combination_settings,
     estimation_settings,
@@ -122,19 +123,19 @@ def population_stage(ctx) -> str:
     draws = None
     if cfg.draws > 0:
         draws = _stochastic(ctx, rates, settings, assumptions, control, published)
+        part = part_of(ctx)
+        reader, n = draws.young_draws, draws.draws
+        if part is not None and draws.draws == part.draws:  # all draws computed (widening)
+            reader, n = partial(_part_draws, draws.young_draws, part.first), part.size
         ctx.population = PopulationPaths(
             years=draws.years,
             districts=draws.districts,
             population=None,
             stochastic=True,
-            reader=draws.young_draws,
-            n_draws=draws.draws,
+            reader=reader,
+            n_draws=n,
         )
-        total = draws.total_quantiles[-1, :, -1]
-        summary += (
-            f"; {draws.draws} draws: {int(draws.years[-1])} total P10 {total[QUANTILES.index(0.1)]:,.0f}"
-            f" / P50 {total[QUANTILES.index(0.5)]:,.0f} / P90 {total[QUANTILES.index(0.9)]:,.0f}"
-        )
+        summary += draws_summary(draws, part if draws.draws < cfg.draws else None)
     else:
         ctx.population = PopulationPaths(
             years=projection.years,
@@ -145,6 +146,22 @@ def population_stage(ctx) -> str:
     if cfg.population.figures:
         _population_figures(city, projection, draws, folder, cfg.district_figures, ctx.figures)
     return summary
+
+
+def _part_draws(read, offset: int, first: int, last: int) -> np.ndarray:
+    """Draws ``first .. last - 1`` of a part that starts at draw ``offset`` of all draws."""
+    return read(offset + first, offset + last)
+
+
+def draws_summary(draws: StochasticProjection, part=None) -> str:
+    """The summary line's part on the draws (city total, last year); a part run says which."""
+    if part is not None:
+        return f"; draws {part.first}..{part.last - 1} of {part.draws} (part {part.label})"
+    total = draws.total_quantiles[-1, :, -1]
+    return (
+        f"; {draws.draws} draws: {int(draws.years[-1])} total P10 {total[QUANTILES.index(0.1)]:,.0f}"
+        f" / P50 {total[QUANTILES.index(0.5)]:,.0f} / P90 {total[QUANTILES.index(0.9)]:,.0f}"
+    )
 
 
 def _stochastic(
@@ -177,6 +194,15 @@ def _stochastic(
     scale = float(sc.variance_scale.value)
     processes = processes.scaled(scale)
     plan = make_plan(rates, assumptions, cfg.horizon, control)
+    expected = published.expected_ape("Total")
+    part = part_of(ctx)
+    if part is not None and expected is not None and sc.widen_to_backtests:
+        # The widening stretches every draw around the median of all draws, which one part does
+        # not know: a part then computes all population draws (its results are one job's) and
+        # hands only its own draws to the demand stages (population_stage).
+        # Part 0 alone writes their results (the merge copies them).
+        folder.manifest["draws_part"]["population"] = "whole (widened to backtest errors)"
+        part = None
     sim = simulate_population(
         plan,
         rates.districts,
@@ -186,12 +212,12 @@ def _stochastic(
         chunk=ctx.block,
         budget=ctx.budget,
         young_ages=YOUNG_AGES,
-        keep_samples=sc.write_samples,
+        keep_samples=sc.write_samples or part is not None,  # a part keeps them for the merge
+        draw_range=None if part is None else (part.first, part.last),
         reallocation=published.reallocation,
     )
     ctx.closing.append(sim.close)
     _check_draws(sim, partial(_likely_cause, ctx.city, rates, settings), ctx.block)
-    expected = published.expected_ape("Total")
     widened = None
     if expected is not None and sc.widen_to_backtests:
         factor = widening(sim.total_quantiles[:, :, :-1], expected, QUANTILES)
@@ -213,12 +239,32 @@ def _stochastic(
         "widened_to_backtest_errors": widened,
         "quantiles": list(QUANTILES),
     }
+    if part is None:  # one job, or a part that computed every draw
+        if part_of(ctx) is None or part_of(ctx).index == 0:
+            write_draw_results(folder, cfg.scenario, sim)
+    else:  # the merge reduces and writes the draws of all parts
+        keep_part_draws(
+            ctx,
+            "population_draws",
+            sim.reduced,
+            years=[int(y) for y in sim.years],
+            districts=list(sim.districts),
+            samples=bool(sc.write_samples),
+        )
+    if sim.reduced is not None:  # the samples are written: the demand models need only `young`
+        sim.reduced.close()
+    return sim
+
+
+def write_draw_results(folder, scenario: str, sim: StochasticProjection) -> None:
+    """Quantiles and means of the draws (part ``population_draws``) and, when kept, the draws
+    themselves (``SAMPLES_PART``)."""
     with ResultsWriter(folder.work, "population_draws") as writer:
-        writer.write(to_results(sim.to_long(), "population", cfg.scenario, folder.run_id))
+        writer.write(to_results(sim.to_long(), "population", scenario, folder.run_id))
     with ResultsWriter(folder.work, SAMPLES_PART) as writer:
         for columns in sim.sample_columns():
             writer.write_columns(
-                cfg.scenario,
+                scenario,
                 len(columns["value"]),
                 {
                     **columns,
@@ -229,9 +275,6 @@ def _stochastic(
                     "statistic": "sample",
                 },
             )
-    if sim.reduced is not None:  # the samples are written: the demand models need only `young`
-        sim.reduced.close()
-    return sim
 
 
 def _likely_cause(city: CityData, rates: BaseRates, settings: EstimationSettings) -> str:

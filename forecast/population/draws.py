@@ -217,6 +217,30 @@ class StochasticProjection:
             )
 
 
+def summarise_draws(store: DrawStore, n_districts: int) -> tuple[np.ndarray, ...]:
+    """Quantiles, quantiles of the totals and means of the reduced draws in ``store``, one year
+    at a time (what ``StochasticProjection`` holds; also for the draws of joined part runs).
+
+    Args:
+        store: reduced draws (Y, N, (D+1) x 2 x G).
+        n_districts: D.
+
+    Returns:
+        ``quantiles`` (Y, Q, D+1, 2, G), ``total_quantiles`` (Y, Q, D+1), ``mean`` (Y, D+1, 2, G).
+    """
+    n_y, n = store.shape[:2]
+    shape = (n_districts + 1, 2, len(RESULT_AGE_GROUPS))
+    quantiles = np.empty((n_y, len(QUANTILES)) + shape)
+    totals = np.empty((n_y, len(QUANTILES), n_districts + 1))
+    mean = np.empty((n_y,) + shape)
+    for k in range(n_y):
+        year = store.read_year(k).astype(np.float64).reshape((n,) + shape)
+        quantiles[k] = quantiles_first_axis(year, QUANTILES)
+        totals[k] = quantiles_first_axis(year.sum(axis=(-1, -2)), QUANTILES)
+        mean[k] = year.mean(axis=0)
+    return quantiles, totals, mean
+
+
 def simulate_population(
     plan: ProjectionPlan,
     districts: tuple[str, ...],
@@ -301,15 +325,7 @@ def simulate_population(
                 store.write(k, a, grouped)
                 if young is not None:
                     young.write(k, a, population[..., :young_ages])
-        shape = (n_d + 1, 2, n_g)
-        quantiles = np.empty((n_y, len(QUANTILES)) + shape)
-        totals = np.empty((n_y, len(QUANTILES), n_d + 1))
-        mean = np.empty((n_y,) + shape)
-        for k in range(n_y):
-            year = store.read_year(k).astype(np.float64).reshape((n,) + shape)
-            quantiles[k] = quantiles_first_axis(year, QUANTILES)
-            totals[k] = quantiles_first_axis(year.sum(axis=(-1, -2)), QUANTILES)
-            mean[k] = year.mean(axis=0)
+        quantiles, totals, mean = summarise_draws(store, n_d)
     except BaseException:
         store.close()
         if young is not None:
