@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,17 @@ import numpy as np
 from forecast.drawstore import DrawStore
 
 _WORK: Callable[[int, int], None] | None = None
+
+
+def quiet_worker() -> None:
+    """Initialiser of a forked worker: SIGTERM ends it at once, SIGINT is left to the run.
+
+    A worker inherits the run's SIGTERM handler (``simulation.rundir``: turn it into an exception
+    so the run folder is cleaned up); a pool ends its workers with SIGTERM, which would then print
+    a traceback per worker. The run's own process still cleans up on SIGTERM and Ctrl-C.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(bounds: tuple[int, int]) -> int:
@@ -45,7 +57,7 @@ def run_blocks(work: Callable[[int, int], None], draws: int, block: int, n_jobs:
     _WORK = work
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(int(n_jobs), len(bounds))) as pool:
+        with context.Pool(min(int(n_jobs), len(bounds)), initializer=quiet_worker) as pool:
             done = sum(pool.imap_unordered(_run, bounds))
     finally:
         _WORK = None

@@ -19,6 +19,8 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from simulation.blockjobs import quiet_worker
+
 
 class FigurePool:
     """Calls figure functions in ``n_jobs`` forked processes (in this process when ``n_jobs`` <= 1).
@@ -39,7 +41,9 @@ class FigurePool:
             return
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.n_jobs, mp_context=multiprocessing.get_context("fork")
+                self.n_jobs,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=quiet_worker,
             )
         self._pending.append(self._executor.submit(draw, *args, **kwargs))
 

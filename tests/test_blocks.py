@@ -34,3 +34,34 @@ def test_parallel_blocks_give_the_results_of_one_serial_job(tmp_path, draws, bud
     serial = run_city(tmp_path / "serial", *QUICK, draws, stages)
     parallel = run_city(tmp_path / "parallel", *QUICK, draws, stages, "n_jobs=2", budget)
     pd.testing.assert_frame_equal(_rows(serial), _rows(parallel))
+
+
+def _note_sigterm(path) -> None:
+    """In a worker: whether SIGTERM has its default action there (written to ``path``)."""
+    import signal
+
+    path.write_text(str(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL))
+
+
+def test_workers_do_not_inherit_the_runs_sigterm_handler(tmp_path):
+    """A run turns SIGTERM into an exception (to clean its folder up); forked workers of the
+    blocks and of the figures must not inherit that: a pool ends its workers with SIGTERM, and
+    each would print a KeyboardInterrupt traceback into the run's output."""
+    import signal
+
+    from simulation.blockjobs import run_blocks
+    from simulation.figure_pool import FigurePool
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        run_blocks(lambda first, last: _note_sigterm(tmp_path / f"block{first}"), 4, 1, 2)
+        with FigurePool(2) as pool:
+            for k in range(2):
+                pool.submit(_note_sigterm, tmp_path / f"figure{k}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    seen = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert len(seen) == 6 and set(seen.values()) == {"True"}, seen
