@@ -8,7 +8,6 @@ This is the only module that imports Hydra's app runner.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -16,13 +15,12 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from forecast.validate import InputDataError
-from simulation.config import JhplanConfig, register_configs
+from simulation.config import CONF_DIR, JhplanConfig, register_configs
 from simulation.hydra_run import derived_scenario, final_run_dir, scenario_problem
 from simulation.ownership import RunFolderBusy
 from simulation.rundir import RunFolderExists, open_run_folder
 from simulation.sweep import JobFailed, finished_job, job_identity
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 register_configs()
 
 

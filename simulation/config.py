@@ -35,6 +35,8 @@ from simulation.params import Param, default
 __all__ = ["KitaConfig", "Param"]  # Param lives in simulation.params (no import cycle)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = str(PROJECT_ROOT / "conf")
+"""The Hydra configuration folder (``conf/``)."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from simulation.cli import CONF_DIR
+from simulation.config import CONF_DIR
 
 SKIPPED = ("run_root", "scenario", "scenario_description")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
